@@ -1,0 +1,108 @@
+import type { CreatedToken, TokenCreateBody, TokenInfo, TokenList } from '../../shared/contracts/token.js';
+import type { Workspace, WorkspaceList, WorkspacePutBody } from '../../shared/contracts/workspace.js';
+
+/** The server's error body, kept whole so callers can act on code and target. */
+export class MLClientError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly target: string | undefined;
+  readonly body: unknown;
+
+  constructor(status: number, code: string, message: string, target?: string, body?: unknown) {
+    super(message);
+    this.name = 'MLClientError';
+    this.status = status;
+    this.code = code;
+    this.target = target;
+    this.body = body;
+  }
+}
+
+export interface MLClientOptions {
+  /** Base URL of the host, e.g. http://127.0.0.1:7071 (a trailing /api is accepted). */
+  endpoint: string;
+  token?: string;
+  /** The workspace used by workspace-scoped calls when none is given. */
+  workspace?: string;
+  fetch?: typeof fetch;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  stores: { metadata: string; artifacts: string; queue: string };
+  functions: number;
+}
+
+export interface PageOptions {
+  limit?: number;
+  continuation?: string;
+}
+
+/** TypeScript SDK over the Tessera REST API (the same API the CLI uses). */
+export class MLClient {
+  readonly endpoint: string;
+  readonly workspace: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  readonly workspaces = {
+    list: (options: PageOptions = {}): Promise<WorkspaceList> => this.#request('GET', `workspaces${query(options)}`),
+    get: (name: string = this.workspace): Promise<Workspace> => this.#request('GET', `workspaces/${encodeURIComponent(name)}`),
+    put: (name: string, body: WorkspacePutBody = {}): Promise<Workspace> =>
+      this.#request('PUT', `workspaces/${encodeURIComponent(name)}`, body),
+  };
+
+  readonly tokens = {
+    create: (body: TokenCreateBody): Promise<CreatedToken> => this.#request('POST', 'tokens', body),
+    list: (options: PageOptions = {}): Promise<TokenList> => this.#request('GET', `tokens${query(options)}`),
+    revoke: (id: string): Promise<TokenInfo> => this.#request('DELETE', `tokens/${encodeURIComponent(id)}`),
+  };
+
+  constructor(options: MLClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '').replace(/\/api$/, '');
+    this.workspace = options.workspace ?? 'default';
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  health(): Promise<Health> {
+    return this.#request('GET', 'health');
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const url = `${this.endpoint}/api/${path}`;
+    let response: Response;
+    try {
+      response = await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (err) {
+      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      throw new MLClientError(0, 'ConnectionFailed', `Cannot reach ${this.endpoint} (${reason}). Is the host running (npm start)?`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: unknown; message?: unknown; target?: unknown } } | undefined)?.error;
+      const code = typeof error?.code === 'string' ? error.code : `Http${response.status}`;
+      const message = typeof error?.message === 'string' ? error.message : `${method} ${url} failed with HTTP ${response.status}: ${text.slice(0, 500)}`;
+      throw new MLClientError(response.status, code, message, typeof error?.target === 'string' ? error.target : undefined, parsed);
+    }
+    return parsed as T;
+  }
+}
+
+function query(options: PageOptions): string {
+  const params = new URLSearchParams();
+  if (options.limit !== undefined) params.set('limit', String(options.limit));
+  if (options.continuation !== undefined) params.set('continuation', options.continuation);
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}

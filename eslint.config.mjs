@@ -1,0 +1,96 @@
+// ESLint flat config. Type-aware rules for TypeScript, and the import boundaries of
+// docs/ARCHITECTURE.md enforced with ESLint's core no-restricted-imports.
+//
+// Not here: import/no-cycle (STYLE habit 13) needs eslint-plugin-import, which is not installed.
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+/** Orchestrators may import only these: they must stay deterministic under replay. */
+const ORCHESTRATION_ALLOWED = '^(?!(?:durable-functions(?:/.*)?|\\.\\./shared/(?:contracts|domain)/.+|\\./[^/]+)$)';
+
+/** Azure SDKs (other than the Functions programming model) and native drivers: adapters only. */
+const SDK_IMPORTS = {
+  regex: '^(?:@azure/(?!functions(?:-core)?(?:/|$))|better-sqlite3$)',
+  message:
+    'Only shared/adapters/** may import Azure SDKs and better-sqlite3. Depend on a port from shared/ports and ' +
+    'let shared/wiring.ts pick the adapter.',
+};
+
+export default defineConfig(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tessera/', '.test-data/'] },
+
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test's test()/describe() return promises that the runner itself awaits.
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'separate-type-imports' },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+      // A leading underscore marks a binding that is unused on purpose (e.g. `_timer: Timer`).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
+      'no-restricted-imports': ['error', { patterns: [SDK_IMPORTS] }],
+    },
+  },
+
+  {
+    // Adapters wrap the SDKs; tests may use them directly to drive emulators (Azurite, Cosmos).
+    files: ['shared/adapters/**/*.ts', 'test/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+
+  {
+    // Orchestrators, not their activities. This entry replaces the rule above for these files;
+    // its pattern also rules out the SDKs.
+    files: ['orchestrations/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: ORCHESTRATION_ALLOWED,
+              message:
+                'Orchestrators replay, so they import only durable-functions, ../shared/contracts/*, ' +
+                '../shared/domain/* and sibling orchestrators: no node: built-ins, no I/O. Do I/O in an activity.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    extends: [tseslint.configs.recommended],
+  },
+);

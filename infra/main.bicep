@@ -1,0 +1,235 @@
+// Tessera on Azure: the function app (Flex Consumption, Node 20) with its identity, host storage,
+// Cosmos DB, Service Bus, Key Vault, Application Insights and the Container Apps environment for
+// trainers. Deploy into an existing resource group (see README.md).
+//
+// The app settings written here are the keys of the config schema in shared/config.ts, so the
+// deployed app reads exactly what `loadConfig` validates.
+targetScope = 'resourceGroup'
+
+@description('Short name used in every resource name: 2-10 letters or digits, starting with a letter (lower-cased).')
+@minLength(2)
+@maxLength(10)
+param baseName string = 'tessera'
+
+@description('Azure region for every resource. It must offer Flex Consumption, Cosmos DB serverless and Container Apps workload profiles, and the GPU profile type chosen below.')
+param location string = resourceGroup().location
+
+@description('Tags applied to every resource.')
+param tags object = {
+  application: 'tessera'
+}
+
+@description('Microsoft Entra tenant that issues tokens for the Tessera API (ENTRA_TENANT_ID). Defaults to the tenant of the deployment.')
+param entraTenantId string = tenant().tenantId
+
+@description('Audience of the Tessera API tokens: the application id URI or client id of its app registration (ENTRA_AUDIENCE), e.g. api://tessera.')
+@minLength(1)
+param entraAudience string
+
+@description('Days the durable history of finished orchestrations is kept before housekeeping purges it (DURABLE_HISTORY_RETENTION_DAYS).')
+@minValue(1)
+@maxValue(3650)
+param durableHistoryRetentionDays int = 30
+
+@description('Six-field NCRONTAB schedule of the housekeeping timer, in UTC (HOUSEKEEPING_SCHEDULE), e.g. 0 0 * * * * for hourly.')
+param housekeepingSchedule string = '0 0 * * * *'
+
+@description('Cosmos DB containers to create in the tessera database, partitioned on /pk. The app signs in with Entra ID and cannot create containers itself, so this must list every container the services open.')
+param cosmosContainerNames array = [
+  'workspaces'
+  'tokens'
+  'uploadSessions'
+]
+
+@description('Blob containers to create for Tessera data (artifacts, snapshots, logs).')
+param artifactContainerNames array = [
+  'artifacts'
+]
+
+@description('Redundancy of the storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Most instances the function app may scale out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of each function app instance in MB.')
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Dedicated workload profile type for CPU trainers, e.g. D4, D8, D16, D32, E4, E8, E16, E32.')
+param cpuWorkloadProfileType string = 'D4'
+
+@description('Most nodes of the CPU workload profile (it scales in to zero).')
+@minValue(1)
+param cpuWorkloadProfileMaxNodes int = 3
+
+@description('GPU workload profile type for trainers: serverless (Consumption-GPU-NC8as-T4, Consumption-GPU-NC24-A100; need a quota request) or dedicated (NC24-A100, NC48-A100, NC96-A100).')
+@allowed([
+  'Consumption-GPU-NC8as-T4'
+  'Consumption-GPU-NC24-A100'
+  'NC24-A100'
+  'NC48-A100'
+  'NC96-A100'
+])
+param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
+
+@description('Most nodes of the GPU workload profile; used for dedicated GPU types only.')
+@minValue(1)
+param gpuWorkloadProfileMaxNodes int = 1
+
+@description('Grant the function identity Contributor on this resource group, so the compute adapter can create, start and delete Container Apps jobs. Set to false to grant a narrower custom role yourself.')
+param grantComputeContributor bool = true
+
+@description('Turn on Key Vault purge protection. Recommended for production; it cannot be turned off again.')
+param keyVaultPurgeProtection bool = true
+
+var base = toLower(baseName)
+var token = uniqueString(resourceGroup().id, base)
+var cosmosDatabaseName = 'tessera'
+var deploymentContainerName = 'app-package'
+
+var names = {
+  logAnalytics: 'log-${base}-${token}'
+  appInsights: 'appi-${base}-${token}'
+  storage: take('st${replace(base, '-', '')}${token}', 24)
+  cosmos: 'cosmos-${base}-${token}'
+  serviceBus: 'sb-${base}-${token}'
+  keyVault: take('kv-${base}-${token}', 24)
+  containerApps: 'cae-${base}-${token}'
+  trainerIdentity: 'id-${base}-trainer-${token}'
+  plan: 'plan-${base}-${token}'
+  functionApp: 'func-${base}-${token}'
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: tags
+    name: names.storage
+    skuName: storageSku
+    containerNames: concat(artifactContainerNames, array(deploymentContainerName))
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  params: {
+    location: location
+    tags: tags
+    name: names.cosmos
+    databaseName: cosmosDatabaseName
+    containerNames: cosmosContainerNames
+  }
+}
+
+module serviceBus 'modules/service-bus.bicep' = {
+  name: 'service-bus'
+  params: {
+    location: location
+    tags: tags
+    name: names.serviceBus
+    maxDeliveryCount: 10
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  params: {
+    location: location
+    tags: tags
+    name: names.keyVault
+    enablePurgeProtection: keyVaultPurgeProtection
+  }
+}
+
+module containerApps 'modules/container-apps.bicep' = {
+  name: 'container-apps'
+  params: {
+    location: location
+    tags: tags
+    name: names.containerApps
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    trainerIdentityName: names.trainerIdentity
+    cpuProfileType: cpuWorkloadProfileType
+    cpuProfileMaxNodes: cpuWorkloadProfileMaxNodes
+    gpuProfileType: gpuWorkloadProfileType
+    gpuProfileMaxNodes: gpuWorkloadProfileMaxNodes
+  }
+}
+
+// Keys and value formats follow shared/config.ts; values are strings as app settings are.
+var tesseraSettings = {
+  TESSERA_STORE: 'azure'
+  COSMOS_ENDPOINT: cosmos.outputs.endpoint
+  COSMOS_DATABASE: cosmosDatabaseName
+  BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
+  SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
+  ENTRA_TENANT_ID: entraTenantId
+  ENTRA_AUDIENCE: entraAudience
+  KEY_VAULT_URL: keyVault.outputs.vaultUri
+  DURABLE_HISTORY_RETENTION_DAYS: string(durableHistoryRetentionDays)
+  HOUSEKEEPING_SCHEDULE: housekeepingSchedule
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  params: {
+    location: location
+    tags: tags
+    planName: names.plan
+    appName: names.functionApp
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    appInsightsName: monitoring.outputs.appInsightsName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    tesseraSettings: tesseraSettings
+  }
+}
+
+module roles 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  params: {
+    functionPrincipalId: functionApp.outputs.principalId
+    trainerPrincipalId: containerApps.outputs.trainerIdentityPrincipalId
+    trainerIdentityName: containerApps.outputs.trainerIdentityName
+    storageAccountName: storage.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    serviceBusName: serviceBus.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    grantComputeContributor: grantComputeContributor
+  }
+}
+
+output functionAppName string = functionApp.outputs.name
+output apiBaseUrl string = 'https://${functionApp.outputs.defaultHostName}/api'
+output cosmosEndpoint string = cosmos.outputs.endpoint
+output blobAccountUrl string = storage.outputs.blobEndpoint
+output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+output keyVaultUrl string = keyVault.outputs.vaultUri
+output containerAppsEnvironmentId string = containerApps.outputs.environmentId
+output trainerIdentityId string = containerApps.outputs.trainerIdentityId
+output trainerIdentityClientId string = containerApps.outputs.trainerIdentityClientId

@@ -1,0 +1,280 @@
+/**
+ * The HTTP front door: /api/<route> to HTTP triggers (route templates of Functions),
+ * /admin/functions, and the Durable management API. Requests become RPC http data and go
+ * through the worker invocation pipeline, exactly as the Functions host hands them over.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FunctionRegistry, RegisteredFunction, RpcParameterBinding } from '../registry.js';
+import type { Invoker } from '../invoke.js';
+import { InvocationError } from '../invoke.js';
+import type { Logger } from '../logger.js';
+import { compileRoute, matchRoute, compareRouteSpecificity } from './route-template.js';
+import type { CompiledRoute } from './route-template.js';
+import { DURABLE_PREFIX, handleDurableRequest, isAuthorised } from '../durable/management-api.js';
+import type { DurableApiOptions } from '../durable/management-api.js';
+
+export interface HttpRouteEntry {
+  fn: RegisteredFunction;
+  template: string;
+  route: CompiledRoute;
+  methods: string[];
+}
+
+export interface FrontDoorOptions {
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  logger: Logger;
+  routePrefix: string;
+  durable: DurableApiOptions;
+  /** Extra inputs (e.g. the durable client binding) a function declares, by binding type. */
+  extraInputFor: (fn: RegisteredFunction) => RpcParameterBinding[];
+  /** Whether /admin routes need the system key (when the host is reachable beyond loopback). */
+  adminNeedsKey: boolean;
+  maxBodyBytes?: number;
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...headers });
+  res.end(payload);
+}
+
+function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message, ...extra } };
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function buildRouteTable(registry: FunctionRegistry): HttpRouteEntry[] {
+  const entries = registry.byTrigger('httpTrigger').map((fn) => {
+    const template = typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.name;
+    const methods = (Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0 ? (fn.trigger.methods as string[]) : ['GET', 'POST']).map((m) =>
+      m.toUpperCase(),
+    );
+    return { fn, template, route: compileRoute(template), methods };
+  });
+  return entries.sort((a, b) => compareRouteSpecificity(a.route, b.route));
+}
+
+function toHeaderRecord(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+interface RpcHttpResponse {
+  statusCode?: string | number;
+  headers?: Record<string, string>;
+  cookies?: { name: string; value: string; path?: string; domain?: string; secure?: boolean; httpOnly?: boolean; sameSite?: number | string; maxAge?: number; expires?: unknown }[];
+  body?: { bytes?: Uint8Array; string?: string; json?: string };
+}
+
+function cookieHeader(c: NonNullable<RpcHttpResponse['cookies']>[number]): string {
+  const parts = [`${c.name}=${c.value}`];
+  if (c.path) parts.push(`Path=${c.path}`);
+  if (c.domain) parts.push(`Domain=${c.domain}`);
+  if (typeof c.maxAge === 'number') parts.push(`Max-Age=${c.maxAge}`);
+  if (c.secure) parts.push('Secure');
+  if (c.httpOnly) parts.push('HttpOnly');
+  return parts.join('; ');
+}
+
+export class FrontDoor {
+  private routes: HttpRouteEntry[];
+  readonly server: Server;
+  private readonly maxBodyBytes: number;
+
+  constructor(private readonly options: FrontDoorOptions) {
+    this.routes = buildRouteTable(options.registry);
+    this.maxBodyBytes = options.maxBodyBytes ?? 256 * 1024 * 1024;
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        const correlationId = randomUUID();
+        options.logger.error(`host: unhandled error serving ${req.method} ${req.url} (correlation id ${correlationId})`, err);
+        if (!res.headersSent) sendJson(res, 500, errorBody('InternalError', `The host failed to serve the request; correlation id ${correlationId}.`, { correlationId }));
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  get routeTable(): readonly HttpRouteEntry[] {
+    return this.routes;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    if (path.startsWith(DURABLE_PREFIX)) {
+      const auth = isAuthorised(path, url, req.headers, this.options.durable.systemKey, constantTimeEqual);
+      if (!auth.ok) return sendJson(res, 401, errorBody('Unauthorized', 'The durable management API needs the host system key (?code=...).'));
+      let body: Buffer;
+      try {
+        body = await readBody(req, 16 * 1024 * 1024);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) return sendJson(res, 413, errorBody('PayloadTooLarge', 'The body exceeds 16 MiB.'));
+        throw err;
+      }
+      const out = await handleDurableRequest(this.options.durable, method, auth.rest, url, req.headers, body);
+      return sendJson(res, out.status, out.body, out.headers);
+    }
+
+    if (path === '/admin/functions' || path === '/admin/functions/') {
+      if (this.options.adminNeedsKey) {
+        const code = url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined) ?? '';
+        if (!constantTimeEqual(code, this.options.durable.systemKey)) {
+          return sendJson(res, 401, errorBody('Unauthorized', 'The admin API needs the host system key (?code=... or x-functions-key).'));
+        }
+      }
+      if (method !== 'GET') return sendJson(res, 405, errorBody('MethodNotAllowed', 'Use GET.'), { allow: 'GET' });
+      return sendJson(res, 200, this.describeFunctions());
+    }
+
+    const prefix = this.options.routePrefix ? `/${this.options.routePrefix}` : '';
+    if (prefix && path !== prefix && !path.startsWith(prefix + '/')) {
+      return sendJson(res, 404, errorBody('NotFound', `No route matches ${method} ${path}; the API lives under ${prefix}/.`));
+    }
+    const routePath = path.slice(prefix.length).replace(/^\/+/, '');
+    let matched: { entry: HttpRouteEntry; params: Record<string, string> } | undefined;
+    const allowed = new Set<string>();
+    for (const entry of this.routes) {
+      const params = matchRoute(entry.route, routePath);
+      if (!params) continue;
+      if (entry.methods.includes(method)) {
+        matched = { entry, params };
+        break;
+      }
+      entry.methods.forEach((m) => allowed.add(m));
+    }
+    if (!matched) {
+      if (allowed.size > 0) {
+        return sendJson(res, 405, errorBody('MethodNotAllowed', `${method} is not allowed on ${path}; allowed: ${[...allowed].join(', ')}.`), {
+          allow: [...allowed].join(', '),
+        });
+      }
+      return sendJson(res, 404, errorBody('NotFound', `No route matches ${method} ${path}.`));
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
+      throw err;
+    }
+    await this.invokeHttp(matched.entry, matched.params, req, res, url, method, body);
+  }
+
+  private async invokeHttp(
+    entry: HttpRouteEntry,
+    params: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    body: Buffer,
+  ): Promise<void> {
+    const headers = toHeaderRecord(req);
+    const host = headers.host ?? 'localhost';
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const http = { method, url: `http://${host}${url.pathname}${url.search}`, headers, query, params, body: { bytes: body } };
+    const inputData: RpcParameterBinding[] = [{ name: entry.fn.triggerName, data: { http } }, ...this.options.extraInputFor(entry.fn)];
+    const triggerMetadata: Record<string, { json: string }> = {
+      Query: { json: JSON.stringify(query) },
+      Headers: { json: JSON.stringify(headers) },
+      ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { json: JSON.stringify(v) }])),
+    };
+    let rpc: RpcHttpResponse | undefined;
+    let invocationId: string;
+    try {
+      const result = await this.options.invoker.invoke(entry.fn, inputData, { triggerMetadata });
+      invocationId = result.invocationId;
+      const returned = result.response.returnValue as { http?: RpcHttpResponse } | undefined;
+      const out = result.response.outputData?.find((o) => (entry.fn.metadata.bindings[o.name]?.type ?? '').toLowerCase() === 'http');
+      rpc = returned?.http ?? (out?.data as { http?: RpcHttpResponse } | undefined)?.http;
+    } catch (err) {
+      const id = err instanceof InvocationError ? err.invocationId : randomUUID();
+      this.options.logger.error(`[${entry.fn.name}] unhandled error (correlation id ${id})`, err instanceof InvocationError ? err.inner : err);
+      return sendJson(res, 500, errorBody('InternalError', `The function failed; correlation id ${id}.`, { correlationId: id }));
+    }
+    if (!rpc) {
+      res.writeHead(204, { 'x-invocation-id': invocationId });
+      res.end();
+      return;
+    }
+    const status = Number(rpc.statusCode ?? 200) || 200;
+    const outHeaders: Record<string, string | string[]> = { ...(rpc.headers ?? {}) };
+    const cookies = (rpc.cookies ?? []).map(cookieHeader);
+    if (cookies.length) outHeaders['set-cookie'] = cookies;
+    const b = rpc.body;
+    const payload = b?.bytes ? Buffer.from(b.bytes) : b?.string !== undefined ? Buffer.from(b.string) : b?.json !== undefined ? Buffer.from(b.json) : Buffer.alloc(0);
+    res.writeHead(status, outHeaders);
+    res.end(method === 'HEAD' ? undefined : payload);
+  }
+
+  describeFunctions(): unknown[] {
+    return [...this.options.registry.functions.values()].map((fn) => {
+      const t = fn.trigger;
+      const out: Record<string, unknown> = { name: fn.name, trigger: t.type };
+      if (t.type === 'httpTrigger') {
+        const entry = this.routes.find((r) => r.fn === fn);
+        out.route = `${this.options.routePrefix ? this.options.routePrefix + '/' : ''}${entry?.template ?? fn.name}`;
+        out.methods = entry?.methods;
+        out.authLevel = t.authLevel;
+      } else if (t.type === 'timerTrigger') {
+        out.schedule = t.schedule;
+        out.runOnStartup = t.runOnStartup === true;
+      } else if (t.type === 'blobTrigger') {
+        out.path = t.path;
+      } else if (t.type === 'serviceBusTrigger') {
+        out.queueName = t.queueName;
+      }
+      out.bindings = Object.values(fn.metadata.bindings).map((b) => ({ type: b.type, direction: b.direction }));
+      return out;
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

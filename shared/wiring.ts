@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadConfig } from './config.js';
+import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
+import type { ArtifactStore } from './ports/artifact-store.js';
+import { systemClock } from './ports/clock.js';
+import type { Clock } from './ports/clock.js';
+import type { MessageQueue } from './ports/message-queue.js';
+import type { MetadataStore } from './ports/metadata-store.js';
+import { createAuthenticator } from './services/authenticator.js';
+import type { Authenticator } from './services/authenticator.js';
+import { createEntraVerifier } from './services/entra-verifier.js';
+import { createHousekeepingService } from './services/housekeeping-service.js';
+import type { HousekeepingService } from './services/housekeeping-service.js';
+import { createTokenService } from './services/token-service.js';
+import type { TokenService } from './services/token-service.js';
+import { createWorkspaceService } from './services/workspace-service.js';
+import type { WorkspaceService } from './services/workspace-service.js';
+
+/**
+ * The one composition root: reads the config once, picks the adapters for the configured store
+ * (embedded SQLite + folder, or Cosmos DB + Blob Storage + Service Bus) and builds the services.
+ * Adapters are imported dynamically so that an embedded host never loads the Azure SDKs and an
+ * import can never fail at function-app load time.
+ */
+
+export interface Services {
+  config: Readonly<Config>;
+  clock: Clock;
+  store: MetadataStore;
+  artifacts: ArtifactStore;
+  queue: MessageQueue;
+  /** HMAC key of embedded signed artifact URLs; undefined on Azure, where Blob Storage signs them. */
+  artifactSigningKey: Buffer | undefined;
+  workspaces: WorkspaceService;
+  tokens: TokenService;
+  authenticator: Authenticator;
+  housekeeping: HousekeepingService;
+}
+
+export interface CreateServicesOptions {
+  clock?: Clock;
+  /** Used by the Entra verifier to fetch signing keys. */
+  fetch?: typeof fetch;
+}
+
+interface Stores {
+  store: MetadataStore;
+  artifacts: ArtifactStore;
+  queue: MessageQueue;
+  artifactSigningKey: Buffer | undefined;
+}
+
+/** Builds a fresh set of services; the caller owns them and must close them (see `closeServicesOf`). */
+export async function createServices(config: Readonly<Config>, options: CreateServicesOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const stores = config.store === 'azure' ? await createAzureStores(config) : await createEmbeddedStores(config);
+  const { store } = stores;
+  const workspaces = createWorkspaceService({ store, clock });
+  const tokens = createTokenService({ store, clock, defaultTtlDays: config.tokenTtlDays });
+  const entra =
+    config.entra === undefined
+      ? undefined
+      : createEntraVerifier({
+          tenantId: config.entra.tenantId,
+          audience: config.entra.audience,
+          ...(config.entra.jwksUrl === undefined ? {} : { jwksUrl: config.entra.jwksUrl }),
+          ...(config.entra.issuer === undefined ? {} : { issuer: config.entra.issuer }),
+          clock,
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        });
+  const authenticator = createAuthenticator({ mode: config.auth, tokens, workspaces, ...(entra === undefined ? {} : { entra }) });
+  const housekeeping = createHousekeepingService({ store, tokens, clock });
+  return { config, clock, ...stores, workspaces, tokens, authenticator, housekeeping };
+}
+
+/** Closes the stores of a services object built by `createServices`. */
+export async function closeServicesOf(services: Pick<Services, 'store' | 'artifacts' | 'queue'>): Promise<void> {
+  const results = await Promise.allSettled([services.queue.close(), services.artifacts.close(), services.store.close()]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+let current: Promise<Services> | undefined;
+
+/** The process-wide services, created on first use from `loadConfig()`. A failed start is retried on the next call. */
+export function getServices(): Promise<Services> {
+  current ??= (async () => createServices(loadConfig()))().catch((err: unknown) => {
+    current = undefined;
+    throw err;
+  });
+  return current;
+}
+
+/** Closes the process-wide services (host shutdown, end of a test file); the next `getServices()` starts afresh. */
+export async function closeServices(): Promise<void> {
+  const pending = current;
+  current = undefined;
+  if (pending === undefined) return;
+  let services: Services;
+  try {
+    services = await pending;
+  } catch {
+    return; // never started, nothing to close
+  }
+  await closeServicesOf(services);
+}
+
+/** Test seam: make `getServices()` return these services (undefined to go back to lazy creation). */
+export function setServicesForTesting(services: Services | undefined): void {
+  current = services === undefined ? undefined : Promise.resolve(services);
+}
+
+async function createEmbeddedStores(config: Readonly<Config>): Promise<Stores> {
+  const [{ SqliteMetadataStore }, { FilesystemArtifactStore }, { SqliteMessageQueue }] = await Promise.all([
+    import('./adapters/sqlite-metadata-store.js'),
+    import('./adapters/filesystem-artifact-store.js'),
+    import('./adapters/sqlite-message-queue.js'),
+  ]);
+  mkdirSync(config.dataDir, { recursive: true });
+  const signingKey = loadOrCreateSigningKey(join(config.dataDir, 'keys', 'artifact-signing.key'));
+  return withCleanup(async (opened) => {
+    const store = opened(await SqliteMetadataStore.open(join(config.dataDir, 'metadata.db')));
+    const artifacts = opened(
+      new FilesystemArtifactStore({ root: join(config.dataDir, 'artifacts'), signingKey, publicBaseUrl: config.publicUrl }),
+    );
+    const queue = opened(await SqliteMessageQueue.open(join(config.dataDir, 'queues.db')));
+    return { store, artifacts, queue, artifactSigningKey: signingKey };
+  });
+}
+
+async function createAzureStores(config: Readonly<Config>): Promise<Stores> {
+  const azure = config.azure;
+  if (azure === undefined) {
+    throw new ConfigError('TESSERA_STORE=azure but the Azure settings are missing; set COSMOS_ENDPOINT, BLOB_ACCOUNT_URL and SERVICEBUS_NAMESPACE.');
+  }
+  const [{ CosmosMetadataStore }, { BlobArtifactStore }, { ServiceBusMessageQueue }] = await Promise.all([
+    import('./adapters/cosmos-metadata-store.js'),
+    import('./adapters/blob-artifact-store.js'),
+    import('./adapters/servicebus-message-queue.js'),
+  ]);
+  const needsIdentity = azure.cosmos.key === undefined || 'accountUrl' in azure.blob || 'namespace' in azure.serviceBus;
+  // Managed identity in Azure, developer sign-in (az login, VS Code) on a workstation.
+  const credential = needsIdentity ? new (await import('@azure/identity')).DefaultAzureCredential() : undefined;
+
+  return withCleanup(async (opened) => {
+    const store = opened(
+      await CosmosMetadataStore.fromConfig({
+        endpoint: azure.cosmos.endpoint,
+        database: azure.cosmos.database,
+        ...(azure.cosmos.key === undefined ? { credential } : { key: azure.cosmos.key }),
+      }),
+    );
+    const artifacts = opened(
+      'connectionString' in azure.blob
+        ? BlobArtifactStore.fromConnectionString(azure.blob.connectionString)
+        : BlobArtifactStore.fromTokenCredential(azure.blob.accountUrl, requireCredential(credential)),
+    );
+    const queue = opened(
+      'connectionString' in azure.serviceBus
+        ? ServiceBusMessageQueue.fromConnectionString(azure.serviceBus.connectionString)
+        : ServiceBusMessageQueue.fromNamespace(azure.serviceBus.namespace, requireCredential(credential)),
+    );
+    return { store, artifacts, queue, artifactSigningKey: undefined };
+  });
+}
+
+function requireCredential<T>(credential: T | undefined): T {
+  if (credential === undefined) throw new ConfigError('Internal wiring error: an identity-based connection was configured without a credential.');
+  return credential;
+}
+
+/** Runs `build`; if it fails, closes whatever it had already opened so no handle or file lock leaks. */
+async function withCleanup<T>(build: (opened: <C extends { close(): Promise<void> }>(c: C) => C) => Promise<T>): Promise<T> {
+  const resources: { close(): Promise<void> }[] = [];
+  try {
+    return await build((c) => {
+      resources.push(c);
+      return c;
+    });
+  } catch (err) {
+    await Promise.allSettled(resources.reverse().map((r) => r.close()));
+    throw err;
+  }
+}
+
+const SIGNING_KEY_BYTES = 32;
+
+/**
+ * 32 random bytes, created with mode 0600 on first use. The key is written to a temporary file and
+ * hard-linked into place, so a concurrent first start never reads a half-written key and all
+ * processes agree on the one that won.
+ */
+export function loadOrCreateSigningKey(file: string): Buffer {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) {
+    const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(temp, randomBytes(SIGNING_KEY_BYTES), { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(temp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+  const key = readFileSync(file);
+  if (key.length !== SIGNING_KEY_BYTES) {
+    throw new ConfigError(
+      `The artifact signing key ${file} has ${key.length} bytes instead of ${SIGNING_KEY_BYTES}. Delete the file to create a new key (existing signed URLs stop working).`,
+      { target: 'TESSERA_DATA_DIR' },
+    );
+  }
+  return key;
+}

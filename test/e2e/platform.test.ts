@@ -1,0 +1,141 @@
+// The platform as a newcomer gets it: `node dist/local/main.js` on a fresh data folder, driven
+// over HTTP and with the `tessera` CLI.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from '../support/fixture-app.js';
+import { startHostProcess } from '../support/host-process.js';
+import type { HostProcess } from '../support/host-process.js';
+
+const run = promisify(execFile);
+
+describe('platform end to end (host process + CLI)', () => {
+  let host: HostProcess;
+  let dataDir: string;
+  let token: string;
+  const auth = () => ({ authorization: `Bearer ${token}` });
+
+  before(async () => {
+    dataDir = tempDir('platform');
+    host = await startHostProcess({ dataDir });
+    token = (JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { token: string }).token;
+  });
+  after(async () => {
+    await host.stop('SIGTERM');
+  });
+
+  async function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
+        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  it('answers /api/health without credentials', async () => {
+    const res = await fetch(`${host.origin}/api/health`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { status: string; version: string; stores: Record<string, string>; functions: number };
+    assert.equal(body.status, 'ok');
+    assert.match(body.version, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(body.stores, { metadata: 'sqlite', artifacts: 'filesystem', queue: 'sqlite' });
+    assert.ok(body.functions >= 10);
+  });
+
+  it('lists HTTP, timer, orchestration and activity functions registered through the real libraries', async () => {
+    const res = await fetch(`${host.origin}/admin/functions`);
+    assert.equal(res.status, 200);
+    const fns = (await res.json()) as { name: string; trigger: string; route?: string; schedule?: string }[];
+    const triggers = new Set(fns.map((f) => f.trigger));
+    for (const t of ['httpTrigger', 'timerTrigger', 'orchestrationTrigger', 'activityTrigger']) assert.ok(triggers.has(t), `no ${t}`);
+    assert.ok(fns.some((f) => f.route === 'api/workspaces/{name}'));
+    assert.ok(fns.some((f) => typeof f.schedule === 'string'));
+  });
+
+  it('writes credentials.json readable by the user only, with a working admin token', async () => {
+    assert.equal(statSync(join(dataDir, 'credentials.json')).mode & 0o777, 0o600);
+    const res = await fetch(`${host.origin}/api/workspaces/default`, { headers: auth() });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { name: string }).name, 'default');
+  });
+
+  it('answers 401 without or with a bad credential and 403 for a token lacking the workspace', async () => {
+    assert.equal((await fetch(`${host.origin}/api/workspaces/default`)).status, 401);
+    assert.equal((await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: 'Bearer tsr_nope' } })).status, 401);
+    const created = await fetch(`${host.origin}/api/tokens`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ workspaces: ['other'], description: 'limited' }),
+    });
+    assert.equal(created.status, 201);
+    const limited = ((await created.json()) as { token: string }).token;
+    const res = await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${limited}` } });
+    assert.equal(res.status, 403);
+  });
+
+  it('never crashes on bad input: 400 for malformed JSON, 404 for unknown routes, 405 for wrong methods', async () => {
+    const bad = await fetch(`${host.origin}/api/workspaces/new-ws`, { method: 'PUT', headers: auth(), body: '{not json' });
+    assert.equal(bad.status, 400);
+    const body = (await bad.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'ValidationError');
+    const badName = await fetch(`${host.origin}/api/workspaces/-bad-`, { method: 'PUT', headers: auth(), body: '{}' });
+    assert.equal(badName.status, 400);
+    assert.equal((await fetch(`${host.origin}/api/no/such/route`)).status, 404);
+    assert.equal((await fetch(`${host.origin}/api/health`, { method: 'DELETE' })).status, 405);
+    assert.equal((await fetch(`${host.origin}/api/health`)).status, 200, 'the host is still up');
+  });
+
+  it('drives the API with the tessera CLI using credentials.json', async () => {
+    const health = await tessera('health');
+    assert.equal(health.code, 0, health.stderr);
+    assert.equal((JSON.parse(health.stdout) as { status: string }).status, 'ok');
+    const created = await tessera('workspace', 'create', '--name', 'cli-ws', '--description', 'from the CLI');
+    assert.equal(created.code, 0, created.stderr);
+    const shown = await tessera('workspace', 'show', '--name', 'cli-ws');
+    assert.equal((JSON.parse(shown.stdout) as { description: string }).description, 'from the CLI');
+    const missing = await tessera('workspace', 'show', '--name', 'does-not-exist');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /does-not-exist/);
+  });
+
+  it('creates, uses and revokes a token from the host command line', async () => {
+    const { stdout } = await run(process.execPath, [resolve('dist/local/main.js'), 'token', 'create', '--workspace', 'default'], {
+      env: { ...process.env, TESSERA_DATA_DIR: dataDir },
+    });
+    const created = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1)) as { id: string; token: string };
+    assert.equal((await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${created.token}` } })).status, 200);
+    await run(process.execPath, [resolve('dist/local/main.js'), 'token', 'revoke', '--id', created.id], { env: { ...process.env, TESSERA_DATA_DIR: dataDir } });
+    assert.equal((await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${created.token}` } })).status, 401);
+  });
+});
+
+describe('configuration errors', () => {
+  it('refuses TESSERA_AUTH=off on a non-loopback address, naming the key', async () => {
+    try {
+      await run(process.execPath, [resolve('dist/local/main.js')], {
+        env: { ...process.env, TESSERA_DATA_DIR: tempDir('cfg'), TESSERA_AUTH: 'off', TESSERA_BIND_ADDRESS: '0.0.0.0', PORT: '0' },
+      });
+      assert.fail('the host started');
+    } catch (err) {
+      const e = err as { code: number; stderr: string };
+      assert.equal(e.code, 2);
+      assert.match(e.stderr, /TESSERA_AUTH/);
+    }
+  });
+
+  it('names the bad key of an invalid PORT', async () => {
+    try {
+      await run(process.execPath, [resolve('dist/local/main.js')], { env: { ...process.env, TESSERA_DATA_DIR: tempDir('cfg2'), PORT: 'seventy' } });
+      assert.fail('the host started');
+    } catch (err) {
+      assert.match((err as { stderr: string }).stderr, /PORT/);
+    }
+  });
+});
