@@ -2,11 +2,13 @@
 // docs/ARCHITECTURE.md enforced with ESLint's core no-restricted-imports.
 //
 // Not here: import/no-cycle (STYLE habit 13) needs eslint-plugin-import, which is not installed.
+// @eslint/js ships with eslint (it is eslint's own dependency); list it in devDependencies too.
+import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Orchestrators may import only these: they must stay deterministic under replay. */
-const ORCHESTRATION_ALLOWED = '^(?!(?:durable-functions(?:/.*)?|\\.\\./shared/(?:contracts|domain)/.+|\\./[^/]+)$)';
+const ORCHESTRATION_ALLOWED = '^(?!(?:durable-functions(?:/.*)?|\\.\\./shared/(?:contracts|domain)/.+|\\.\\./shared/function-catalog\\.js|\\./[^/]+)$)';
 
 /** Azure SDKs (other than the Functions programming model) and native drivers: adapters only. */
 const SDK_IMPORTS = {
@@ -21,7 +23,7 @@ export default defineConfig(
 
   {
     files: ['**/*.ts'],
-    extends: [tseslint.configs.recommended],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
     languageOptions: {
       parserOptions: {
         projectService: true,
@@ -91,6 +93,10 @@ export default defineConfig(
 
   {
     files: ['**/*.{js,mjs,cjs}'],
-    extends: [tseslint.configs.recommended],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: {
+      // Node scripts; the `globals` package is not a dependency, so the few globals are listed here.
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' },
+    },
   },
 );

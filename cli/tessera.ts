@@ -100,8 +100,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         );
       case 'token create': {
         const days = values['expires-in-days'];
-        if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError(`--expires-in-days must be a whole number, got '${days}'`);
-        const scope = (values.workspace ?? credentials.workspace).split(',').map((w) => w.trim()).filter((w) => w !== '');
+        if (days !== undefined && !/^\d+$/.test(days))
+          throw new UsageError(`--expires-in-days must be a whole number, got '${days}'`);
+        const scope = (values.workspace ?? credentials.workspace)
+          .split(',')
+          .map((w) => w.trim())
+          .filter((w) => w !== '');
         return print(
           await client.tokens.create({
             workspaces: scope,
@@ -118,7 +122,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         throw new UsageError(`Unknown command '${positionals.join(' ')}'.`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.stderr(`tessera: ${err.message}\n\n${USAGE}`);
       return 2;
     }

@@ -24,7 +24,8 @@ export const artifactSignedGet = defineHttp({
       throw new ForbiddenError('The signed URL is invalid or has expired; ask for a new one.', { target: 'sig' });
     }
     const info = await services.artifacts.stat(container, path);
-    if (info === undefined) throw new NotFoundError(`Artifact '${container}/${path}' does not exist.`, { target: 'path' });
+    if (info === undefined)
+      throw new NotFoundError(`Artifact '${container}/${path}' does not exist.`, { target: 'path' });
     const body = await services.artifacts.stream(container, path);
     context.debug(`serving ${container}/${path} (${info.size} bytes) by signed URL`);
     return {
@@ -41,4 +42,8 @@ export const artifactSignedGet = defineHttp({
   },
 });
 
-registerHttp(ARTIFACT_SIGNED_GET, { methods: ['GET'], route: 'artifacts/signed/{container}/{*path}', handler: artifactSignedGet });
+registerHttp(ARTIFACT_SIGNED_GET, {
+  methods: ['GET'],
+  route: 'artifacts/signed/{container}/{*path}',
+  handler: artifactSignedGet,
+});

@@ -30,9 +30,15 @@ export async function housekeepingTimer(_timer: Timer, context: InvocationContex
   const purged = await client.purgeInstanceHistoryBy({
     createdTimeFrom: new Date(0),
     createdTimeTo: new Date(now - config.durableHistoryRetentionDays * DAY_MS),
-    runtimeStatus: [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated],
+    runtimeStatus: [
+      OrchestrationRuntimeStatus.Completed,
+      OrchestrationRuntimeStatus.Failed,
+      OrchestrationRuntimeStatus.Terminated,
+    ],
   });
-  context.log(`purged the history of ${purged.instancesDeleted} instance(s) older than ${config.durableHistoryRetentionDays} days`);
+  context.log(
+    `purged the history of ${purged.instancesDeleted} instance(s) older than ${config.durableHistoryRetentionDays} days`,
+  );
 }
 
 registerTimer(HOUSEKEEPING_TIMER, {

@@ -10,7 +10,11 @@ export const workspacePut = defineHttp({
   async handler({ services, request }) {
     const body = (await readJsonBody(request, workspacePutBodySchema.optional())) ?? {};
     const ifMatch = request.headers.get('if-match') ?? undefined;
-    const { workspace, created } = await services.workspaces.put(request.params.name ?? '', body, ifMatch === undefined ? {} : { ifMatch });
+    const { workspace, created } = await services.workspaces.put(
+      request.params.name ?? '',
+      body,
+      ifMatch === undefined ? {} : { ifMatch },
+    );
     return jsonResponse(created ? 201 : 200, workspace, { etag: workspace.etag });
   },
 });

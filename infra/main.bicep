@@ -31,8 +31,6 @@ param entraAudience string
 @maxValue(3650)
 param durableHistoryRetentionDays int = 30
 
-@description('Six-field NCRONTAB schedule of the housekeeping timer, in UTC (HOUSEKEEPING_SCHEDULE), e.g. 0 0 * * * * for hourly.')
-param housekeepingSchedule string = '0 0 * * * *'
 
 @description('Cosmos DB containers to create in the tessera database, partitioned on /pk. The app signs in with Entra ID and cannot create containers itself, so this must list every container the services open.')
 param cosmosContainerNames array = [
@@ -190,7 +188,6 @@ var tesseraSettings = {
   ENTRA_AUDIENCE: entraAudience
   KEY_VAULT_URL: keyVault.outputs.vaultUri
   DURABLE_HISTORY_RETENTION_DAYS: string(durableHistoryRetentionDays)
-  HOUSEKEEPING_SCHEDULE: housekeepingSchedule
 }
 
 module functionApp 'modules/function-app.bicep' = {

@@ -41,6 +41,8 @@ export interface HostOptions {
   /** Embedded queue, for Service Bus queue triggers. */
   queue?: MessageQueue;
   blobScanIntervalMs?: number;
+  /** IANA time zone of timer schedules (the Functions setting WEBSITE_TIME_ZONE); UTC when unset. */
+  timerTimeZone?: string;
 }
 
 export function isLoopback(address: string): boolean {
@@ -80,7 +82,7 @@ export class LocalHost {
 
   static async start(options: HostOptions): Promise<LocalHost> {
     const { logger } = options;
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const hostJson = readHostJson(options.appRoot);
     const registry = resetRegistry();
     const app = await loadApp(options.appRoot);
@@ -100,29 +102,31 @@ export class LocalHost {
     });
     const taskHubName = options.taskHubName ?? 'TesseraHub';
     const durable: DurableApiOptions = { engine, taskHubName, publicOrigin: '', systemKey };
-    let clientBinding: string | undefined;
-    const extraInputFor = (fn: RegisteredFunction): RpcParameterBinding[] =>
+    // The binding names the port, known only once the front door listens.
+    const clientBinding = { json: '' };
+    invoker.extraInputsFor = (fn: RegisteredFunction): RpcParameterBinding[] =>
       Object.entries(fn.metadata.bindings)
         .filter(([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'))
-        .map(([name]) => ({ name, data: { string: clientBinding ?? '' } }));
+        .map(([name]) => ({ name, data: { string: clientBinding.json } }));
+    let manual: (fn: RegisteredFunction, input: string | undefined) => string | undefined = () => 'The host is still starting.';
     const frontDoor = new FrontDoor({
       registry,
       invoker,
       logger,
       routePrefix: hostJson.routePrefix,
       durable,
-      extraInputFor,
       adminNeedsKey: !isLoopback(options.bindAddress),
+      invokeByAdmin: (fn, input) => manual(fn, input),
     });
     const port = await frontDoor.listen(options.port, options.bindAddress);
     const loopbackOrigin = `http://127.0.0.1:${port}`;
     durable.publicOrigin = (options.publicUrl ?? (isLoopback(options.bindAddress) ? `http://${options.bindAddress}:${port}` : loopbackOrigin)).replace(/\/+$/, '');
-    clientBinding = JSON.stringify(durableClientBinding(durable, loopbackOrigin));
+    clientBinding.json = JSON.stringify(durableClientBinding(durable, loopbackOrigin));
     // durable-functions rewrites client URLs to localhost:7071 unless WEBSITE_HOSTNAME is set.
     process.env.WEBSITE_HOSTNAME = `127.0.0.1:${port}`;
 
     engine.start();
-    const timers = new TimerTriggers(registry.byTrigger('timerTrigger'), invoker, store, logger);
+    const timers = new TimerTriggers(registry.byTrigger('timerTrigger'), invoker, store, logger, Date.now, options.timerTimeZone);
     let blobs: BlobTriggers | undefined;
     const blobFns = registry.byTrigger('blobTrigger');
     if (blobFns.length > 0) {
@@ -136,6 +140,21 @@ export class LocalHost {
       if (options.queue) queues = new QueueTriggers(queueFns, options.queue, invoker, logger, { maxConcurrentCalls: hostJson.serviceBusMaxConcurrentCalls });
       else logger.warn(`host: ${queueFns.length} Service Bus trigger(s) registered but the host has no embedded queue`);
     }
+    manual = (fn, input) => {
+      switch (fn.trigger.type) {
+        case 'timerTrigger':
+          return timers.runNow(fn.name) ? undefined : `Timer function '${fn.name}' has an invalid schedule and cannot run.`;
+        case 'serviceBusTrigger':
+          void invoker
+            .invoke(fn, [{ name: fn.triggerName, data: { string: input ?? '' } }])
+            .catch((err: unknown) => logger.error(`admin: manual run of ${fn.name} failed`, err));
+          return undefined;
+        case 'httpTrigger':
+          return `'${fn.name}' is an HTTP function: call its route instead.`;
+        default:
+          return `Functions with a ${fn.trigger.type} cannot be run through the admin API${fn.trigger.type === 'blobTrigger' ? ': write a blob to the watched path instead' : fn.trigger.type === 'orchestrationTrigger' ? ': start it through the durable management API' : ''}.`;
+      }
+    };
     const host = new LocalHost(options, app, registry, invoker, engine, frontDoor, port, systemKey, db, timers, blobs, queues);
     for (const hook of registry.hooks.appStart) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData, hostVersion: '4', functionAppDirectory: options.appRoot });
     timers.start();

@@ -40,6 +40,8 @@ export class InvocationError extends Error {
 
 export class Invoker {
   readonly appHookData: Record<string, unknown> = {};
+  /** Input bindings the host supplies besides the trigger (e.g. the durable client), for every trigger type. */
+  extraInputsFor: (fn: RegisteredFunction) => RpcParameterBinding[] = () => [];
 
   constructor(
     private readonly registry: FunctionRegistry,
@@ -55,7 +57,7 @@ export class Invoker {
       request: {
         invocationId,
         functionId: fn.functionId,
-        inputData,
+        inputData: [...inputData, ...this.extraInputsFor(fn)],
         triggerMetadata: options.triggerMetadata ?? {},
         ...(options.retryContext ? { retryContext: options.retryContext } : {}),
       },

@@ -48,6 +48,8 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     logger,
     ...(config.port === 0 ? {} : { publicUrl: config.publicUrl }),
     ...(artifacts ? { artifacts } : {}),
+    // The Functions runtime setting, read here as the Functions host reads it.
+    ...(process.env.WEBSITE_TIME_ZONE ? { timerTimeZone: process.env.WEBSITE_TIME_ZONE } : {}),
     ...(services.queue.kind === 'sqlite' ? { queue: services.queue } : {}),
   });
   const endpoint = config.port === 0 ? host.origin : config.publicUrl;

@@ -118,7 +118,10 @@ const envSchema = z.looseObject({
   SERVICEBUS_NAMESPACE: text.optional(),
   SERVICEBUS_CONNECTION_STRING: text.optional(),
   KEY_VAULT_URL: httpUrl.optional(),
-  ENTRA_TENANT_ID: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+  ENTRA_TENANT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .optional(),
   ENTRA_AUDIENCE: text.optional(),
   ENTRA_JWKS_URL: httpUrl.optional(),
   ENTRA_ISSUER: text.optional(),
@@ -201,7 +204,12 @@ function requireKey(env: ParsedEnv, ctx: z.RefinementCtx, key: keyof ParsedEnv &
   }
 }
 
-function requireOneOf(env: ParsedEnv, ctx: z.RefinementCtx, identityKey: keyof ParsedEnv & string, secretKey: keyof ParsedEnv & string): void {
+function requireOneOf(
+  env: ParsedEnv,
+  ctx: z.RefinementCtx,
+  identityKey: keyof ParsedEnv & string,
+  secretKey: keyof ParsedEnv & string,
+): void {
   if (env[identityKey] === undefined && env[secretKey] === undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -293,7 +301,8 @@ function describeIssue(issue: z.core.$ZodIssue, env: Env): ErrorDetail {
   if (issue.code === 'custom') return { target: key, message: issue.message };
   const raw = env[key];
   const shown = SECRET_KEYS.has(key) ? '(value hidden)' : JSON.stringify(raw);
-  const fallback = key in DEFAULTS ? ` or unset it to use the default (${String(DEFAULTS[key as keyof typeof DEFAULTS])})` : '';
+  const fallback =
+    key in DEFAULTS ? ` or unset it to use the default (${String(DEFAULTS[key as keyof typeof DEFAULTS])})` : '';
   return {
     target: key,
     message: `${key}=${shown} is invalid: expected ${EXPECTED[key] ?? 'a valid value'}. Set ${key} to a valid value${fallback}.`,

@@ -1,7 +1,12 @@
 import { app } from '@azure/functions';
 import type { HttpFunctionOptions, HttpMethod, TimerFunctionOptions } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { ActivityOptions, OrchestrationHandler, RegisteredActivity, RegisteredOrchestration } from 'durable-functions';
+import type {
+  ActivityOptions,
+  OrchestrationHandler,
+  RegisteredActivity,
+  RegisteredOrchestration,
+} from 'durable-functions';
 
 /**
  * Every registration goes through here, so the app can say what it registered (health, the local
@@ -25,7 +30,9 @@ const registered = new Map<string, RegisteredFunction>();
 function record(entry: RegisteredFunction): boolean {
   if (registered.has(entry.name)) {
     // Throwing here would take down every function of the app at load time; refuse and say so instead.
-    console.error(`function-catalog: '${entry.name}' is registered twice; the second registration (${entry.trigger}) was ignored.`);
+    console.error(
+      `function-catalog: '${entry.name}' is registered twice; the second registration (${entry.trigger}) was ignored.`,
+    );
     return false;
   }
   registered.set(entry.name, Object.freeze({ ...entry }));
@@ -47,7 +54,10 @@ export function registerTimer(name: string, options: TimerFunctionOptions): void
   app.timer(name, options);
 }
 
-export function registerOrchestration(name: string, handler: OrchestrationHandler): RegisteredOrchestration | undefined {
+export function registerOrchestration(
+  name: string,
+  handler: OrchestrationHandler,
+): RegisteredOrchestration | undefined {
   if (!record({ name, trigger: 'orchestration' })) return undefined;
   return df.app.orchestration(name, handler);
 }

@@ -71,14 +71,23 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
           clock,
           ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
         });
-  const authenticator = createAuthenticator({ mode: config.auth, tokens, workspaces, ...(entra === undefined ? {} : { entra }) });
+  const authenticator = createAuthenticator({
+    mode: config.auth,
+    tokens,
+    workspaces,
+    ...(entra === undefined ? {} : { entra }),
+  });
   const housekeeping = createHousekeepingService({ store, tokens, clock });
   return { config, clock, ...stores, workspaces, tokens, authenticator, housekeeping };
 }
 
 /** Closes the stores of a services object built by `createServices`. */
 export async function closeServicesOf(services: Pick<Services, 'store' | 'artifacts' | 'queue'>): Promise<void> {
-  const results = await Promise.allSettled([services.queue.close(), services.artifacts.close(), services.store.close()]);
+  const results = await Promise.allSettled([
+    services.queue.close(),
+    services.artifacts.close(),
+    services.store.close(),
+  ]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -124,7 +133,11 @@ async function createEmbeddedStores(config: Readonly<Config>): Promise<Stores> {
   return withCleanup(async (opened) => {
     const store = opened(await SqliteMetadataStore.open(join(config.dataDir, 'metadata.db')));
     const artifacts = opened(
-      new FilesystemArtifactStore({ root: join(config.dataDir, 'artifacts'), signingKey, publicBaseUrl: config.publicUrl }),
+      new FilesystemArtifactStore({
+        root: join(config.dataDir, 'artifacts'),
+        signingKey,
+        publicBaseUrl: config.publicUrl,
+      }),
     );
     const queue = opened(await SqliteMessageQueue.open(join(config.dataDir, 'queues.db')));
     return { store, artifacts, queue, artifactSigningKey: signingKey };
@@ -134,7 +147,9 @@ async function createEmbeddedStores(config: Readonly<Config>): Promise<Stores> {
 async function createAzureStores(config: Readonly<Config>): Promise<Stores> {
   const azure = config.azure;
   if (azure === undefined) {
-    throw new ConfigError('TESSERA_STORE=azure but the Azure settings are missing; set COSMOS_ENDPOINT, BLOB_ACCOUNT_URL and SERVICEBUS_NAMESPACE.');
+    throw new ConfigError(
+      'TESSERA_STORE=azure but the Azure settings are missing; set COSMOS_ENDPOINT, BLOB_ACCOUNT_URL and SERVICEBUS_NAMESPACE.',
+    );
   }
   const [{ CosmosMetadataStore }, { BlobArtifactStore }, { ServiceBusMessageQueue }] = await Promise.all([
     import('./adapters/cosmos-metadata-store.js'),
@@ -168,12 +183,15 @@ async function createAzureStores(config: Readonly<Config>): Promise<Stores> {
 }
 
 function requireCredential<T>(credential: T | undefined): T {
-  if (credential === undefined) throw new ConfigError('Internal wiring error: an identity-based connection was configured without a credential.');
+  if (credential === undefined)
+    throw new ConfigError('Internal wiring error: an identity-based connection was configured without a credential.');
   return credential;
 }
 
 /** Runs `build`; if it fails, closes whatever it had already opened so no handle or file lock leaks. */
-async function withCleanup<T>(build: (opened: <C extends { close(): Promise<void> }>(c: C) => C) => Promise<T>): Promise<T> {
+async function withCleanup<T>(
+  build: (opened: <C extends { close(): Promise<void> }>(c: C) => C) => Promise<T>,
+): Promise<T> {
   const resources: { close(): Promise<void> }[] = [];
   try {
     return await build((c) => {

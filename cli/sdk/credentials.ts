@@ -39,17 +39,41 @@ export async function resolveCredentials(options: ResolveCredentialsOptions = {}
   const file = join(dataDir, 'credentials.json');
   const stored = await readCredentialsFile(file);
 
-  const pick = (explicit: string | undefined, envKey: string, fromFile: string | undefined, fallback?: string): [string | undefined, string] => {
+  const pick = (
+    explicit: string | undefined,
+    envKey: string,
+    fromFile: string | undefined,
+    fallback?: string,
+  ): [string | undefined, string] => {
     if (nonEmpty(explicit) !== undefined) return [explicit, 'option'];
     const fromEnv = nonEmpty(env[envKey]);
     if (fromEnv !== undefined) return [fromEnv, envKey];
     if (fromFile !== undefined) return [fromFile, file];
     return [fallback, 'default'];
   };
-  const [endpoint = DEFAULT_ENDPOINT, endpointSource] = pick(options.endpoint, 'TESSERA_ENDPOINT', stored?.endpoint, DEFAULT_ENDPOINT);
+  const [endpoint = DEFAULT_ENDPOINT, endpointSource] = pick(
+    options.endpoint,
+    'TESSERA_ENDPOINT',
+    stored?.endpoint,
+    DEFAULT_ENDPOINT,
+  );
   const [token, tokenSource] = pick(options.token, 'TESSERA_TOKEN', stored?.token);
-  const [workspace = 'default', workspaceSource] = pick(options.workspace, 'TESSERA_WORKSPACE', stored?.workspace, 'default');
-  return { endpoint, token, workspace, sources: { endpoint: endpointSource, token: token === undefined ? 'none' : tokenSource, workspace: workspaceSource } };
+  const [workspace = 'default', workspaceSource] = pick(
+    options.workspace,
+    'TESSERA_WORKSPACE',
+    stored?.workspace,
+    'default',
+  );
+  return {
+    endpoint,
+    token,
+    workspace,
+    sources: {
+      endpoint: endpointSource,
+      token: token === undefined ? 'none' : tokenSource,
+      workspace: workspaceSource,
+    },
+  };
 }
 
 async function readCredentialsFile(file: string): Promise<z.infer<typeof credentialsFileSchema> | undefined> {
@@ -64,10 +88,13 @@ async function readCredentialsFile(file: string): Promise<z.infer<typeof credent
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); delete it and restart the host to recreate it.`);
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); delete it and restart the host to recreate it.`,
+    );
   }
   const parsed = credentialsFileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${file} is not a Tessera credentials file: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new Error(`${file} is not a Tessera credentials file: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 

@@ -48,7 +48,8 @@ export class MLClient {
 
   readonly workspaces = {
     list: (options: PageOptions = {}): Promise<WorkspaceList> => this.#request('GET', `workspaces${query(options)}`),
-    get: (name: string = this.workspace): Promise<Workspace> => this.#request('GET', `workspaces/${encodeURIComponent(name)}`),
+    get: (name: string = this.workspace): Promise<Workspace> =>
+      this.#request('GET', `workspaces/${encodeURIComponent(name)}`),
     put: (name: string, body: WorkspacePutBody = {}): Promise<Workspace> =>
       this.#request('PUT', `workspaces/${encodeURIComponent(name)}`, body),
   };
@@ -77,10 +78,18 @@ export class MLClient {
     const url = `${this.endpoint}/api/${path}`;
     let response: Response;
     try {
-      response = await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      response = await this.#fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (err) {
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-      throw new MLClientError(0, 'ConnectionFailed', `Cannot reach ${this.endpoint} (${reason}). Is the host running (npm start)?`);
+      throw new MLClientError(
+        0,
+        'ConnectionFailed',
+        `Cannot reach ${this.endpoint} (${reason}). Is the host running (npm start)?`,
+      );
     }
     const text = await response.text();
     let parsed: unknown;
@@ -92,8 +101,17 @@ export class MLClient {
     if (!response.ok) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown; target?: unknown } } | undefined)?.error;
       const code = typeof error?.code === 'string' ? error.code : `Http${response.status}`;
-      const message = typeof error?.message === 'string' ? error.message : `${method} ${url} failed with HTTP ${response.status}: ${text.slice(0, 500)}`;
-      throw new MLClientError(response.status, code, message, typeof error?.target === 'string' ? error.target : undefined, parsed);
+      const message =
+        typeof error?.message === 'string'
+          ? error.message
+          : `${method} ${url} failed with HTTP ${response.status}: ${text.slice(0, 500)}`;
+      throw new MLClientError(
+        response.status,
+        code,
+        message,
+        typeof error?.target === 'string' ? error.target : undefined,
+        parsed,
+      );
     }
     return parsed as T;
   }

@@ -841,10 +841,16 @@ function parseOrchestrationFailure(err: unknown): { state: OrchestratorState | u
   return { state: undefined, failure: failureFromError(err) };
 }
 
-const INSTANCE_ID = /^[^/\\#?\u0000-\u001f\u007f]{1,256}$/;
+function hasControlCharacter(id: string): boolean {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 function validateInstanceId(id: string): void {
-  if (!INSTANCE_ID.test(id)) {
+  if (id.length < 1 || id.length > 256 || /[/\\#?]/.test(id) || hasControlCharacter(id)) {
     throw new DurableRequestError(400, `Instance ID '${id}' is not valid: use 1-256 characters without '/', '\\', '#', '?' or control characters.`);
   }
 }

@@ -5,7 +5,7 @@
  * resumes from the last committed episode.
  */
 import type { SqliteDatabase } from '../../shared/adapters/sqlite-database.js';
-import type { HistoryEvent } from './history.js';
+import type { HistoryEvent, RetryOptions } from './history.js';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended';
 export const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
@@ -30,7 +30,7 @@ export interface InstanceRow {
 
 /** Host-side facts carried with an inbox event, stripped before it enters history. */
 export interface InboxMeta {
-  retry?: { kind: 'activity' | 'orchestration'; name: string; input: string; options: import('./history.js').RetryOptions; attempt: number; instanceId?: string };
+  retry?: { kind: 'activity' | 'orchestration'; name: string; input: string; options: RetryOptions; attempt: number; instanceId?: string };
 }
 
 export interface InboxRow {

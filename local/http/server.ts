@@ -28,10 +28,10 @@ export interface FrontDoorOptions {
   logger: Logger;
   routePrefix: string;
   durable: DurableApiOptions;
-  /** Extra inputs (e.g. the durable client binding) a function declares, by binding type. */
-  extraInputFor: (fn: RegisteredFunction) => RpcParameterBinding[];
   /** Whether /admin routes need the system key (when the host is reachable beyond loopback). */
   adminNeedsKey: boolean;
+  /** Runs a non-HTTP function by hand (POST /admin/functions/{name}); returns an error message or undefined. */
+  invokeByAdmin: (fn: RegisteredFunction, input: string | undefined) => string | undefined;
   maxBodyBytes?: number;
 }
 
@@ -144,15 +144,36 @@ export class FrontDoor {
       return sendJson(res, out.status, out.body, out.headers);
     }
 
-    if (path === '/admin/functions' || path === '/admin/functions/') {
+    if (path === '/admin/functions' || path.startsWith('/admin/functions/')) {
       if (this.options.adminNeedsKey) {
         const code = url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined) ?? '';
         if (!constantTimeEqual(code, this.options.durable.systemKey)) {
           return sendJson(res, 401, errorBody('Unauthorized', 'The admin API needs the host system key (?code=... or x-functions-key).'));
         }
       }
-      if (method !== 'GET') return sendJson(res, 405, errorBody('MethodNotAllowed', 'Use GET.'), { allow: 'GET' });
-      return sendJson(res, 200, this.describeFunctions());
+      const name = decodeURIComponent(path.slice('/admin/functions'.length).replace(/^\/+|\/+$/g, ''));
+      if (name === '') {
+        if (method !== 'GET') return sendJson(res, 405, errorBody('MethodNotAllowed', 'Use GET.'), { allow: 'GET' });
+        return sendJson(res, 200, this.describeFunctions());
+      }
+      const fn = this.options.registry.get(name);
+      if (!fn) return sendJson(res, 404, errorBody('NotFound', `No function named '${name}' is registered.`));
+      if (method === 'GET') return sendJson(res, 200, this.describeFunctions().find((f) => (f as { name: string }).name === fn.name));
+      if (method !== 'POST') return sendJson(res, 405, errorBody('MethodNotAllowed', 'Use GET or POST.'), { allow: 'GET, POST' });
+      let input: string | undefined;
+      const text = (await readBody(req, 1024 * 1024)).toString('utf8').trim();
+      if (text !== '') {
+        try {
+          const parsed = JSON.parse(text) as { input?: unknown };
+          if (parsed.input !== undefined && typeof parsed.input !== 'string') throw new Error('input must be a string');
+          input = parsed.input;
+        } catch {
+          return sendJson(res, 400, errorBody('ValidationError', 'The body must be JSON like {"input": "..."} (input is a string).', { target: 'input' }));
+        }
+      }
+      const problem = this.options.invokeByAdmin(fn, input);
+      if (problem) return sendJson(res, 400, errorBody('ValidationError', problem));
+      return sendJson(res, 202, undefined);
     }
 
     const prefix = this.options.routePrefix ? `/${this.options.routePrefix}` : '';
@@ -204,7 +225,7 @@ export class FrontDoor {
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const http = { method, url: `http://${host}${url.pathname}${url.search}`, headers, query, params, body: { bytes: body } };
-    const inputData: RpcParameterBinding[] = [{ name: entry.fn.triggerName, data: { http } }, ...this.options.extraInputFor(entry.fn)];
+    const inputData: RpcParameterBinding[] = [{ name: entry.fn.triggerName, data: { http } }];
     const triggerMetadata: Record<string, { json: string }> = {
       Query: { json: JSON.stringify(query) },
       Headers: { json: JSON.stringify(headers) },

@@ -34,6 +34,8 @@ export class TimerTriggers {
     private readonly status: ScheduleStatusStore,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
+    /** IANA zone of the schedules (WEBSITE_TIME_ZONE on Azure); UTC when unset. */
+    private readonly timeZone?: string,
   ) {}
 
   start(): void {
@@ -41,7 +43,7 @@ export class TimerTriggers {
       const raw = String(fn.trigger.schedule ?? '');
       let schedule: Schedule;
       try {
-        schedule = parseSchedule(resolveAppSettings(raw));
+        schedule = parseSchedule(resolveAppSettings(raw), this.timeZone ? { timeZone: this.timeZone } : {});
       } catch (err) {
         this.logger.error(`timer: function ${fn.name} has an invalid schedule '${raw}' and will not run`, err);
         continue;
@@ -54,6 +56,14 @@ export class TimerTriggers {
       else if (saved?.next !== undefined && saved.next < now) void this.fire(state, true);
       this.arm(state);
     }
+  }
+
+  /** Runs a timer function now, outside its schedule (the admin API's manual run). */
+  runNow(name: string): boolean {
+    const state = this.timers.find((t) => t.fn.name === name);
+    if (!state) return false;
+    void this.fire(state, false);
+    return true;
   }
 
   stop(): void {

@@ -1,5 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
-import { DELETE_EXPIRED_TOKENS_ACTIVITY, housekeepingActivityInputSchema } from '../../shared/contracts/housekeeping.js';
+import {
+  DELETE_EXPIRED_TOKENS_ACTIVITY,
+  housekeepingActivityInputSchema,
+} from '../../shared/contracts/housekeeping.js';
 import { registerActivity } from '../../shared/function-catalog.js';
 import { getServices } from '../../shared/wiring.js';
 

@@ -16,7 +16,10 @@ export function toValidationError(error: z.ZodError, rootLabel = '(value)'): Val
     return { target: path || rootLabel, message: issue.message };
   });
   const first = details[0] ?? { target: rootLabel, message: 'Invalid value' };
-  const message = details.length === 1 ? `${first.target}: ${first.message}` : details.map((d) => `${d.target}: ${d.message}`).join('; ');
+  const message =
+    details.length === 1
+      ? `${first.target}: ${first.message}`
+      : details.map((d) => `${d.target}: ${d.message}`).join('; ');
   return new ValidationError(message, { target: first.target, details, cause: error });
 }
 

@@ -10,11 +10,9 @@ export const DEFAULT_WORKSPACE = 'default';
 /** Azure ML's rule: 3-33 characters, letters, digits, '-' and '_', starting with a letter or digit. */
 export const WORKSPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$/;
 
-export const workspaceNameSchema = z
-  .string()
-  .regex(WORKSPACE_NAME_PATTERN, {
-    error: 'A workspace name has 3-33 characters (letters, digits, - and _) and starts with a letter or digit',
-  });
+export const workspaceNameSchema = z.string().regex(WORKSPACE_NAME_PATTERN, {
+  error: 'A workspace name has 3-33 characters (letters, digits, - and _) and starts with a letter or digit',
+});
 
 const tagsSchema = z.record(z.string().min(1).max(256), z.string().max(256));
 

@@ -4,7 +4,6 @@ import { ValidationError } from '../errors.js';
  * Azure Functions timer schedules: six-field NCRONTAB expressions and TimeSpan intervals.
  *
  * Semantics follow NCrontab, the library the Functions host uses, with these deliberate differences:
- * - day-of-week 7 is accepted as Sunday (NCrontab accepts 0-6 only);
  * - a reversed range such as `Fri-Mon` is an error (NCrontab silently swaps it to `Mon-Fri`);
  * - a schedule that can never fire (`0 0 0 30 2 *`) is an error (NCrontab never returns);
  * - a TimeSpan with hours >= 24 (`48:00:00`) is an error: .NET reads it as days (`d:hh:mm`).
@@ -73,8 +72,8 @@ const FIELDS: readonly FieldSpec[] = [
   { label: 'hour', min: 0, max: 23 },
   { label: 'day-of-month', min: 1, max: 31 },
   { label: 'month', min: 1, max: 12, names: MONTH_NAMES },
-  // 7 is accepted and folded into 0 (Sunday).
-  { label: 'day-of-week', min: 0, max: 7, names: DAY_NAMES },
+  // 0-6 with Sunday = 0, as NCrontab: it rejects 7, so accepting it here would pass locally and fail on Azure.
+  { label: 'day-of-week', min: 0, max: 6, names: DAY_NAMES },
 ];
 
 const FIELD_LAYOUT = '{second} {minute} {hour} {day} {month} {day-of-week}';
@@ -220,7 +219,7 @@ function parseField(token: string, spec: FieldSpec, expression: string): number[
         if (from > to) {
           fail(
             `has the reversed range "${base}" (NCrontab would silently read it as ${to}-${from}); ` +
-              `write ranges low-high, e.g. "${to}-${from}", or list both ends, e.g. "${from}-${spec.max === 7 ? 6 : spec.max},${spec.min}-${to}".`,
+              `write ranges low-high, e.g. "${to}-${from}", or list both ends, e.g. "${from}-${spec.max},${spec.min}-${to}".`,
           );
         }
       } else {
@@ -229,7 +228,7 @@ function parseField(token: string, spec: FieldSpec, expression: string): number[
         to = stepText === undefined ? from : upper;
       }
     }
-    for (let v = from; v <= to; v += step) allowed.add(spec.max === 7 && v === 7 ? 0 : v);
+    for (let v = from; v <= to; v += step) allowed.add(v);
   }
   if (allowed.size === 0) fail(`selects no ${spec.label}; use a value between ${spec.min} and ${upper}.`);
   return [...allowed].sort((a, b) => a - b);

@@ -37,7 +37,9 @@ export function defineHttp<A extends HttpAuth>(definition: HttpDefinition<A>): H
     try {
       const services = await getServices();
       const workspace =
-        definition.workspaceParam === undefined ? (request.params.ws ?? request.params.name) : request.params[definition.workspaceParam];
+        definition.workspaceParam === undefined
+          ? (request.params.ws ?? request.params.name)
+          : request.params[definition.workspaceParam];
       let principal: Principal | undefined;
       if (definition.auth !== 'public') {
         principal = await services.authenticator.authenticate(request.headers.get('authorization'), workspace);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { isAppError } from '../errors.js';
 import type { AppError } from '../errors.js';
+import { INVALID_TOKEN_TARGET } from '../services/authenticator.js';
 import { jsonResponse } from './json-response.js';
 
 /** The error body every endpoint returns. */
@@ -37,7 +38,7 @@ function fromAppError(err: AppError, context: InvocationContext): HttpResponseIn
   if (err.status >= 500) {
     // Our fault even if expected (bad config, an unreachable dependency): the operator needs it in the log.
     const correlationId = correlationIdOf(context);
-    context.error(`${err.code} (correlation id ${correlationId}): ${err.message}`, err.cause ?? '');
+    context.error(`${err.code} (correlation id ${correlationId}): ${err.message}`, err);
     headers['x-correlation-id'] = correlationId;
   }
   if (err.code === 'Unauthorized') headers['www-authenticate'] = wwwAuthenticate(err);
@@ -47,7 +48,9 @@ function fromAppError(err: AppError, context: InvocationContext): HttpResponseIn
       code: err.code,
       message: err.message,
       ...(err.target === undefined ? {} : { target: err.target }),
-      ...(err.details.length === 0 ? {} : { details: err.details.map((d) => ({ target: d.target, message: d.message })) }),
+      ...(err.details.length === 0
+        ? {}
+        : { details: err.details.map((d) => ({ target: d.target, message: d.message })) }),
     },
   };
   return jsonResponse(err.status, body, headers);
@@ -55,7 +58,7 @@ function fromAppError(err: AppError, context: InvocationContext): HttpResponseIn
 
 /** RFC 6750: no error code when credentials were missing, `invalid_token` when they were rejected. */
 function wwwAuthenticate(err: AppError): string {
-  if (err.target !== 'token') return 'Bearer realm="tessera"';
+  if (err.target !== INVALID_TOKEN_TARGET) return 'Bearer realm="tessera"';
   const description = err.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '');
   return `Bearer realm="tessera", error="invalid_token", error_description="${description}"`;
 }

@@ -15,7 +15,11 @@ const DEFAULT_MAX_BYTES = 1024 * 1024;
  * a 400 whose target is the dotted path of the bad field. An empty body is `undefined`, so a
  * schema decides whether a body is required.
  */
-export async function readJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S, options: ReadJsonBodyOptions = {}): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(
+  request: HttpRequest,
+  schema: S,
+  options: ReadJsonBodyOptions = {},
+): Promise<z.output<S>> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > maxBytes) throw tooLarge(maxBytes);
@@ -27,9 +31,12 @@ export async function readJsonBody<S extends z.ZodType>(request: HttpRequest, sc
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new ValidationError(`The request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
-        target: 'body',
-      });
+      throw new ValidationError(
+        `The request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          target: 'body',
+        },
+      );
     }
   }
   const result = schema.safeParse(value);

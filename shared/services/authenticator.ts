@@ -46,7 +46,12 @@ export const MISSING_CREDENTIALS_TARGET = 'authorization';
 /** Target of an UnauthorizedError when credentials were sent but rejected (`error="invalid_token"`). */
 export const INVALID_TOKEN_TARGET = 'token';
 
-export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ kind: 'anonymous', id: 'anonymous', workspaces: '*', roles: Object.freeze([]) });
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({
+  kind: 'anonymous',
+  id: 'anonymous',
+  workspaces: '*',
+  roles: Object.freeze([]),
+});
 
 export function isAdmin(principal: Principal): boolean {
   return principal.workspaces === '*';
@@ -68,7 +73,9 @@ export function requireAdmin(principal: Principal): void {
 /** ForbiddenError unless the principal may use `workspace`. */
 export function requireWorkspace(principal: Principal, workspace: string): void {
   if (!canUseWorkspace(principal, workspace)) {
-    throw new ForbiddenError(`${describe(principal)} has no access to workspace '${workspace}'.`, { target: 'workspace' });
+    throw new ForbiddenError(`${describe(principal)} has no access to workspace '${workspace}'.`, {
+      target: 'workspace',
+    });
   }
 }
 
@@ -83,9 +90,12 @@ export function createAuthenticator({ mode, tokens, workspaces, entra }: Authent
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
     const credential = match?.[1];
     if (credential === undefined) {
-      throw new UnauthorizedError('The Authorization header must use the Bearer scheme: "Authorization: Bearer <token>".', {
-        target: MISSING_CREDENTIALS_TARGET,
-      });
+      throw new UnauthorizedError(
+        'The Authorization header must use the Bearer scheme: "Authorization: Bearer <token>".',
+        {
+          target: MISSING_CREDENTIALS_TARGET,
+        },
+      );
     }
 
     if (credential.startsWith(TOKEN_PREFIX)) {
@@ -103,7 +113,10 @@ export function createAuthenticator({ mode, tokens, workspaces, entra }: Authent
       );
     }
     const result = await entra.verify(credential);
-    if (!result.ok) throw new UnauthorizedError(`The Microsoft Entra ID token was rejected: ${result.reason}.`, { target: INVALID_TOKEN_TARGET });
+    if (!result.ok)
+      throw new UnauthorizedError(`The Microsoft Entra ID token was rejected: ${result.reason}.`, {
+        target: INVALID_TOKEN_TARGET,
+      });
     const { identity } = result;
     const allowed = identity.roles.includes(ADMIN_ROLE) ? '*' : await workspaces.namesForMember(identity.oid);
     return {

@@ -37,7 +37,11 @@ export interface BootstrapResult {
  * or no longer works (expired, revoked, or the metadata database was deleted), so a local install
  * never locks its owner out; an existing working token is kept, with the endpoint brought up to date.
  */
-export async function bootstrapEmbedded({ services, dataDir, endpoint }: BootstrapEmbeddedOptions): Promise<BootstrapResult> {
+export async function bootstrapEmbedded({
+  services,
+  dataDir,
+  endpoint,
+}: BootstrapEmbeddedOptions): Promise<BootstrapResult> {
   await services.workspaces.ensureDefault();
   const credentialsPath = join(dataDir, CREDENTIALS_FILE);
 

@@ -97,15 +97,24 @@ export function createEntraVerifier(options: EntraVerifierOptions): EntraVerifie
   const fetchKeys = async (): Promise<Map<string, KeyObject>> => {
     let body: unknown;
     try {
-      const response = await doFetch(jwksUrl, { signal: AbortSignal.timeout(fetchTimeoutMs), headers: { accept: 'application/json' } });
+      const response = await doFetch(jwksUrl, {
+        signal: AbortSignal.timeout(fetchTimeoutMs),
+        headers: { accept: 'application/json' },
+      });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       body = await response.json();
     } catch (err) {
-      throw new TransientError(`Could not fetch the Microsoft Entra signing keys from ${jwksUrl}: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-      });
+      throw new TransientError(
+        `Could not fetch the Microsoft Entra signing keys from ${jwksUrl}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
-    const list = typeof body === 'object' && body !== null && Array.isArray((body as { keys?: unknown }).keys) ? (body as { keys: unknown[] }).keys : [];
+    const list =
+      typeof body === 'object' && body !== null && Array.isArray((body as { keys?: unknown }).keys)
+        ? (body as { keys: unknown[] }).keys
+        : [];
     const result = new Map<string, KeyObject>();
     for (const jwk of list) {
       if (typeof jwk !== 'object' || jwk === null) continue;
@@ -143,13 +152,19 @@ export function createEntraVerifier(options: EntraVerifierOptions): EntraVerifie
     const header = decodeJson(headerPart) as JwtHeader | undefined;
     const claims = decodeJson(payloadPart) as Record<string, unknown> | undefined;
     if (header === undefined || claims === undefined) return fail('the bearer token is not a well-formed JWT');
-    if (header.alg !== 'RS256') return fail(`unsupported token algorithm ${JSON.stringify(header.alg)}; expected RS256`);
+    if (header.alg !== 'RS256')
+      return fail(`unsupported token algorithm ${JSON.stringify(header.alg)}; expected RS256`);
     if (typeof header.kid !== 'string') return fail('the token header has no key id (kid)');
 
     const key = await keyFor(header.kid);
     if (key === undefined) return fail(`the token is signed with an unknown key (kid ${header.kid})`);
     const signature = Buffer.from(signaturePart, 'base64url');
-    const signedOk = verifySignature('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`, 'ascii'), key, signature);
+    const signedOk = verifySignature(
+      'RSA-SHA256',
+      Buffer.from(`${headerPart}.${payloadPart}`, 'ascii'),
+      key,
+      signature,
+    );
     if (!signedOk) return fail('the token signature is invalid');
 
     if (typeof claims.iss !== 'string' || !issuers.includes(claims.iss)) {
@@ -162,11 +177,14 @@ export function createEntraVerifier(options: EntraVerifierOptions): EntraVerifie
     const now = clock.now();
     if (typeof claims.exp !== 'number') return fail('the token has no expiry (exp)');
     if (now >= claims.exp * 1000 + clockSkewMs) return fail('the token has expired');
-    if (typeof claims.nbf === 'number' && now < claims.nbf * 1000 - clockSkewMs) return fail('the token is not valid yet (nbf)');
+    if (typeof claims.nbf === 'number' && now < claims.nbf * 1000 - clockSkewMs)
+      return fail('the token is not valid yet (nbf)');
 
     if (typeof claims.oid !== 'string' || claims.oid === '') return fail('the token has no object id (oid)');
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-    const name = [claims.preferred_username, claims.upn, claims.name, claims.appid].find((v): v is string => typeof v === 'string');
+    const name = [claims.preferred_username, claims.upn, claims.name, claims.appid].find(
+      (v): v is string => typeof v === 'string',
+    );
     return {
       ok: true,
       identity: {

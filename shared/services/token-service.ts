@@ -95,7 +95,9 @@ export function createTokenService({ store, clock, defaultTtlDays }: TokenServic
   };
 
   const list = async (options: { limit?: number; continuation?: string } = {}): Promise<TokenList> => {
-    const page = await (await container()).query<TokenDocument>({
+    const page = await (
+      await container()
+    ).query<TokenDocument>({
       partitionKey: SYSTEM_PARTITION,
       filters: [{ path: 'kind', op: '=', value: 'apiToken' }],
       orderBy: [{ path: 'createdAt', direction: 'desc' }],
@@ -109,14 +111,20 @@ export function createTokenService({ store, clock, defaultTtlDays }: TokenServic
 
   const revoke = async (id: string): Promise<TokenInfo> => {
     if (!TOKEN_ID_PATTERN.test(id)) {
-      throw new ValidationError(`'${id}' is not a token id; token ids look like tok_ followed by 32 hex digits (see tessera token list).`, {
-        target: 'id',
-      });
+      throw new ValidationError(
+        `'${id}' is not a token id; token ids look like tok_ followed by 32 hex digits (see tessera token list).`,
+        {
+          target: 'id',
+        },
+      );
     }
     const c = await container();
     for (;;) {
       const stored = await c.read<TokenDocument>(SYSTEM_PARTITION, id);
-      if (stored === undefined) throw new NotFoundError(`Token '${id}' does not exist (it may have expired and been deleted).`, { target: 'id' });
+      if (stored === undefined)
+        throw new NotFoundError(`Token '${id}' does not exist (it may have expired and been deleted).`, {
+          target: 'id',
+        });
       const doc = fromStored(stored);
       const now = clock.now();
       if (doc.revokedAt !== undefined) return toTokenInfo(doc, now);

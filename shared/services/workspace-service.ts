@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
 import { parseOrThrow } from '../contracts/validation.js';
@@ -78,16 +78,21 @@ export function createWorkspaceService({ store, clock }: WorkspaceServiceDeps): 
   const get = async (name: string): Promise<Workspace> => {
     const found = await find(name);
     if (found === undefined) {
-      throw new NotFoundError(`Workspace '${name}' does not exist. Create it with PUT /api/workspaces/${name} (tessera workspace create --name ${name}).`, {
-        target: 'name',
-      });
+      throw new NotFoundError(
+        `Workspace '${name}' does not exist. Create it with PUT /api/workspaces/${name} (tessera workspace create --name ${name}).`,
+        {
+          target: 'name',
+        },
+      );
     }
     return found;
   };
 
   const list = async (options: ListWorkspacesOptions = {}): Promise<WorkspaceList> => {
     if (options.names !== undefined && options.names.length === 0) return { value: [] };
-    const page = await (await container()).query<WorkspaceDocument>({
+    const page = await (
+      await container()
+    ).query<WorkspaceDocument>({
       filters: [
         { path: 'kind', op: '=', value: 'workspace' },
         ...(options.names === undefined ? [] : [{ path: 'name', op: 'in' as const, value: [...options.names] }]),
@@ -103,11 +108,20 @@ export function createWorkspaceService({ store, clock }: WorkspaceServiceDeps): 
     return page.continuation === undefined ? { value } : { value, continuation: page.continuation };
   };
 
-  const put = async (name: string, body: WorkspacePutBody, options: PutWorkspaceOptions = {}): Promise<PutWorkspaceResult> => {
+  const put = async (
+    name: string,
+    body: WorkspacePutBody,
+    options: PutWorkspaceOptions = {},
+  ): Promise<PutWorkspaceResult> => {
     const valid = parseOrThrow(workspaceNameSchema, name, 'name');
     const update = parseOrThrow(workspacePutBodySchema, body, 'body');
     if (update.name !== undefined && update.name !== valid) {
-      throw new ConflictError(`The body names workspace '${update.name}' but the URL names '${valid}'; they must match.`, { target: 'name' });
+      throw new ValidationError(
+        `The body names workspace '${update.name}' but the URL names '${valid}'; they must match.`,
+        {
+          target: 'name',
+        },
+      );
     }
     const c = await container();
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -115,7 +129,9 @@ export function createWorkspaceService({ store, clock }: WorkspaceServiceDeps): 
       const now = clock.now();
       if (existing === undefined) {
         if (options.ifMatch !== undefined && options.ifMatch !== '*') {
-          throw new PreconditionFailedError(`Workspace '${valid}' does not exist, so it cannot match If-Match ${options.ifMatch}.`);
+          throw new PreconditionFailedError(
+            `Workspace '${valid}' does not exist, so it cannot match If-Match ${options.ifMatch}.`,
+          );
         }
         const doc: WorkspaceDocument = {
           id: valid,
@@ -139,7 +155,9 @@ export function createWorkspaceService({ store, clock }: WorkspaceServiceDeps): 
         }
       }
       if (options.ifMatch !== undefined && options.ifMatch !== '*' && options.ifMatch !== existing.etag) {
-        throw new PreconditionFailedError(`Workspace '${valid}' was changed since etag ${options.ifMatch}; read it again and retry.`);
+        throw new PreconditionFailedError(
+          `Workspace '${valid}' was changed since etag ${options.ifMatch}; read it again and retry.`,
+        );
       }
       const doc: WorkspaceDocument = {
         ...existing.doc,
@@ -159,7 +177,9 @@ export function createWorkspaceService({ store, clock }: WorkspaceServiceDeps): 
         throw err;
       }
     }
-    throw new ConflictError(`Workspace '${valid}' is being changed concurrently; retry the request.`, { retryable: true });
+    throw new ConflictError(`Workspace '${valid}' is being changed concurrently; retry the request.`, {
+      retryable: true,
+    });
   };
 
   const ensureDefault = async (): Promise<Workspace> => {

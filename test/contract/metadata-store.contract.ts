@@ -357,6 +357,25 @@ export function metadataStoreContract(
         assert.ok(first.continuation);
       });
 
+      test('paging across partitions that hold the same id returns each (pk, id) exactly once', async () => {
+        const c2 = await fresh();
+        for (let p = 0; p < 5; p++) await c2.create<Doc>({ id: 'same', pk: `p${p}`, n: 1 });
+        await c2.create<Doc>({ id: 'other', pk: 'p0', n: 1 });
+        const seen: string[] = [];
+        let continuation: string | undefined;
+        do {
+          const page = await c2.query<Doc>({ orderBy: [{ path: 'n' }], limit: 2, ...(continuation === undefined ? {} : { continuation }) });
+          seen.push(...page.items.map((d) => `${d.pk}/${d.id}`));
+          continuation = page.continuation;
+        } while (continuation !== undefined && seen.length < 20);
+        assert.deepEqual(seen.filter((s) => s.endsWith('/other')), ['p0/other']);
+        assert.deepEqual(
+          seen.filter((s) => s.endsWith('/same')).sort(),
+          ['p0/same', 'p1/same', 'p2/same', 'p3/same', 'p4/same'],
+        );
+        assert.equal(seen.length, 6);
+      });
+
       test('a continuation token is refused by a different query', async () => {
         const page = await c.query<Doc>({ orderBy: [{ path: 'n' }], limit: 10 });
         assert.ok(page.continuation);

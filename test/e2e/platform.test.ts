@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { tempDir } from '../support/fixture-app.js';
+import { tempDir, waitFor } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
 
@@ -103,6 +103,21 @@ describe('platform end to end (host process + CLI)', () => {
     const missing = await tessera('workspace', 'show', '--name', 'does-not-exist');
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /does-not-exist/);
+  });
+
+  it('runs the housekeeping timer by hand: it starts the housekeeping orchestration, which completes', async () => {
+    const res = await fetch(`${host.origin}/admin/functions/housekeeping-timer`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 202);
+    const instanceId = `housekeeping-${new Date().toISOString().slice(0, 13)}`;
+    const status = await waitFor('the housekeeping orchestration', async () => {
+      const r = await fetch(`${host.origin}/runtime/webhooks/durabletask/instances/${instanceId}?code=${host.systemKey}`);
+      if (r.status !== 200) return undefined;
+      return (await r.json()) as { runtimeStatus: string; output: unknown };
+    });
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.equal(typeof status.output, 'object');
+    const orchestration = await fetch(`${host.origin}/admin/functions/housekeeping`, { method: 'POST' });
+    assert.equal(orchestration.status, 400);
   });
 
   it('creates, uses and revokes a token from the host command line', async () => {

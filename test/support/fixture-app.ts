@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 
 /** The compiled test app (dist/test/fixtures/durable-app) made loadable as a Functions app root. */
 export function prepareFixtureApp(): string {

@@ -12,7 +12,9 @@ function tableVerifier(table: Record<string, { oid: string; roles: string[] }>):
   return {
     async verify(token) {
       const identity = table[token];
-      return identity ? { ok: true, identity: { ...identity, tenantId: 't' } } : { ok: false, reason: 'the token signature is invalid' };
+      return identity
+        ? { ok: true, identity: { ...identity, tenantId: 't' } }
+        : { ok: false, reason: 'the token signature is invalid' };
     },
   };
 }
@@ -24,12 +26,16 @@ async function setup(mode: 'on' | 'off' = 'on', withEntra = true) {
   const workspaces = createWorkspaceService({ store, clock });
   await workspaces.put('team-a', { members: ['oid-member'] });
   await workspaces.put('team-b', {});
-  const entra = tableVerifier({ 'eyJ.admin.sig': { oid: 'oid-admin', roles: ['Tessera.Admin'] }, 'eyJ.member.sig': { oid: 'oid-member', roles: [] } });
+  const entra = tableVerifier({
+    'eyJ.admin.sig': { oid: 'oid-admin', roles: ['Tessera.Admin'] },
+    'eyJ.member.sig': { oid: 'oid-member', roles: [] },
+  });
   const authenticator = createAuthenticator({ mode, tokens, workspaces, ...(withEntra ? { entra } : {}) });
   return { tokens, workspaces, authenticator };
 }
 
-const unauthorized = (target: string) => (err: unknown) => err instanceof UnauthorizedError && err.status === 401 && err.target === target;
+const unauthorized = (target: string) => (err: unknown) =>
+  err instanceof UnauthorizedError && err.status === 401 && err.target === target;
 
 test('missing or non-bearer credentials are 401 without an error code', async () => {
   const { authenticator } = await setup();
@@ -43,9 +49,16 @@ test('API tokens: valid grants its workspaces, invalid is 401, other workspace i
   const scoped = await tokens.create({ workspaces: ['team-a'] });
   const principal = await authenticator.authenticate(`Bearer ${scoped.token}`, 'team-a');
   assert.deepEqual(principal, { kind: 'token', id: scoped.id, workspaces: ['team-a'], roles: [] });
-  assert.equal((await authenticator.authenticate(`bearer ${scoped.token}`)).id, scoped.id, 'the scheme is case-insensitive');
+  assert.equal(
+    (await authenticator.authenticate(`bearer ${scoped.token}`)).id,
+    scoped.id,
+    'the scheme is case-insensitive',
+  );
 
-  await assert.rejects(authenticator.authenticate(`Bearer ${scoped.token}`, 'team-b'), (err: unknown) => err instanceof ForbiddenError && err.status === 403);
+  await assert.rejects(
+    authenticator.authenticate(`Bearer ${scoped.token}`, 'team-b'),
+    (err: unknown) => err instanceof ForbiddenError && err.status === 403,
+  );
   assert.throws(() => requireAdmin(principal), ForbiddenError);
 
   await assert.rejects(authenticator.authenticate(`Bearer tsr_${'A'.repeat(43)}`, 'team-a'), unauthorized('token'));

@@ -20,7 +20,11 @@ async function withDataDir(fn: (dataDir: string) => Promise<void>): Promise<void
 function servicesOn(file: string) {
   const store = SqliteMetadataStore.open(file);
   const clock = { now: () => Date.now() };
-  return { store, workspaces: createWorkspaceService({ store, clock }), tokens: createTokenService({ store, clock, defaultTtlDays: 90 }) };
+  return {
+    store,
+    workspaces: createWorkspaceService({ store, clock }),
+    tokens: createTokenService({ store, clock, defaultTtlDays: 90 }),
+  };
 }
 
 test('first start creates the default workspace and an admin token in credentials.json (0600)', async () => {
@@ -36,7 +40,11 @@ test('first start creates the default workspace and an admin token in credential
     assert.equal((await services.tokens.verify(credentials.token))?.tokenId, credentials.tokenId);
     if (process.platform !== 'win32') assert.equal((await stat(first.credentialsPath)).mode & 0o777, 0o600);
     assert.equal((await services.workspaces.get('default')).name, 'default');
-    assert.deepEqual((await readdir(dataDir)).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
+    assert.deepEqual(
+      (await readdir(dataDir)).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary files left',
+    );
 
     const second = await bootstrapEmbedded({ services, dataDir, endpoint: 'http://127.0.0.1:8080' });
     assert.equal(second.created, false);

@@ -42,12 +42,24 @@ test('credentials: explicit option > environment > credentials.json > default', 
       { ...(await resolveCredentials({ dataDir, env: {} })), sources: undefined },
       { endpoint: 'http://127.0.0.1:7071', token: undefined, workspace: 'default', sources: undefined },
     );
-    await writeFile(join(dataDir, 'credentials.json'), JSON.stringify({ endpoint: 'http://file', token: 'tsr_file', workspace: 'ws-file', tokenId: 'x', createdAt: 'y' }));
+    await writeFile(
+      join(dataDir, 'credentials.json'),
+      JSON.stringify({
+        endpoint: 'http://file',
+        token: 'tsr_file',
+        workspace: 'ws-file',
+        tokenId: 'x',
+        createdAt: 'y',
+      }),
+    );
     const fromFile = await resolveCredentials({ env: { TESSERA_DATA_DIR: dataDir } });
     assert.equal(fromFile.endpoint, 'http://file');
     assert.equal(fromFile.token, 'tsr_file');
     assert.equal(fromFile.workspace, 'ws-file');
-    const fromEnv = await resolveCredentials({ dataDir, env: { TESSERA_TOKEN: 'tsr_env', TESSERA_ENDPOINT: 'http://env' } });
+    const fromEnv = await resolveCredentials({
+      dataDir,
+      env: { TESSERA_TOKEN: 'tsr_env', TESSERA_ENDPOINT: 'http://env' },
+    });
     assert.equal(fromEnv.token, 'tsr_env');
     assert.equal(fromEnv.endpoint, 'http://env');
     assert.equal(fromEnv.sources.token, 'TESSERA_TOKEN');
@@ -70,7 +82,10 @@ test('the SDK sends the token and surfaces the server error JSON', async () => {
   assert.equal(last?.authorization, 'Bearer tsr_abc');
   assert.deepEqual(JSON.parse(last?.body ?? ''), { description: 'x' });
 
-  reply = () => ({ status: 400, body: { error: { code: 'ValidationError', message: 'tags.owner: expected string', target: 'tags.owner' } } });
+  reply = () => ({
+    status: 400,
+    body: { error: { code: 'ValidationError', message: 'tags.owner: expected string', target: 'tags.owner' } },
+  });
   await assert.rejects(client.workspaces.get('team-a'), (err: unknown) => {
     assert.ok(err instanceof MLClientError);
     assert.equal(err.status, 400);
@@ -81,7 +96,10 @@ test('the SDK sends the token and surfaces the server error JSON', async () => {
   });
 
   const unreachable = new MLClient({ endpoint: 'http://127.0.0.1:1' });
-  await assert.rejects(unreachable.health(), (err: unknown) => err instanceof MLClientError && err.code === 'ConnectionFailed');
+  await assert.rejects(
+    unreachable.health(),
+    (err: unknown) => err instanceof MLClientError && err.code === 'ConnectionFailed',
+  );
 });
 
 test('the CLI prints JSON, and exits non-zero with the server message on failure', async () => {
@@ -90,12 +108,29 @@ test('the CLI prints JSON, and exits non-zero with the server message on failure
   const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => errors.push(t), env: {} };
 
   reply = () => ({ status: 201, body: { id: 'tok_1', token: 'tsr_new', workspaces: ['team-a'] } });
-  const code = await runCli(['token', 'create', '--workspace', 'team-a,team-b', '--description', 'ci', '--endpoint', endpoint, '--token', 'tsr_admin'], io);
+  const code = await runCli(
+    [
+      'token',
+      'create',
+      '--workspace',
+      'team-a,team-b',
+      '--description',
+      'ci',
+      '--endpoint',
+      endpoint,
+      '--token',
+      'tsr_admin',
+    ],
+    io,
+  );
   assert.equal(code, 0);
   assert.deepEqual(JSON.parse(out.join('')), { id: 'tok_1', token: 'tsr_new', workspaces: ['team-a'] });
   assert.deepEqual(JSON.parse(seen.at(-1)?.body ?? ''), { workspaces: ['team-a', 'team-b'], description: 'ci' });
 
-  reply = () => ({ status: 403, body: { error: { code: 'Forbidden', message: 'API token tok_x has no access to workspace ws.' } } });
+  reply = () => ({
+    status: 403,
+    body: { error: { code: 'Forbidden', message: 'API token tok_x has no access to workspace ws.' } },
+  });
   assert.equal(await runCli(['workspace', 'show', '--name', 'ws', '--endpoint', endpoint], io), 1);
   assert.match(errors.join(''), /Forbidden: API token tok_x has no access to workspace ws\./);
 

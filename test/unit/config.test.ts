@@ -36,7 +36,12 @@ test('defaults describe the embedded laptop setup', () => {
 });
 
 test('numeric strings are coerced and the public URL follows bind address and port', () => {
-  const config = loadConfig({ PORT: '8080', TESSERA_BIND_ADDRESS: '::1', TESSERA_TOKEN_TTL_DAYS: '7', DURABLE_HISTORY_RETENTION_DAYS: '2' });
+  const config = loadConfig({
+    PORT: '8080',
+    TESSERA_BIND_ADDRESS: '::1',
+    TESSERA_TOKEN_TTL_DAYS: '7',
+    DURABLE_HISTORY_RETENTION_DAYS: '2',
+  });
   assert.equal(config.port, 8080);
   assert.equal(config.publicUrl, 'http://[::1]:8080');
   assert.equal(config.tokenTtlDays, 7);
@@ -94,16 +99,26 @@ test('unknown TESSERA_* keys are reported with a suggestion; client keys and oth
   const err = configError({ TESSERA_STROE: 'embedded' });
   assert.equal(err.target, 'TESSERA_STROE');
   assert.match(err.message, /did you mean TESSERA_STORE\?/);
-  assert.doesNotThrow(() => loadConfig({ TESSERA_TOKEN: 'tsr_x', TESSERA_ENDPOINT: 'http://h', PATH: '/bin', HOME: '/root' }));
+  assert.doesNotThrow(() =>
+    loadConfig({ TESSERA_TOKEN: 'tsr_x', TESSERA_ENDPOINT: 'http://h', PATH: '/bin', HOME: '/root' }),
+  );
 });
 
 test('azure needs Cosmos, Blob and Service Bus settings and names the missing key', () => {
-  const cosmos = configError({ TESSERA_STORE: 'azure', BLOB_ACCOUNT_URL: AZURE.BLOB_ACCOUNT_URL, SERVICEBUS_NAMESPACE: 'ns' });
+  const cosmos = configError({
+    TESSERA_STORE: 'azure',
+    BLOB_ACCOUNT_URL: AZURE.BLOB_ACCOUNT_URL,
+    SERVICEBUS_NAMESPACE: 'ns',
+  });
   assert.equal(cosmos.target, 'COSMOS_ENDPOINT');
   assert.match(cosmos.message, /COSMOS_ENDPOINT is required when TESSERA_STORE=azure/);
 
   const all = configError({ TESSERA_STORE: 'azure' });
-  assert.deepEqual(all.details.map((d) => d.target).sort(), ['BLOB_ACCOUNT_URL', 'COSMOS_ENDPOINT', 'SERVICEBUS_NAMESPACE']);
+  assert.deepEqual(all.details.map((d) => d.target).sort(), [
+    'BLOB_ACCOUNT_URL',
+    'COSMOS_ENDPOINT',
+    'SERVICEBUS_NAMESPACE',
+  ]);
   assert.match(all.message, /BLOB_ACCOUNT_URL \(or BLOB_CONNECTION_STRING\)/);
 });
 

@@ -85,17 +85,25 @@ function rejected(result: EntraVerification, pattern: RegExp): void {
 test('a valid v2 token yields the oid and roles; keys are cached', async () => {
   const v = verifier();
   const result = await v.verify(jwt(keyA, claims()));
-  assert.deepEqual(result, { ok: true, identity: { oid: 'oid-alice', tenantId: TENANT, roles: ['Tessera.Admin'], name: 'alice@contoso.com' } });
+  assert.deepEqual(result, {
+    ok: true,
+    identity: { oid: 'oid-alice', tenantId: TENANT, roles: ['Tessera.Admin'], name: 'alice@contoso.com' },
+  });
   await v.verify(jwt(keyA, claims({ roles: undefined })));
   assert.equal(requests, 1);
 });
 
 test('v1 issuer and an audience list are accepted', async () => {
   const v = verifier();
-  const result = await v.verify(jwt(keyA, claims({ iss: `https://sts.windows.net/${TENANT}/`, aud: ['other', AUDIENCE], roles: undefined })));
+  const result = await v.verify(
+    jwt(keyA, claims({ iss: `https://sts.windows.net/${TENANT}/`, aud: ['other', AUDIENCE], roles: undefined })),
+  );
   assert.equal(result.ok, true);
   if (result.ok) assert.deepEqual(result.identity.roles, []);
-  assert.deepEqual(defaultEntraIssuers(TENANT), [`https://login.microsoftonline.com/${TENANT}/v2.0`, `https://sts.windows.net/${TENANT}/`]);
+  assert.deepEqual(defaultEntraIssuers(TENANT), [
+    `https://login.microsoftonline.com/${TENANT}/v2.0`,
+    `https://sts.windows.net/${TENANT}/`,
+  ]);
 });
 
 test('expired tokens are rejected, within 5 minutes of skew they are not', async () => {

@@ -6,7 +6,10 @@ import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
 import { housekeepingOrchestrator, HOUSEKEEPING_ORCHESTRATION } from '../../orchestrations/housekeeping.js';
-import { DELETE_EXPIRED_TOKENS_ACTIVITY, DELETE_EXPIRED_UPLOAD_SESSIONS_ACTIVITY } from '../../shared/contracts/housekeeping.js';
+import {
+  DELETE_EXPIRED_TOKENS_ACTIVITY,
+  DELETE_EXPIRED_UPLOAD_SESSIONS_ACTIVITY,
+} from '../../shared/contracts/housekeeping.js';
 
 interface OrchestratorState {
   isDone: boolean;
@@ -79,7 +82,11 @@ test('first episode schedules both activities in parallel with the replay-safe c
 
 test('replay with both results completes with the counts', async () => {
   const state = await run(
-    trigger([...scheduled, event(5, { TaskScheduledId: 1, Result: '5' }), event(5, { TaskScheduledId: 0, Result: '3' })]),
+    trigger([
+      ...scheduled,
+      event(5, { TaskScheduledId: 1, Result: '5' }),
+      event(5, { TaskScheduledId: 0, Result: '3' }),
+    ]),
     context(),
   );
   assert.equal(state.isDone, true);
@@ -93,7 +100,14 @@ test('replay with one result still waits for the other', async () => {
 
 test('an activity failure fails the orchestration', async () => {
   await assert.rejects(
-    run(trigger([...scheduled, event(6, { TaskScheduledId: 0, Reason: 'store offline', Details: 'store offline' }), event(5, { TaskScheduledId: 1, Result: '0' })]), context()),
+    run(
+      trigger([
+        ...scheduled,
+        event(6, { TaskScheduledId: 0, Reason: 'store offline', Details: 'store offline' }),
+        event(5, { TaskScheduledId: 1, Result: '0' }),
+      ]),
+      context(),
+    ),
     /store offline/,
   );
 });

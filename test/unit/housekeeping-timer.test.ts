@@ -39,8 +39,14 @@ before(async () => {
       const id = path.slice('instances/'.length);
       if (existingStatus === undefined) return json(404, {});
       return json(existingStatus === 'Running' ? 202 : 200, {
-        name: 'housekeeping', instanceId: id, runtimeStatus: existingStatus, input: null, output: null, customStatus: null,
-        createdTime: new Date(NOW).toISOString(), lastUpdatedTime: new Date(NOW).toISOString(),
+        name: 'housekeeping',
+        instanceId: id,
+        runtimeStatus: existingStatus,
+        input: null,
+        output: null,
+        customStatus: null,
+        createdTime: new Date(NOW).toISOString(),
+        lastUpdatedTime: new Date(NOW).toISOString(),
       });
     }
     if (req.method === 'POST' && path.startsWith('orchestrators/')) return json(202, { id: path.split('/')[2] });
@@ -51,7 +57,9 @@ before(async () => {
   rpcBaseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/durabletask/`;
 
   dataDir = await mkdtemp(join(tmpdir(), 'tessera-timer-'));
-  services = await createServices(loadConfig({ TESSERA_DATA_DIR: dataDir, DURABLE_HISTORY_RETENTION_DAYS: '7' }), { clock: { now: () => NOW } });
+  services = await createServices(loadConfig({ TESSERA_DATA_DIR: dataDir, DURABLE_HISTORY_RETENTION_DAYS: '7' }), {
+    clock: { now: () => NOW },
+  });
   setServicesForTesting(services);
 });
 
@@ -74,7 +82,14 @@ function timerContext(logs: string[]) {
   context.extraInputs.set(clientInput, {
     taskHubName: 'tessera',
     creationUrls: { createNewInstancePostUri: `${origin}/x`, createAndWaitOnNewInstancePostUri: `${origin}/x` },
-    managementUrls: { id: 'INSTANCEID', statusQueryGetUri: `${origin}/x`, sendEventPostUri: `${origin}/x`, terminatePostUri: `${origin}/x`, rewindPostUri: `${origin}/x`, purgeHistoryDeleteUri: `${origin}/x` },
+    managementUrls: {
+      id: 'INSTANCEID',
+      statusQueryGetUri: `${origin}/x`,
+      sendEventPostUri: `${origin}/x`,
+      terminatePostUri: `${origin}/x`,
+      rewindPostUri: `${origin}/x`,
+      purgeHistoryDeleteUri: `${origin}/x`,
+    },
     baseUrl: origin,
     requiredQueryStringParameters: '',
     rpcBaseUrl,
@@ -82,28 +97,41 @@ function timerContext(logs: string[]) {
   return context;
 }
 
-const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: false },
+  scheduleStatus: { last: '', next: '', lastUpdated: '' },
+};
 
-test('starts this hour\'s housekeeping instance and purges finished histories older than the retention', async () => {
+test("starts this hour's housekeeping instance and purges finished histories older than the retention", async () => {
   calls.length = 0;
   existingStatus = undefined;
   const logs: string[] = [];
   await housekeepingTimer(timer, timerContext(logs));
 
-  assert.deepEqual(calls.map((c) => `${c.method} ${c.path}`), [
-    'GET instances/housekeeping-2025-03-10T14',
-    'POST orchestrators/housekeeping/housekeeping-2025-03-10T14',
-    'DELETE instances/',
-  ]);
+  assert.deepEqual(
+    calls.map((c) => `${c.method} ${c.path}`),
+    [
+      'GET instances/housekeeping-2025-03-10T14',
+      'POST orchestrators/housekeeping/housekeeping-2025-03-10T14',
+      'DELETE instances/',
+    ],
+  );
   const purge = calls[2]?.query;
   assert.equal(purge?.get('createdTimeTo'), new Date(NOW - 7 * DAY).toISOString());
   assert.deepEqual(purge?.get('runtimeStatus')?.split(',').sort(), ['Completed', 'Failed', 'Terminated']);
-  assert.ok(logs.some((l) => l.includes('purged the history of 4 instance(s)')), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.includes('purged the history of 4 instance(s)')),
+    logs.join('\n'),
+  );
 });
 
 test('a re-fired timer does not start a second instance in the same hour', async () => {
   calls.length = 0;
   existingStatus = 'Running';
   await housekeepingTimer(timer, timerContext([]));
-  assert.deepEqual(calls.map((c) => c.method), ['GET', 'DELETE']);
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ['GET', 'DELETE'],
+  );
 });

@@ -82,10 +82,17 @@ async function call(handler: HttpHandler, c: Call = {}, invocationId = 'inv-test
   const context = new InvocationContext({
     invocationId,
     functionName: 'test',
-    logHandler: (level, ...args) => logs.push(`${level}: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
+    logHandler: (level, ...args) =>
+      logs.push(`${level}: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
   });
   const raw = (await handler(request, context)) as HttpResponseInit;
-  return { status: raw.status ?? 200, headers: new Headers(raw.headers as Record<string, string>), json: raw.jsonBody, raw, logs };
+  return {
+    status: raw.status ?? 200,
+    headers: new Headers(raw.headers as Record<string, string>),
+    json: raw.jsonBody,
+    raw,
+    logs,
+  };
 }
 
 test('health is public and reports the stores and the registered functions', async () => {
@@ -114,7 +121,10 @@ test('401 without a token, with WWW-Authenticate', async () => {
 test('401 with an invalid token says invalid_token', async () => {
   const res = await call(workspaceGet, { params: { name: 'team-a' }, token: `tsr_${'x'.repeat(43)}` });
   assert.equal(res.status, 401);
-  assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="tessera", error="invalid_token", error_description="/);
+  assert.match(
+    res.headers.get('www-authenticate') ?? '',
+    /^Bearer realm="tessera", error="invalid_token", error_description="/,
+  );
 });
 
 test('403 for a token lacking the workspace or the admin scope', async () => {
@@ -141,7 +151,12 @@ test('404 for an unknown workspace', async () => {
 });
 
 test('400 with a target for malformed JSON, a bad name and a bad field', async () => {
-  const malformed = await call(workspacePut, { method: 'PUT', params: { name: 'team-c' }, token: adminToken, body: '{"description": ' });
+  const malformed = await call(workspacePut, {
+    method: 'PUT',
+    params: { name: 'team-c' },
+    token: adminToken,
+    body: '{"description": ',
+  });
   assert.equal(malformed.status, 400);
   assert.equal(malformed.json.error.code, 'ValidationError');
   assert.equal(malformed.json.error.target, 'body');
@@ -152,11 +167,21 @@ test('400 with a target for malformed JSON, a bad name and a bad field', async (
   assert.equal(badName.json.error.target, 'name');
   assert.match(badName.json.error.message, /3-33 characters/);
 
-  const badField = await call(workspacePut, { method: 'PUT', params: { name: 'team-c' }, token: adminToken, body: '{"tags":{"owner":5}}' });
+  const badField = await call(workspacePut, {
+    method: 'PUT',
+    params: { name: 'team-c' },
+    token: adminToken,
+    body: '{"tags":{"owner":5}}',
+  });
   assert.equal(badField.status, 400);
   assert.equal(badField.json.error.target, 'tags.owner');
 
-  const unknownField = await call(workspacePut, { method: 'PUT', params: { name: 'team-c' }, token: adminToken, body: '{"colour":"red"}' });
+  const unknownField = await call(workspacePut, {
+    method: 'PUT',
+    params: { name: 'team-c' },
+    token: adminToken,
+    body: '{"colour":"red"}',
+  });
   assert.equal(unknownField.status, 400);
   assert.equal(unknownField.json.error.target, 'colour');
 
@@ -164,7 +189,11 @@ test('400 with a target for malformed JSON, a bad name and a bad field', async (
   assert.equal(badQuery.status, 400);
   assert.equal(badQuery.json.error.target, 'limit');
 
-  assert.equal((await call(workspaceGet, { params: { name: 'team-c' }, token: adminToken })).status, 404, 'nothing was created');
+  assert.equal(
+    (await call(workspaceGet, { params: { name: 'team-c' }, token: adminToken })).status,
+    404,
+    'nothing was created',
+  );
 });
 
 test('PUT creates (201) then updates (200); an empty body is allowed; If-Match is honoured', async () => {
@@ -193,7 +222,10 @@ test('PUT creates (201) then updates (200); an empty body is allowed; If-Match i
 test('workspace list shows only what the token may use', async () => {
   const scoped = await call(workspaceList, { token: teamAToken });
   assert.equal(scoped.status, 200);
-  assert.deepEqual(scoped.json.value.map((w: { name: string }) => w.name), ['team-a']);
+  assert.deepEqual(
+    scoped.json.value.map((w: { name: string }) => w.name),
+    ['team-a'],
+  );
   const all = await call(workspaceList, { token: adminToken });
   assert.ok(all.json.value.length >= 2);
   const paged = await call(workspaceList, { token: adminToken, query: { limit: '1' } });
@@ -202,7 +234,11 @@ test('workspace list shows only what the token may use', async () => {
 });
 
 test('token create, list and revoke through the API', async () => {
-  const created = await call(tokenCreate, { method: 'POST', token: adminToken, body: '{"workspaces":["team-b"],"description":"ci"}' });
+  const created = await call(tokenCreate, {
+    method: 'POST',
+    token: adminToken,
+    body: '{"workspaces":["team-b"],"description":"ci"}',
+  });
   assert.equal(created.status, 201);
   assert.equal(created.headers.get('cache-control'), 'no-store');
   const { token, id } = created.json as { token: string; id: string };
@@ -223,7 +259,10 @@ test('token create, list and revoke through the API', async () => {
   assert.equal(revoked.status, 200);
   assert.equal(revoked.json.status, 'revoked');
   assert.equal((await call(workspaceGet, { params: { name: 'team-b' }, token })).status, 401);
-  assert.equal((await call(tokenDelete, { method: 'DELETE', params: { id: `tok_${'0'.repeat(32)}` }, token: adminToken })).status, 404);
+  assert.equal(
+    (await call(tokenDelete, { method: 'DELETE', params: { id: `tok_${'0'.repeat(32)}` }, token: adminToken })).status,
+    404,
+  );
 });
 
 test('500 with a correlation id and no stack when a service throws', async () => {
@@ -245,17 +284,27 @@ test('500 with a correlation id and no stack when a service throws', async () =>
     assert.equal(res.headers.get('x-correlation-id'), 'inv-500');
     const text = JSON.stringify(res.json);
     assert.doesNotMatch(text, /disk on fire|secret|\bat \w|\.js:\d+/);
-    assert.ok(res.logs.some((line) => line.startsWith('error:') && line.includes('inv-500') && line.includes('disk on fire')), res.logs.join('\n'));
+    assert.ok(
+      res.logs.some((line) => line.startsWith('error:') && line.includes('inv-500') && line.includes('disk on fire')),
+      res.logs.join('\n'),
+    );
   } finally {
     setServicesForTesting(services);
   }
 });
 
 test('a context without an invocation id still gets a usable correlation id', async () => {
-  const broken: Services = { ...services, workspaces: { ...services.workspaces, list: () => Promise.reject(new TypeError('boom')) } };
+  const broken: Services = {
+    ...services,
+    workspaces: { ...services.workspaces, list: () => Promise.reject(new TypeError('boom')) },
+  };
   setServicesForTesting(broken);
   try {
-    const request = new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/workspaces', headers: { authorization: `Bearer ${adminToken}` } });
+    const request = new HttpRequest({
+      method: 'GET',
+      url: 'http://127.0.0.1/api/workspaces',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     const res = (await workspaceList(request, new InvocationContext({ logHandler: () => {} }))) as HttpResponseInit;
     assert.equal(res.status, 500);
     const id = new Headers(res.headers as Record<string, string>).get('x-correlation-id') ?? '';
@@ -285,7 +334,10 @@ test('signed artifact URLs stream the artifact; a bad or expired signature is 40
   assert.equal(ok.headers.get('content-type'), 'application/json');
   assert.equal((await readAll(ok.raw.body)).toString(), '{"w":[1,2]}');
 
-  const tampered = await call(artifactSignedGet, { params: { ...params, path: 'run 1/other.json' }, query: { se: parts.se, sig: parts.sig } });
+  const tampered = await call(artifactSignedGet, {
+    params: { ...params, path: 'run 1/other.json' },
+    query: { se: parts.se, sig: parts.sig },
+  });
   assert.equal(tampered.status, 403);
   const noSig = await call(artifactSignedGet, { params, query: { se: parts.se } });
   assert.equal(noSig.status, 403);

@@ -40,9 +40,8 @@ const PARSE_CASES: { expr: string; field: keyof CronSchedule; values: number[] }
   { expr: '0 0 0 1 February-April *', field: 'months', values: [2, 3, 4] },
   { expr: '0 0 0 * * Mon-Fri', field: 'daysOfWeek', values: [1, 2, 3, 4, 5] },
   { expr: '0 0 0 * * sun,SAT', field: 'daysOfWeek', values: [0, 6] },
-  { expr: '0 0 0 * * 7', field: 'daysOfWeek', values: [0] },
-  { expr: '0 0 0 * * 0,7', field: 'daysOfWeek', values: [0] },
-  { expr: '0 0 0 * * 5-7', field: 'daysOfWeek', values: [0, 5, 6] },
+  { expr: '0 0 0 * * 0', field: 'daysOfWeek', values: [0] },
+  { expr: '0 0 0 * * 5-6,0', field: 'daysOfWeek', values: [0, 5, 6] },
   { expr: '0 0 0 * * */2', field: 'daysOfWeek', values: [0, 2, 4, 6] },
   { expr: '0 0 0 * * Wednesday', field: 'daysOfWeek', values: [3] },
   { expr: '  0  0   12 * *   *  ', field: 'hours', values: [12] },
@@ -68,8 +67,10 @@ const ERROR_CASES: { expr: string; message: RegExp; timeZone?: string }[] = [
   { expr: '0 0 24 * * *', message: /hour field "24" has 24, outside 0-23/ },
   { expr: '0 0 0 0 * *', message: /day-of-month field "0" has 0, outside 1-31/ },
   { expr: '0 0 0 1 13 *', message: /month field "13"/ },
-  { expr: '0 0 0 * * 8', message: /day-of-week field "8" has 8, outside 0-7/ },
-  { expr: '0 0 0 * * Funday', message: /"Funday", which is not a number 0-7 or a name \(Sun, Mon/ },
+  // NCrontab, which Azure runs, rejects 7: accepting it would pass locally and fail on Azure.
+  { expr: '0 0 0 * * 7', message: /day-of-week field "7" has 7, outside 0-6/ },
+  { expr: '0 0 0 * * 8', message: /day-of-week field "8" has 8, outside 0-6/ },
+  { expr: '0 0 0 * * Funday', message: /"Funday", which is not a number 0-6 or a name \(Sun, Mon/ },
   { expr: '0 0 0 * Ja *', message: /"Ja"/ },
   { expr: '0 */0 * * * *', message: /step "0"/ },
   { expr: '0 1,,2 * * * *', message: /empty list item/ },
@@ -181,7 +182,7 @@ const NEXT_CASES: { expr: string; after: string; next: string[] }[] = [
   { expr: '0 0 0 * * *', after: '2023-12-31T23:59:59Z', next: ['2024-01-01T00:00:00Z'] },
   { expr: '10,20 5 3 * * *', after: '2024-05-06T03:05:20Z', next: ['2024-05-07T03:05:10Z', '2024-05-07T03:05:20Z'] },
   { expr: '0 0 0,12 * * Sun', after: '2024-06-09T12:00:00Z', next: ['2024-06-16T00:00:00Z', '2024-06-16T12:00:00Z'] },
-  { expr: '0 0 0 * * 7', after: '2024-06-10T00:00:00Z', next: ['2024-06-16T00:00:00Z'] },
+  { expr: '0 0 0 * * Sun', after: '2024-06-10T00:00:00Z', next: ['2024-06-16T00:00:00Z'] },
   { expr: '30 15 10 15 Jun *', after: '2024-06-15T10:15:30Z', next: ['2025-06-15T10:15:30Z'] },
 ];
 

@@ -10,7 +10,12 @@ const DAY = 24 * 60 * 60 * 1000;
 
 function setup() {
   const store = SqliteMetadataStore.open(':memory:');
-  const clock = { t: Date.UTC(2025, 0, 1), now() { return this.t; } };
+  const clock = {
+    t: Date.UTC(2025, 0, 1),
+    now() {
+      return this.t;
+    },
+  };
   return { store, clock, tokens: createTokenService({ store, clock, defaultTtlDays: 90 }) };
 }
 
@@ -41,7 +46,11 @@ test('verify accepts the token and returns its grant', async () => {
   const { tokens } = setup();
   const scoped = await tokens.create({ workspaces: ['team-a', 'team-b'] });
   const admin = await tokens.create({ workspaces: ['*'], expiresInDays: 1 });
-  assert.deepEqual(await tokens.verify(scoped.token), { tokenId: scoped.id, workspaces: ['team-a', 'team-b'], description: '' });
+  assert.deepEqual(await tokens.verify(scoped.token), {
+    tokenId: scoped.id,
+    workspaces: ['team-a', 'team-b'],
+    description: '',
+  });
   assert.equal((await tokens.verify(admin.token))?.workspaces, '*');
 });
 
@@ -49,7 +58,14 @@ test('verify rejects unknown, malformed, tampered, expired and revoked tokens', 
   const { tokens, clock } = setup();
   const created = await tokens.create({ workspaces: ['*'], expiresInDays: 2 });
   const last = created.token.at(-1) === 'A' ? 'B' : 'A';
-  for (const bad of ['', 'tsr_', 'tsr_short', `${created.token}x`, created.token.slice(0, -1) + last, created.token.replace('tsr_', 'tsk_')]) {
+  for (const bad of [
+    '',
+    'tsr_',
+    'tsr_short',
+    `${created.token}x`,
+    created.token.slice(0, -1) + last,
+    created.token.replace('tsr_', 'tsk_'),
+  ]) {
     assert.equal(await tokens.verify(bad), undefined, bad);
   }
   clock.t += 2 * DAY;
@@ -73,7 +89,11 @@ test('scopes are validated', async () => {
     [{ workspaces: ['*'], extra: 1 }, 'extra'],
   ];
   for (const [body, target] of cases) {
-    await assert.rejects(tokens.create(body as never), (err: unknown) => err instanceof ValidationError && err.target === target, JSON.stringify(body));
+    await assert.rejects(
+      tokens.create(body as never),
+      (err: unknown) => err instanceof ValidationError && err.target === target,
+      JSON.stringify(body),
+    );
   }
 });
 
@@ -92,6 +112,9 @@ test('deleteExpired removes exactly the expired tokens', async () => {
   clock.t += 3 * DAY;
   assert.equal(await tokens.deleteExpired(), 121);
   const left = await tokens.list({ limit: 1000 });
-  assert.deepEqual(left.value.map((t) => t.id), [long.id]);
+  assert.deepEqual(
+    left.value.map((t) => t.id),
+    [long.id],
+  );
   assert.notEqual(short.id, long.id);
 });

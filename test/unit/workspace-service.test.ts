@@ -1,13 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../../shared/errors.js';
+import { NotFoundError, PreconditionFailedError, ValidationError } from '../../shared/errors.js';
 import { WORKSPACES_CONTAINER } from '../../shared/contracts/workspace.js';
 import { createWorkspaceService } from '../../shared/services/workspace-service.js';
 
 function setup(start = Date.UTC(2025, 0, 1)) {
   const store = SqliteMetadataStore.open(':memory:');
-  const clock = { t: start, now() { return this.t; } };
+  const clock = {
+    t: start,
+    now() {
+      return this.t;
+    },
+  };
   return { store, clock, workspaces: createWorkspaceService({ store, clock }) };
 }
 
@@ -43,7 +48,11 @@ test('names follow the Azure ML rule', async () => {
     assert.equal((await workspaces.put(good, {})).workspace.name, good);
   }
   for (const bad of ['ab', '-abc', '_abc', 'a b c', 'x'.repeat(34), 'ab/c', '']) {
-    await assert.rejects(workspaces.put(bad, {}), (err: unknown) => err instanceof ValidationError && err.target === 'name', bad);
+    await assert.rejects(
+      workspaces.put(bad, {}),
+      (err: unknown) => err instanceof ValidationError && err.target === 'name',
+      bad,
+    );
   }
 });
 
@@ -53,13 +62,19 @@ test('a bad body names the field; a body name must match the URL', async () => {
     workspaces.put('team-a', { tags: { owner: 5 } } as never),
     (err: unknown) => err instanceof ValidationError && err.target === 'tags.owner',
   );
-  await assert.rejects(workspaces.put('team-a', { name: 'team-b' }), ConflictError);
+  await assert.rejects(
+    workspaces.put('team-a', { name: 'team-b' }),
+    (err: unknown) => err instanceof ValidationError && err.target === 'name',
+  );
 });
 
 test('get and find', async () => {
   const { workspaces } = setup();
   assert.equal(await workspaces.find('nope'), undefined);
-  await assert.rejects(workspaces.get('nope'), (err: unknown) => err instanceof NotFoundError && /tessera workspace create --name nope/.test(err.message));
+  await assert.rejects(
+    workspaces.get('nope'),
+    (err: unknown) => err instanceof NotFoundError && /tessera workspace create --name nope/.test(err.message),
+  );
   await workspaces.put('here', {});
   assert.equal((await workspaces.get('here')).name, 'here');
 });
@@ -69,14 +84,20 @@ test('If-Match: a stale etag is refused, the current one accepted', async () => 
   const first = (await workspaces.put('team-a', {})).workspace;
   const second = (await workspaces.put('team-a', { description: 'two' }, { ifMatch: first.etag })).workspace;
   assert.equal(second.description, 'two');
-  await assert.rejects(workspaces.put('team-a', { description: 'three' }, { ifMatch: first.etag }), PreconditionFailedError);
+  await assert.rejects(
+    workspaces.put('team-a', { description: 'three' }, { ifMatch: first.etag }),
+    PreconditionFailedError,
+  );
   assert.equal((await workspaces.get('team-a')).description, 'two');
   await assert.rejects(workspaces.put('missing', {}, { ifMatch: first.etag }), PreconditionFailedError);
 });
 
 test('concurrent puts of a new workspace both succeed, one creates', async () => {
   const { workspaces } = setup();
-  const results = await Promise.all([workspaces.put('race', { description: 'a' }), workspaces.put('race', { tags: { t: '1' } })]);
+  const results = await Promise.all([
+    workspaces.put('race', { description: 'a' }),
+    workspaces.put('race', { tags: { t: '1' } }),
+  ]);
   assert.deepEqual(results.map((r) => r.created).sort(), [false, true]);
   const final = await workspaces.get('race');
   assert.equal(final.description, 'a');
@@ -95,13 +116,22 @@ test('list pages in name order and can be restricted to some names', async () =>
   const { workspaces } = setup();
   for (const name of ['ccc', 'aaa', 'bbb', 'ddd']) await workspaces.put(name, {});
   const page1 = await workspaces.list({ limit: 3 });
-  assert.deepEqual(page1.value.map((w) => w.name), ['aaa', 'bbb', 'ccc']);
+  assert.deepEqual(
+    page1.value.map((w) => w.name),
+    ['aaa', 'bbb', 'ccc'],
+  );
   assert.ok(page1.continuation);
   const page2 = await workspaces.list({ limit: 3, continuation: page1.continuation });
-  assert.deepEqual(page2.value.map((w) => w.name), ['ddd']);
+  assert.deepEqual(
+    page2.value.map((w) => w.name),
+    ['ddd'],
+  );
   assert.equal(page2.continuation, undefined);
 
-  assert.deepEqual((await workspaces.list({ names: ['ddd', 'aaa', 'zzz'] })).value.map((w) => w.name), ['aaa', 'ddd']);
+  assert.deepEqual(
+    (await workspaces.list({ names: ['ddd', 'aaa', 'zzz'] })).value.map((w) => w.name),
+    ['aaa', 'ddd'],
+  );
   assert.deepEqual((await workspaces.list({ names: [] })).value, []);
 });
 
