@@ -207,24 +207,17 @@ export class DurableEngine {
     this.setSuspended(instanceId, false, reason);
   }
 
+  /** Suspension goes through the inbox like every other change, so it never races an episode in flight. */
   private setSuspended(instanceId: string, suspend: boolean, reason: string): void {
     const inst = this.store.getInstance(instanceId);
     if (!inst) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
     if (TERMINAL.has(inst.status)) throw new DurableRequestError(410, `Instance '${instanceId}' is already ${inst.status}.`);
-    if (suspend === (inst.status === 'Suspended')) return;
     const now = this.clock();
-    const history = this.historyOf(instanceId);
-    const ev = event(suspend ? EventType.ExecutionSuspended : EventType.ExecutionResumed, { Reason: reason }, new Date(now));
-    ev.IsPlayed = true;
-    inst.status = suspend ? 'Suspended' : history.length > 0 ? 'Running' : 'Pending';
-    inst.updatedAt = now;
-    this.store.transaction(() => {
-      this.store.appendHistory(instanceId, inst.historyLength, [ev]);
-      inst.historyLength += 1;
-      this.store.saveInstance(inst);
-    });
-    history.push(ev);
-    if (!suspend) this.markDirty(instanceId);
+    const type = suspend ? EventType.ExecutionSuspended : EventType.ExecutionResumed;
+    this.store.transaction(() =>
+      this.store.addInbox([{ instanceId, executionId: null, event: event(type, { Reason: reason }, new Date(now)), visibleAt: now }]),
+    );
+    this.markDirty(instanceId);
   }
 
   getInstance(instanceId: string): InstanceRow | undefined {
@@ -469,6 +462,30 @@ export class DurableEngine {
     const terminate = current.find((r) => r.event.EventType === EventType.ExecutionTerminated);
     if (terminate) {
       this.finishTerminated(inst, terminate, stale, now);
+      return;
+    }
+    const control = current.filter((r) => r.event.EventType === EventType.ExecutionSuspended || r.event.EventType === EventType.ExecutionResumed);
+    if (control.length > 0) {
+      // The last request wins; the others in the batch wait for the next episode.
+      const last = control[control.length - 1] as InboxRow;
+      const suspend = last.event.EventType === EventType.ExecutionSuspended;
+      const history = this.historyOf(instanceId);
+      const changed = suspend !== (inst.status === 'Suspended');
+      if (changed) {
+        last.event.IsPlayed = true;
+        inst.status = suspend ? 'Suspended' : history.length > 0 ? 'Running' : 'Pending';
+        inst.updatedAt = now;
+      }
+      this.store.transaction(() => {
+        this.store.deleteInbox(control.map((r) => r.id));
+        if (changed) {
+          this.store.appendHistory(instanceId, inst.historyLength, [last.event]);
+          inst.historyLength += 1;
+          this.store.saveInstance(inst);
+        }
+      });
+      if (changed) history.push(last.event);
+      if (!suspend) this.markDirty(instanceId);
       return;
     }
     if (inst.status === 'Suspended') return;

@@ -12,8 +12,22 @@ import {
   type UserDelegationKey,
 } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/identity';
-import { AppError, ConflictError, NotFoundError, PreconditionFailedError, TransientError, ValidationError } from '../errors.js';
-import type { ArtifactInfo, ArtifactStore, ListOptions, ListPage, PutOptions, SignedUrlOptions } from '../ports/artifact-store.js';
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  TransientError,
+  ValidationError,
+} from '../errors.js';
+import type {
+  ArtifactInfo,
+  ArtifactStore,
+  ListOptions,
+  ListPage,
+  PutOptions,
+  SignedUrlOptions,
+} from '../ports/artifact-store.js';
 import {
   assertArtifactContainer,
   checkArtifactMetadata,
@@ -65,14 +79,19 @@ function fromStorageError(err: unknown, what: string, options: PutOptions = {}):
     case 409:
       throw new ConflictError(`${what}: conflict (${code ?? '409'}).`, { cause: err });
     case 412:
-      throw new PreconditionFailedError(`${what}: the etag does not match; it changed since it was read.`, { target: 'ifMatch', cause: err });
+      throw new PreconditionFailedError(`${what}: the etag does not match; it changed since it was read.`, {
+        target: 'ifMatch',
+        cause: err,
+      });
     case 413:
       throw new AppError('PayloadTooLarge', `${what}: too large for Blob Storage.`, { cause: err });
     case 408:
     case 429:
     case 500:
     case 503:
-      throw new TransientError(`Blob Storage is busy or unavailable (${status}) during ${what}; retry later.`, { cause: err });
+      throw new TransientError(`Blob Storage is busy or unavailable (${status}) during ${what}; retry later.`, {
+        cause: err,
+      });
     default:
       throw err;
   }
@@ -81,7 +100,13 @@ function fromStorageError(err: unknown, what: string, options: PutOptions = {}):
 function toInfo(
   container: string,
   path: string,
-  p: { contentLength?: number; contentType?: string; etag?: string; lastModified?: Date; metadata?: Record<string, string> },
+  p: {
+    contentLength?: number;
+    contentType?: string;
+    etag?: string;
+    lastModified?: Date;
+    metadata?: Record<string, string>;
+  },
 ): ArtifactInfo {
   const { [HASH_METADATA]: hash, ...metadata } = lowerKeys(p.metadata ?? {});
   return {
@@ -116,9 +141,12 @@ function decodeListToken(token: string, prefix: string): string {
     t = undefined;
   }
   if (!t || typeof t.m !== 'string' || t.p !== prefix) {
-    throw new ValidationError('Invalid continuation token for this listing (it was made for another prefix or store).', {
-      target: 'continuation',
-    });
+    throw new ValidationError(
+      'Invalid continuation token for this listing (it was made for another prefix or store).',
+      {
+        target: 'continuation',
+      },
+    );
   }
   return t.m;
 }
@@ -140,7 +168,8 @@ export class BlobArtifactStore implements ArtifactStore {
   constructor(options: { service: BlobServiceClient; credential?: StorageSharedKeyCredential }) {
     this.service = options.service;
     this.credential =
-      options.credential ?? (options.service.credential instanceof StorageSharedKeyCredential ? options.service.credential : undefined);
+      options.credential ??
+      (options.service.credential instanceof StorageSharedKeyCredential ? options.service.credential : undefined);
   }
 
   static fromConnectionString(connectionString: string): BlobArtifactStore {
@@ -193,7 +222,10 @@ export class BlobArtifactStore implements ArtifactStore {
     const headers: BlobHTTPHeaders = { blobContentType: contentType };
     try {
       if ((typeof data === 'string' || data instanceof Uint8Array) && Buffer.byteLength(data) <= SINGLE_PUT_MAX) {
-        const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        const buf =
+          typeof data === 'string'
+            ? Buffer.from(data, 'utf8')
+            : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         const contentHash = createHash('sha256').update(buf).digest('hex');
         const r = await blob.upload(buf, buf.byteLength, {
           blobHTTPHeaders: headers,
@@ -305,7 +337,9 @@ export class BlobArtifactStore implements ArtifactStore {
       const first = await pages.next();
       if (first.done === true) return { items: [] };
       const page = first.value;
-      const items = page.segment.blobItems.map((b: BlobItem) => toInfo(container, b.name, { ...b.properties, metadata: b.metadata ?? {} }));
+      const items = page.segment.blobItems.map((b: BlobItem) =>
+        toInfo(container, b.name, { ...b.properties, metadata: b.metadata ?? {} }),
+      );
       const next = page.continuationToken;
       return next ? { items, continuation: encodeListToken(prefix, next) } : { items };
     } catch (err) {
@@ -321,7 +355,13 @@ export class BlobArtifactStore implements ArtifactStore {
     const expiresOn = new Date(resolveExpiry(options, now) * 1000);
     const startsOn = new Date(now - CLOCK_SKEW_MS);
     const blob = this.containerClient(container).getBlobClient(p);
-    const values = { containerName: container, blobName: p, permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn };
+    const values = {
+      containerName: container,
+      blobName: p,
+      permissions: BlobSASPermissions.parse('r'),
+      startsOn,
+      expiresOn,
+    };
     if (this.credential !== undefined) {
       return `${blob.url}?${generateBlobSASQueryParameters(values, this.credential).toString()}`;
     }
@@ -383,7 +423,10 @@ async function stageBlocks(
   };
 
   for await (const chunk of source) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     hash.update(buf);
     size += buf.byteLength;
     pending.push(buf);

@@ -89,7 +89,10 @@ function fromCosmosError(err: unknown, what: string): never {
     case 409:
       throw new ConflictError(`${what}: already exists.`, { cause: err });
     case 412:
-      throw new PreconditionFailedError(`${what}: the etag does not match; it changed since it was read.`, { cause: err, target: 'ifMatch' });
+      throw new PreconditionFailedError(`${what}: the etag does not match; it changed since it was read.`, {
+        cause: err,
+        target: 'ifMatch',
+      });
     case 413:
       throw new AppError('PayloadTooLarge', `${what}: the document is too large for Cosmos DB.`, { cause: err });
     case 408:
@@ -97,7 +100,9 @@ function fromCosmosError(err: unknown, what: string): never {
     case 449:
     case 500:
     case 503:
-      throw new TransientError(`Cosmos DB is busy or unavailable (${status}) during ${what}; retry later.`, { cause: err });
+      throw new TransientError(`Cosmos DB is busy or unavailable (${status}) during ${what}; retry later.`, {
+        cause: err,
+      });
     default:
       throw err;
   }
@@ -197,9 +202,12 @@ class CosmosDocumentContainer implements DocumentContainer {
         return await this.replace(body, { ifMatch });
       } catch (err) {
         if (err instanceof NotFoundError) {
-          throw new PreconditionFailedError(`${this.describe(body.pk, body.id)} is not at etag ${JSON.stringify(ifMatch)}: it does not exist.`, {
-            target: 'ifMatch',
-          });
+          throw new PreconditionFailedError(
+            `${this.describe(body.pk, body.id)} is not at etag ${JSON.stringify(ifMatch)}: it does not exist.`,
+            {
+              target: 'ifMatch',
+            },
+          );
         }
         throw err;
       }
@@ -266,7 +274,8 @@ class CosmosDocumentContainer implements DocumentContainer {
     const orderSql = order.map((o) => `${cosmosPath(o.segments)} ${o.desc ? 'DESC' : 'ASC'}`).join(', ');
     const query = `SELECT * FROM c${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderSql}`;
 
-    let token: string | undefined = options.continuation === undefined ? undefined : decodeToken(options.continuation, fingerprint);
+    let token: string | undefined =
+      options.continuation === undefined ? undefined : decodeToken(options.continuation, fingerprint);
     const items: WithMeta<T>[] = [];
     try {
       for (let fetches = 0; items.length < limit && fetches < MAX_FETCHES_PER_PAGE; fetches++) {
@@ -314,12 +323,17 @@ function decodeToken(text: string, fingerprint: string): string {
     t = undefined;
   }
   if (!t || typeof t !== 'object' || typeof t.c !== 'string') {
-    throw new ValidationError('Invalid continuation token: it was not produced by this store.', { target: 'continuation' });
-  }
-  if (t.q !== fingerprint) {
-    throw new ValidationError('Invalid continuation token: it belongs to a different query (container, partition, filters or order).', {
+    throw new ValidationError('Invalid continuation token: it was not produced by this store.', {
       target: 'continuation',
     });
+  }
+  if (t.q !== fingerprint) {
+    throw new ValidationError(
+      'Invalid continuation token: it belongs to a different query (container, partition, filters or order).',
+      {
+        target: 'continuation',
+      },
+    );
   }
   return t.c;
 }

@@ -1,10 +1,31 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BigIntStats, Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
-import type { ArtifactInfo, ArtifactStore, ListOptions, ListPage, PutOptions, SignedUrlOptions } from '../ports/artifact-store.js';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import type {
+  ArtifactInfo,
+  ArtifactStore,
+  ListOptions,
+  ListPage,
+  PutOptions,
+  SignedUrlOptions,
+} from '../ports/artifact-store.js';
 import { signedArtifactUrl } from '../domain/signed-url.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -49,7 +70,8 @@ export function normalizeArtifactPath(path: unknown, target = 'path'): string {
   if (path.length > MAX_PATH_LENGTH) bad(`it is longer than ${MAX_PATH_LENGTH} characters`);
   if (CONTROL_CHARS.test(path)) bad('it contains NUL or another control character');
   if (path.includes('\\')) bad("it contains a backslash; use '/' between folders");
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) bad('absolute paths are not allowed; give a path relative to the container');
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    bad('absolute paths are not allowed; give a path relative to the container');
   if (path.endsWith('/')) bad("it ends with '/', which names a folder, not an object");
   const segments = path.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) bad("'..' segments are not allowed");
@@ -84,20 +106,29 @@ export function checkArtifactMetadata(metadata: unknown): Record<string, string>
       );
     }
     if (typeof v !== 'string' || !METADATA_VALUE.test(v) || v.trim() !== v) {
-      throw new ValidationError(`Invalid metadata value for ${JSON.stringify(k)}: expected printable ASCII without leading or trailing spaces.`, {
-        target: `metadata.${k}`,
-      });
+      throw new ValidationError(
+        `Invalid metadata value for ${JSON.stringify(k)}: expected printable ASCII without leading or trailing spaces.`,
+        {
+          target: `metadata.${k}`,
+        },
+      );
     }
     bytes += k.length + v.length;
     out[k] = v;
   }
-  if (bytes > MAX_METADATA_BYTES) throw new ValidationError(`metadata is larger than ${MAX_METADATA_BYTES} bytes.`, { target: 'metadata' });
+  if (bytes > MAX_METADATA_BYTES)
+    throw new ValidationError(`metadata is larger than ${MAX_METADATA_BYTES} bytes.`, { target: 'metadata' });
   return out;
 }
 
 export function checkContentType(contentType: unknown): string {
   if (contentType === undefined) return DEFAULT_CONTENT_TYPE;
-  if (typeof contentType !== 'string' || contentType.length === 0 || contentType.length > 256 || CONTROL_CHARS.test(contentType)) {
+  if (
+    typeof contentType !== 'string' ||
+    contentType.length === 0 ||
+    contentType.length > 256 ||
+    CONTROL_CHARS.test(contentType)
+  ) {
     throw new ValidationError(`Invalid contentType ${JSON.stringify(contentType)}.`, { target: 'contentType' });
   }
   return contentType;
@@ -123,9 +154,12 @@ export function resolveListLimit(limit: number | undefined): number {
 export function resolveExpiry(options: SignedUrlOptions | undefined, nowMs: number): number {
   const seconds = options?.expiresInSeconds ?? 3600;
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 24 * 3600) {
-    throw new ValidationError(`Invalid expiresInSeconds ${String(seconds)}: expected an integer from 1 to 604800 (7 days).`, {
-      target: 'expiresInSeconds',
-    });
+    throw new ValidationError(
+      `Invalid expiresInSeconds ${String(seconds)}: expected an integer from 1 to 604800 (7 days).`,
+      {
+        target: 'expiresInSeconds',
+      },
+    );
   }
   return Math.floor(nowMs / 1000) + seconds;
 }
@@ -211,6 +245,7 @@ export class FilesystemArtifactStore implements ArtifactStore {
   private readonly root: string;
   private readonly signingKey: Buffer;
   private readonly publicBaseUrl: string;
+  private rootReal: string | undefined;
 
   constructor(options: { root: string; signingKey: Buffer; publicBaseUrl: string }) {
     if (!Buffer.isBuffer(options.signingKey) || options.signingKey.length < 16) {
@@ -277,7 +312,10 @@ export class FilesystemArtifactStore implements ArtifactStore {
         if (options.ifNoneMatch === '*' && current !== undefined) {
           throw new ConflictError(`Artifact ${container}/${p} already exists (ifNoneMatch '*').`, { target: 'path' });
         }
-        if (options.ifMatch !== undefined && (current === undefined || (options.ifMatch !== '*' && current.etag !== options.ifMatch))) {
+        if (
+          options.ifMatch !== undefined &&
+          (current === undefined || (options.ifMatch !== '*' && current.etag !== options.ifMatch))
+        ) {
           throw new PreconditionFailedError(
             current === undefined
               ? `Artifact ${container}/${p} does not exist, so it cannot match etag ${JSON.stringify(options.ifMatch)}.`
@@ -348,7 +386,9 @@ export class FilesystemArtifactStore implements ArtifactStore {
       try {
         listener(info);
       } catch (err) {
-        process.emitWarning(`FilesystemArtifactStore onPut listener failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.emitWarning(
+          `FilesystemArtifactStore onPut listener failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
   }
@@ -398,8 +438,9 @@ export class FilesystemArtifactStore implements ArtifactStore {
   async get(container: string, path: string): Promise<Buffer> {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
+    const file = await this.confined(container, p);
     try {
-      return await readFile(this.dataPath(container, p));
+      return await readFile(file);
     } catch (err) {
       throw this.notFoundOr(err, container, p);
     }
@@ -408,9 +449,10 @@ export class FilesystemArtifactStore implements ArtifactStore {
   async stream(container: string, path: string): Promise<Readable> {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
+    const file = await this.confined(container, p);
     let handle: FileHandle;
     try {
-      handle = await open(this.dataPath(container, p), 'r');
+      handle = await open(file, 'r');
     } catch (err) {
       throw this.notFoundOr(err, container, p);
     }
@@ -420,6 +462,30 @@ export class FilesystemArtifactStore implements ArtifactStore {
       throw new NotFoundError(`Artifact ${container}/${p} does not exist.`, { target: 'path' });
     }
     return handle.createReadStream({ autoClose: true });
+  }
+
+  /**
+   * The object's file, after checking that it really lies under the root: paths from users cannot
+   * escape, but a symbolic link placed in the folder by hand could point anywhere.
+   */
+  private async confined(container: string, path: string): Promise<string> {
+    const file = this.dataPath(container, path);
+    let real: string;
+    try {
+      this.rootReal ??= await realpath(this.root);
+      real = await realpath(file);
+    } catch (err) {
+      throw this.notFoundOr(err, container, path);
+    }
+    if (!real.startsWith(this.rootReal + sep)) {
+      throw new ForbiddenError(
+        `Artifact ${container}/${path} resolves outside the artifact folder (a symbolic link); refusing to read it.`,
+        {
+          target: 'path',
+        },
+      );
+    }
+    return file;
   }
 
   private notFoundOr(err: unknown, container: string, path: string): unknown {
@@ -482,7 +548,9 @@ export class FilesystemArtifactStore implements ArtifactStore {
       if (info !== undefined) items.push(info);
     }
     const last = page[page.length - 1];
-    return paths.length > limit && last !== undefined ? { items, continuation: encodeListToken(prefix, last) } : { items };
+    return paths.length > limit && last !== undefined
+      ? { items, continuation: encodeListToken(prefix, last) }
+      : { items };
   }
 
   async signedReadUrl(container: string, path: string, options?: SignedUrlOptions): Promise<string> {
@@ -626,9 +694,12 @@ function decodeListToken(token: string, prefix: string): string {
     t = undefined;
   }
   if (!t || typeof t.a !== 'string' || t.p !== prefix) {
-    throw new ValidationError('Invalid continuation token for this listing (it was made for another prefix or store).', {
-      target: 'continuation',
-    });
+    throw new ValidationError(
+      'Invalid continuation token for this listing (it was made for another prefix or store).',
+      {
+        target: 'continuation',
+      },
+    );
   }
   return t.a;
 }

@@ -45,7 +45,10 @@ export interface ServiceBusSenderLike {
 }
 
 export interface ServiceBusReceiverLike {
-  receiveMessages(maxMessageCount: number, options?: { maxWaitTimeInMs?: number }): Promise<ServiceBusReceivedMessageLike[]>;
+  receiveMessages(
+    maxMessageCount: number,
+    options?: { maxWaitTimeInMs?: number },
+  ): Promise<ServiceBusReceivedMessageLike[]>;
   completeMessage(message: ServiceBusReceivedMessageLike): Promise<void>;
   abandonMessage(message: ServiceBusReceivedMessageLike): Promise<void>;
   deadLetterMessage(
@@ -57,7 +60,10 @@ export interface ServiceBusReceiverLike {
 
 export interface ServiceBusClientLike {
   createSender(queueName: string): ServiceBusSenderLike;
-  createReceiver(queueName: string, options: { receiveMode: 'peekLock'; subQueueType?: 'deadLetter' }): ServiceBusReceiverLike;
+  createReceiver(
+    queueName: string,
+    options: { receiveMode: 'peekLock'; subQueueType?: 'deadLetter' },
+  ): ServiceBusReceiverLike;
   close(): Promise<void>;
 }
 
@@ -120,7 +126,12 @@ function fromSdkMessage(m: ServiceBusReceivedMessageLike): ReceivedMessage {
     props[k] = v instanceof Date ? v.getTime() : v;
   }
   const out: ReceivedMessage = {
-    messageId: m.messageId === undefined ? '' : Buffer.isBuffer(m.messageId) ? m.messageId.toString('utf8') : String(m.messageId),
+    messageId:
+      m.messageId === undefined
+        ? ''
+        : Buffer.isBuffer(m.messageId)
+          ? m.messageId.toString('utf8')
+          : String(m.messageId),
     body: m.body,
     applicationProperties: props,
     // The JS SDK reports the AMQP delivery-count (earlier deliveries); the port counts this one too.
@@ -129,7 +140,8 @@ function fromSdkMessage(m: ServiceBusReceivedMessageLike): ReceivedMessage {
     lockToken: m.lockToken ?? '',
     lockedUntilMs: m.lockedUntilUtc?.getTime() ?? 0,
   };
-  if (m.correlationId !== undefined) out.correlationId = Buffer.isBuffer(m.correlationId) ? m.correlationId.toString('utf8') : String(m.correlationId);
+  if (m.correlationId !== undefined)
+    out.correlationId = Buffer.isBuffer(m.correlationId) ? m.correlationId.toString('utf8') : String(m.correlationId);
   if (m.subject !== undefined) out.subject = m.subject;
   if (m.deadLetterReason !== undefined) out.deadLetterReason = m.deadLetterReason;
   if (m.deadLetterErrorDescription !== undefined) out.deadLetterErrorDescription = m.deadLetterErrorDescription;
@@ -157,7 +169,8 @@ export class ServiceBusMessageQueue implements MessageQueue {
     this.client = options.client;
     this.admin = options.admin;
     const min = options.minReceiveWaitMs ?? 1000;
-    if (!Number.isInteger(min) || min < 0) throw new ValidationError('minReceiveWaitMs must be a non-negative integer.', { target: 'minReceiveWaitMs' });
+    if (!Number.isInteger(min) || min < 0)
+      throw new ValidationError('minReceiveWaitMs must be a non-negative integer.', { target: 'minReceiveWaitMs' });
     this.minReceiveWaitMs = min;
   }
 
@@ -233,13 +246,19 @@ export class ServiceBusMessageQueue implements MessageQueue {
     return this.receiveFrom(queue, 'deadLetter', options);
   }
 
-  private async receiveFrom(queue: string, sub: SubQueue, options: ReceiveOptions | undefined): Promise<ReceivedMessage[]> {
+  private async receiveFrom(
+    queue: string,
+    sub: SubQueue,
+    options: ReceiveOptions | undefined,
+  ): Promise<ReceivedMessage[]> {
     const o = checkReceive(options);
     const slot = this.receiverFor(queue, sub);
     // The SDK refuses a second receiveMessages on a receiver while one is running: queue them.
     const run = slot.busy.then(async () => {
       try {
-        return await slot.receiver.receiveMessages(o.maxMessages, { maxWaitTimeInMs: Math.max(o.maxWaitMs, this.minReceiveWaitMs) });
+        return await slot.receiver.receiveMessages(o.maxMessages, {
+          maxWaitTimeInMs: Math.max(o.maxWaitMs, this.minReceiveWaitMs),
+        });
       } catch (err) {
         throw this.mapError(err, `receive from ${queue}`);
       }
@@ -250,7 +269,13 @@ export class ServiceBusMessageQueue implements MessageQueue {
     return got.map((m) => {
       const received = fromSdkMessage(m);
       if (received.lockToken !== '') {
-        this.held.set(received.lockToken, { queue, sub, message: m, receiver: slot.receiver, lockedUntilMs: received.lockedUntilMs });
+        this.held.set(received.lockToken, {
+          queue,
+          sub,
+          message: m,
+          receiver: slot.receiver,
+          lockedUntilMs: received.lockedUntilMs,
+        });
       }
       return received;
     });
@@ -299,7 +324,10 @@ export class ServiceBusMessageQueue implements MessageQueue {
       throw new ValidationError('reason must be a non-empty string (at most 4096 characters).', { target: 'reason' });
     }
     await this.settle(queue, 'active', message, (h) =>
-      h.receiver.deadLetterMessage(h.message, { deadLetterReason: reason, deadLetterErrorDescription: description ?? '' }),
+      h.receiver.deadLetterMessage(h.message, {
+        deadLetterReason: reason,
+        deadLetterErrorDescription: description ?? '',
+      }),
     );
   }
 
@@ -335,7 +363,9 @@ export class ServiceBusMessageQueue implements MessageQueue {
       return new TransientError(`Service Bus could not ${what} (${code}); retry later.`, { cause: err });
     }
     if (code === 'MessagingEntityNotFound') {
-      return new AppError('NotFound', `Service Bus could not ${what}: the queue does not exist (create it in infra).`, { cause: err });
+      return new AppError('NotFound', `Service Bus could not ${what}: the queue does not exist (create it in infra).`, {
+        cause: err,
+      });
     }
     return err;
   }

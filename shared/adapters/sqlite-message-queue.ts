@@ -42,7 +42,10 @@ export interface CheckedMessage {
 function checkId(value: unknown, target: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > 128) {
-    throw new ValidationError(`${target} must be a non-empty string of at most 128 characters, got ${JSON.stringify(value)}.`, { target });
+    throw new ValidationError(
+      `${target} must be a non-empty string of at most 128 characters, got ${JSON.stringify(value)}.`,
+      { target },
+    );
   }
   return value;
 }
@@ -50,13 +53,17 @@ function checkId(value: unknown, target: string): string | undefined {
 /** Validates outgoing messages; a message without messageId gets a random one. */
 export function checkOutgoing(messages: OutgoingMessage | readonly OutgoingMessage[]): CheckedMessage[] {
   const list: readonly OutgoingMessage[] = Array.isArray(messages) ? messages : [messages as OutgoingMessage];
-  if (list.length > MAX_BATCH) throw new ValidationError(`At most ${MAX_BATCH} messages can be sent at once.`, { target: 'messages' });
+  if (list.length > MAX_BATCH)
+    throw new ValidationError(`At most ${MAX_BATCH} messages can be sent at once.`, { target: 'messages' });
   return list.map((m, i) => {
     const at = `messages[${i}]`;
-    if (m === null || typeof m !== 'object') throw new ValidationError(`${at} must be an object with a body.`, { target: at });
+    if (m === null || typeof m !== 'object')
+      throw new ValidationError(`${at} must be an object with a body.`, { target: at });
     const bodyJson = JSON.stringify(m.body);
     if (bodyJson === undefined) {
-      throw new ValidationError(`${at}.body must be JSON-serialisable (not undefined or a function).`, { target: `${at}.body` });
+      throw new ValidationError(`${at}.body must be JSON-serialisable (not undefined or a function).`, {
+        target: `${at}.body`,
+      });
     }
     const props: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(m.applicationProperties ?? {})) {
@@ -71,7 +78,9 @@ export function checkOutgoing(messages: OutgoingMessage | readonly OutgoingMessa
       throw new ValidationError(`${at}.subject must be a string.`, { target: `${at}.subject` });
     }
     if (m.scheduledEnqueueTimeMs !== undefined && !Number.isFinite(m.scheduledEnqueueTimeMs)) {
-      throw new ValidationError(`${at}.scheduledEnqueueTimeMs must be epoch milliseconds.`, { target: `${at}.scheduledEnqueueTimeMs` });
+      throw new ValidationError(`${at}.scheduledEnqueueTimeMs must be epoch milliseconds.`, {
+        target: `${at}.scheduledEnqueueTimeMs`,
+      });
     }
     return {
       messageId: checkId(m.messageId, `${at}.messageId`) ?? randomUUID(),
@@ -94,7 +103,9 @@ export function checkReceive(options: ReceiveOptions = {}): CheckedReceive {
   const int = (v: number | undefined, name: string, min: number, max: number, dflt: number): number => {
     if (v === undefined) return dflt;
     if (!Number.isInteger(v) || v < min || v > max) {
-      throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got ${String(v)}.`, { target: name });
+      throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got ${String(v)}.`, {
+        target: name,
+      });
     }
     return v;
   };
@@ -108,7 +119,9 @@ export function checkReceive(options: ReceiveOptions = {}): CheckedReceive {
 export function checkQueueOptions(options: QueueOptions): void {
   const n = options.maxDeliveryCount;
   if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 2000)) {
-    throw new ValidationError(`maxDeliveryCount must be an integer from 1 to 2000, got ${String(n)}.`, { target: 'maxDeliveryCount' });
+    throw new ValidationError(`maxDeliveryCount must be an integer from 1 to 2000, got ${String(n)}.`, {
+      target: 'maxDeliveryCount',
+    });
   }
 }
 
@@ -274,7 +287,16 @@ export class SqliteMessageQueue implements MessageQueue {
       const now = Date.now();
       for (const m of checked) {
         const visibleAt = Math.max(now, Math.ceil(m.scheduledEnqueueTimeMs ?? now));
-        insert.run(queue, m.messageId, m.bodyJson, m.correlationId ?? null, m.subject ?? null, JSON.stringify(m.applicationProperties), visibleAt, visibleAt);
+        insert.run(
+          queue,
+          m.messageId,
+          m.bodyJson,
+          m.correlationId ?? null,
+          m.subject ?? null,
+          JSON.stringify(m.applicationProperties),
+          visibleAt,
+          visibleAt,
+        );
       }
     });
     run.immediate();
@@ -302,7 +324,11 @@ export class SqliteMessageQueue implements MessageQueue {
       const next = this.db
         .prepare('SELECT MIN(visible_at) AS next FROM queue_messages WHERE queue = ? AND sub = ?')
         .get(queue, sub) as { next: number | null };
-      const until = Math.min(deadline, now + POLL_INTERVAL_MS, next.next === null ? Infinity : Math.max(next.next, now + 1));
+      const until = Math.min(
+        deadline,
+        now + POLL_INTERVAL_MS,
+        next.next === null ? Infinity : Math.max(next.next, now + 1),
+      );
       await waitFor(wakeKey, until - now, this.closing.signal);
     }
   }
@@ -334,18 +360,27 @@ export class SqliteMessageQueue implements MessageQueue {
            dead_letter_reason = ?, dead_letter_description = ?
          WHERE queue = ? AND sub = 'active' AND visible_at <= ? AND delivery_count >= ?`,
       )
-      .run(now, MAX_DELIVERY_COUNT_REASON, `Message could not be consumed after ${max} delivery attempts.`, queue, now, max);
+      .run(
+        now,
+        MAX_DELIVERY_COUNT_REASON,
+        `Message could not be consumed after ${max} delivery attempts.`,
+        queue,
+        now,
+        max,
+      );
     if (moved.changes > 0) queueMicrotask(() => wake(this.wakeKey(queue, 'deadletter')));
   }
 
   private maxDeliveryCount(queue: string): number {
-    const row = this.db.prepare('SELECT max_delivery_count AS n FROM queue_settings WHERE queue = ?').get(queue) as { n: number } | undefined;
+    const row = this.db.prepare('SELECT max_delivery_count AS n FROM queue_settings WHERE queue = ?').get(queue) as
+      { n: number } | undefined;
     return row?.n ?? DEFAULT_MAX_DELIVERY_COUNT;
   }
 
   /** Runs `sql` on the row locked by `message`'s token, or throws lock-lost. */
   private settle(queue: string, sub: SubQueue, message: ReceivedMessage, sql: string, params: unknown[]): void {
-    if (typeof message?.lockToken !== 'string') throw lockLost(queue, message, sub === 'deadletter' ? '/$deadletterqueue' : '');
+    if (typeof message?.lockToken !== 'string')
+      throw lockLost(queue, message, sub === 'deadletter' ? '/$deadletterqueue' : '');
     const r = this.db
       .prepare(`${sql} WHERE queue = ? AND sub = ? AND lock_token = ? AND locked_until > ?`)
       .run(...params, queue, sub, message.lockToken, Date.now());
@@ -359,7 +394,13 @@ export class SqliteMessageQueue implements MessageQueue {
 
   async abandon(queue: string, message: ReceivedMessage): Promise<void> {
     assertQueueName(queue);
-    this.settle(queue, 'active', message, 'UPDATE queue_messages SET lock_token = NULL, locked_until = NULL, visible_at = ?', [Date.now()]);
+    this.settle(
+      queue,
+      'active',
+      message,
+      'UPDATE queue_messages SET lock_token = NULL, locked_until = NULL, visible_at = ?',
+      [Date.now()],
+    );
     wake(this.wakeKey(queue, 'active'));
   }
 

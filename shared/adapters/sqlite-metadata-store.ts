@@ -42,7 +42,13 @@ export function assertContainerName(name: unknown): asserts name is string {
 
 function assertKey(kind: 'id' | 'pk', value: unknown): asserts value is string {
   const max = kind === 'id' ? 255 : 1024;
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || BAD_ID_CHARS.test(value) || value.endsWith(' ')) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > max ||
+    BAD_ID_CHARS.test(value) ||
+    value.endsWith(' ')
+  ) {
     throw new ValidationError(
       `Invalid document ${kind} ${JSON.stringify(value)}: expected a non-empty string of at most ${max} characters ` +
         `without '/', '\\\\', '?', '#', control characters or a trailing space.`,
@@ -73,9 +79,13 @@ export function toStoredDocument<T extends StoredDocument>(doc: T): { json: stri
   for (const [k, v] of Object.entries(doc)) if (!SYSTEM_PROPERTIES.has(k)) clean[k] = v;
   const json = JSON.stringify(clean);
   if (Buffer.byteLength(json) > MAX_DOCUMENT_BYTES) {
-    throw new AppError('PayloadTooLarge', `Document ${JSON.stringify(doc.id)} is larger than ${MAX_DOCUMENT_BYTES} bytes.`, {
-      target: 'document',
-    });
+    throw new AppError(
+      'PayloadTooLarge',
+      `Document ${JSON.stringify(doc.id)} is larger than ${MAX_DOCUMENT_BYTES} bytes.`,
+      {
+        target: 'document',
+      },
+    );
   }
   return { json, body: JSON.parse(json) as T };
 }
@@ -95,9 +105,12 @@ export function parseFieldPath(path: unknown, target = 'path'): string[] {
 export function resolveLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_QUERY_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new ValidationError(`Invalid limit ${String(limit)}: expected a positive integer (at most ${MAX_QUERY_LIMIT}).`, {
-      target: 'limit',
-    });
+    throw new ValidationError(
+      `Invalid limit ${String(limit)}: expected a positive integer (at most ${MAX_QUERY_LIMIT}).`,
+      {
+        target: 'limit',
+      },
+    );
   }
   return Math.min(limit, MAX_QUERY_LIMIT);
 }
@@ -133,16 +146,19 @@ export function checkFilters(filters: readonly Filter[] | undefined): CheckedFil
         if (!isScalar(f.value)) bad('a string, number, boolean or null');
         break;
       case '!=':
-        if (!isScalar(f.value) || f.value === null) bad("a string, number or boolean (use op 'exists' to test for presence)");
+        if (!isScalar(f.value) || f.value === null)
+          bad("a string, number or boolean (use op 'exists' to test for presence)");
         break;
       case '<':
       case '<=':
       case '>':
       case '>=':
-        if (typeof f.value !== 'string' && !(typeof f.value === 'number' && Number.isFinite(f.value))) bad('a string or number');
+        if (typeof f.value !== 'string' && !(typeof f.value === 'number' && Number.isFinite(f.value)))
+          bad('a string or number');
         break;
       case 'in':
-        if (!Array.isArray(f.value) || f.value.length > 256 || !f.value.every(isScalar)) bad('an array of at most 256 scalars');
+        if (!Array.isArray(f.value) || f.value.length > 256 || !f.value.every(isScalar))
+          bad('an array of at most 256 scalars');
         break;
       case 'contains':
         if (!isScalar(f.value) || f.value === null) bad('a string, number or boolean');
@@ -167,14 +183,18 @@ export interface CheckedOrder {
 export function checkOrderBy(orderBy: readonly OrderBy[] | undefined): CheckedOrder[] {
   const keys = (orderBy ?? []).map((o, i) => {
     if (o.direction !== undefined && o.direction !== 'asc' && o.direction !== 'desc') {
-      throw new ValidationError(`Invalid direction ${JSON.stringify(o.direction)} in orderBy[${i}]: use 'asc' or 'desc'.`, {
-        target: `orderBy[${i}].direction`,
-      });
+      throw new ValidationError(
+        `Invalid direction ${JSON.stringify(o.direction)} in orderBy[${i}]: use 'asc' or 'desc'.`,
+        {
+          target: `orderBy[${i}].direction`,
+        },
+      );
     }
     return { segments: parseFieldPath(o.path, `orderBy[${i}].path`), desc: o.direction === 'desc' };
   });
   if (keys.length > 8) throw new ValidationError('At most 8 orderBy keys are supported.', { target: 'orderBy' });
-  if (!keys.some((k) => k.segments.length === 1 && k.segments[0] === 'id')) keys.push({ segments: ['id'], desc: false });
+  if (!keys.some((k) => k.segments.length === 1 && k.segments[0] === 'id'))
+    keys.push({ segments: ['id'], desc: false });
   return keys;
 }
 
@@ -224,12 +244,17 @@ function decodeToken(text: string, fingerprint: string, width: number): unknown[
   }
   const t = parsed as Partial<Token> | undefined;
   if (!t || typeof t !== 'object' || !Array.isArray(t.v) || t.v.length !== width) {
-    throw new ValidationError('Invalid continuation token: it was not produced by this store.', { target: 'continuation' });
-  }
-  if (t.q !== fingerprint) {
-    throw new ValidationError('Invalid continuation token: it belongs to a different query (container, partition, filters or order).', {
+    throw new ValidationError('Invalid continuation token: it was not produced by this store.', {
       target: 'continuation',
     });
+  }
+  if (t.q !== fingerprint) {
+    throw new ValidationError(
+      'Invalid continuation token: it belongs to a different query (container, partition, filters or order).',
+      {
+        target: 'continuation',
+      },
+    );
   }
   return t.v;
 }
@@ -276,7 +301,11 @@ function filterSql(f: CheckedFilter): { sql: string; params: unknown[] } {
     case 'contains': {
       const v = f.value as string | number | boolean;
       const elemType =
-        typeof v === 'boolean' ? `e.type = '${v ? 'true' : 'false'}'` : typeof v === 'number' ? `e.type IN ('integer', 'real') AND e.value = ?` : `e.type = 'text' AND e.value = ?`;
+        typeof v === 'boolean'
+          ? `e.type = '${v ? 'true' : 'false'}'`
+          : typeof v === 'number'
+            ? `e.type IN ('integer', 'real') AND e.value = ?`
+            : `e.type = 'text' AND e.value = ?`;
       const elemParams = typeof v === 'boolean' ? [] : [v];
       const arrayPart = `(${jt} = 'array' AND EXISTS (SELECT 1 FROM json_each(body, ?) AS e WHERE ${elemType}))`;
       const arrayParams = [p, p, ...elemParams];
@@ -307,7 +336,10 @@ function sortExpressions(order: readonly CheckedOrder[]): { expr: string; params
 }
 
 /** Rows strictly after `last` in the given order (NULL sorts first ascending, last descending, as in SQLite). */
-function keysetSql(keys: ReturnType<typeof sortExpressions>, last: readonly unknown[]): { sql: string; params: unknown[] } {
+function keysetSql(
+  keys: ReturnType<typeof sortExpressions>,
+  last: readonly unknown[],
+): { sql: string; params: unknown[] } {
   const ors: string[] = [];
   const params: unknown[] = [];
   for (let i = 0; i < keys.length; i++) {
@@ -354,9 +386,12 @@ class SqliteDocumentContainer implements DocumentContainer {
         .run(this.name, body.pk, body.id, etag, json, ts);
     } catch (err) {
       if (isConstraintError(err)) {
-        throw new ConflictError(`Document ${JSON.stringify(body.id)} already exists in partition ${JSON.stringify(body.pk)} of ${this.name}.`, {
-          target: 'id',
-        });
+        throw new ConflictError(
+          `Document ${JSON.stringify(body.id)} already exists in partition ${JSON.stringify(body.pk)} of ${this.name}.`,
+          {
+            target: 'id',
+          },
+        );
       }
       throw err;
     }
@@ -370,7 +405,9 @@ class SqliteDocumentContainer implements DocumentContainer {
     const ts = Date.now();
     if (ifMatch !== undefined) {
       const r = this.db
-        .prepare('UPDATE metadata_documents SET etag = ?, body = ?, ts = ? WHERE container = ? AND pk = ? AND id = ? AND etag = ?')
+        .prepare(
+          'UPDATE metadata_documents SET etag = ?, body = ?, ts = ? WHERE container = ? AND pk = ? AND id = ? AND etag = ?',
+        )
         .run(etag, json, ts, this.name, body.pk, body.id, ifMatch);
       if (r.changes === 0) throw this.preconditionFailed(body.pk, body.id, ifMatch);
     } else {
@@ -394,9 +431,12 @@ class SqliteDocumentContainer implements DocumentContainer {
         .prepare('SELECT etag FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
         .get(this.name, body.pk, body.id) as { etag: string } | undefined;
       if (current === undefined) {
-        throw new NotFoundError(`Document ${JSON.stringify(body.id)} does not exist in partition ${JSON.stringify(body.pk)} of ${this.name}.`, {
-          target: 'id',
-        });
+        throw new NotFoundError(
+          `Document ${JSON.stringify(body.id)} does not exist in partition ${JSON.stringify(body.pk)} of ${this.name}.`,
+          {
+            target: 'id',
+          },
+        );
       }
       if (ifMatch !== undefined && current.etag !== ifMatch) throw this.preconditionFailed(body.pk, body.id, ifMatch);
       this.db
@@ -419,7 +459,11 @@ class SqliteDocumentContainer implements DocumentContainer {
     assertDocumentKeys(pk, id);
     const ifMatch = stripWriteOptions(options);
     if (ifMatch === undefined) {
-      return this.db.prepare('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?').run(this.name, pk, id).changes > 0;
+      return (
+        this.db
+          .prepare('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
+          .run(this.name, pk, id).changes > 0
+      );
     }
     const run = this.db.transaction((): boolean => {
       const current = this.db
@@ -427,7 +471,9 @@ class SqliteDocumentContainer implements DocumentContainer {
         .get(this.name, pk, id) as { etag: string } | undefined;
       if (current === undefined) return false;
       if (current.etag !== ifMatch) throw this.preconditionFailed(pk, id, ifMatch);
-      this.db.prepare('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?').run(this.name, pk, id);
+      this.db
+        .prepare('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
+        .run(this.name, pk, id);
       return true;
     });
     return run.immediate();
@@ -463,7 +509,8 @@ class SqliteDocumentContainer implements DocumentContainer {
     const orderSql = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}`).join(', ');
     const orderParams = keys.flatMap((k) => k.params);
     const sql = `SELECT body, etag, ts, ${selectKeys} FROM metadata_documents WHERE ${where.join(' AND ')} ORDER BY ${orderSql} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...selectParams, ...params, ...orderParams, limit + 1) as (Row & Record<string, unknown>)[];
+    const rows = this.db.prepare(sql).all(...selectParams, ...params, ...orderParams, limit + 1) as (Row &
+      Record<string, unknown>)[];
     const page = rows.slice(0, limit);
     const items = page.map((r) => toWithMeta<T>(r));
     const lastRow = page[page.length - 1];

@@ -18,7 +18,9 @@ export function signArtifactPath(key: Buffer, container: string, path: string, e
   if (!Number.isSafeInteger(expiresAtSeconds) || expiresAtSeconds < 0) {
     throw new RangeError(`expiresAtSeconds must be a non-negative integer, got ${String(expiresAtSeconds)}`);
   }
-  return createHmac('sha256', key).update(stringToSign(container, path, String(expiresAtSeconds))).digest('base64url');
+  return createHmac('sha256', key)
+    .update(stringToSign(container, path, String(expiresAtSeconds)))
+    .digest('base64url');
 }
 
 /**
@@ -36,7 +38,9 @@ export function verifyArtifactSignature(
   const seText = typeof se === 'number' ? String(se) : se;
   if (!SE_PATTERN.test(seText)) return false;
   if (Number(seText) * 1000 <= nowMs) return false;
-  const expected = createHmac('sha256', key).update(stringToSign(container, path, seText)).digest();
+  const expected = createHmac('sha256', key)
+    .update(stringToSign(container, path, seText))
+    .digest();
   let given: Buffer;
   try {
     given = Buffer.from(sig, 'base64url');

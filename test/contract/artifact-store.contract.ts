@@ -88,7 +88,10 @@ export function artifactStoreContract(
       const c = containerName();
       const data = randomBytes(1000);
       const before = Date.now();
-      const info = await store.put(c, 'models/m1/model.onnx', data, { contentType: 'application/octet-stream', metadata: { run_id: 'r-1', stage: 'dev' } });
+      const info = await store.put(c, 'models/m1/model.onnx', data, {
+        contentType: 'application/octet-stream',
+        metadata: { run_id: 'r-1', stage: 'dev' },
+      });
       assert.equal(info.container, c);
       assert.equal(info.path, 'models/m1/model.onnx');
       assert.equal(info.size, 1000);
@@ -102,7 +105,10 @@ export function artifactStoreContract(
       assert.equal(st.contentType, 'application/octet-stream');
       assert.equal(st.etag, info.etag);
       assert.deepEqual(st.metadata, { run_id: 'r-1', stage: 'dev' });
-      assert.ok(Math.abs(st.lastModified - before) < 5000, `lastModified ${st.lastModified} should be epoch ms near ${before}`);
+      assert.ok(
+        Math.abs(st.lastModified - before) < 5000,
+        `lastModified ${st.lastModified} should be epoch ms near ${before}`,
+      );
       assert.equal(await store.exists(c, 'models/m1/model.onnx'), true);
     });
 
@@ -172,11 +178,17 @@ export function artifactStoreContract(
       const names: string[] = [];
       for (let i = 0; i < 25; i++) names.push(`runs/a/f${String(i).padStart(2, '0')}.json`);
       const others = ['runs/b/x.json', 'runs/a-b.json', 'runsx.json', 'zzz/last.txt', 'aaa.txt'];
-      await Promise.all([...names, ...others].map((n, i) => store.put(c, n, `{"i":${i}}`, { contentType: 'application/json' })));
+      await Promise.all(
+        [...names, ...others].map((n, i) => store.put(c, n, `{"i":${i}}`, { contentType: 'application/json' })),
+      );
       const pages: string[][] = [];
       let continuation: string | undefined;
       do {
-        const page = await store.list(c, { prefix: 'runs/a/', limit: 10, ...(continuation === undefined ? {} : { continuation }) });
+        const page = await store.list(c, {
+          prefix: 'runs/a/',
+          limit: 10,
+          ...(continuation === undefined ? {} : { continuation }),
+        });
         pages.push(page.items.map((i) => i.path));
         for (const item of page.items) {
           assert.equal(item.container, c);
@@ -191,7 +203,10 @@ export function artifactStoreContract(
       );
       assert.deepEqual(pages.flat(), names);
       const everything = (await store.list(c)).items.map((i) => i.path);
-      assert.deepEqual(everything, [...names, ...others].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      assert.deepEqual(
+        everything,
+        [...names, ...others].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+      );
       assert.deepEqual(
         (await store.list(c, { prefix: 'runs/a' })).items.map((i) => i.path),
         ['runs/a-b.json', ...names],
@@ -208,7 +223,10 @@ export function artifactStoreContract(
       assert.equal(await store.delete(c, 'dir/sub/a.txt'), false);
       assert.equal(await store.exists(c, 'dir/sub/a.txt'), false);
       await rejectsWith(store.get(c, 'dir/sub/a.txt'), 'NotFound');
-      assert.deepEqual((await store.list(c)).items.map((i) => i.path), ['dir/b.txt']);
+      assert.deepEqual(
+        (await store.list(c)).items.map((i) => i.path),
+        ['dir/b.txt'],
+      );
       // The path can be used again afterwards, as an object or as a folder.
       await store.put(c, 'dir/sub', 'now a file');
       assert.equal((await store.get(c, 'dir/sub')).toString(), 'now a file');
@@ -219,7 +237,18 @@ export function artifactStoreContract(
       const info = await store.put(c, 'x//y/./z.txt', 'z');
       assert.equal(info.path, 'x/y/z.txt');
       assert.equal((await store.get(c, 'x/y/z.txt')).toString(), 'z');
-      for (const bad of ['../escape.txt', 'a/../../escape.txt', 'a/..', '/etc/passwd', 'C:/windows/x', 'a\\b.txt', 'a\u0000b', 'a\nb', '', 'folder/']) {
+      for (const bad of [
+        '../escape.txt',
+        'a/../../escape.txt',
+        'a/..',
+        '/etc/passwd',
+        'C:/windows/x',
+        'a\\b.txt',
+        'a\u0000b',
+        'a\nb',
+        '',
+        'folder/',
+      ]) {
         await rejectsWith(store.put(c, bad, 'x'), 'ValidationError', new RegExp(escapeRegExp(JSON.stringify(bad))));
         await rejectsWith(store.get(c, bad), 'ValidationError');
       }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +15,12 @@ import { startAzurite } from '../support/azurite.js';
 
 const PUBLIC_BASE_URL = 'http://127.0.0.1:7071';
 
-async function makeFilesystem(): Promise<{ store: FilesystemArtifactStore; root: string; key: Buffer; cleanup(): Promise<void> }> {
+async function makeFilesystem(): Promise<{
+  store: FilesystemArtifactStore;
+  root: string;
+  key: Buffer;
+  cleanup(): Promise<void>;
+}> {
   const root = await mkdtemp(join(tmpdir(), 'tessera-artifacts-'));
   const key = randomBytes(32);
   const store = new FilesystemArtifactStore({ root, signingKey: key, publicBaseUrl: PUBLIC_BASE_URL });
@@ -39,7 +44,10 @@ artifactStoreContract('FilesystemArtifactStore (temp dir)', async () => {
     async fetchSigned(url) {
       assert.ok(url.startsWith(`${PUBLIC_BASE_URL}/api/artifacts/signed/`), url);
       const parsed = parseSignedArtifactUrl(url);
-      if (parsed === undefined || !verifyArtifactSignature(fs.key, parsed.container, parsed.path, parsed.se, parsed.sig, Date.now())) {
+      if (
+        parsed === undefined ||
+        !verifyArtifactSignature(fs.key, parsed.container, parsed.path, parsed.se, parsed.sig, Date.now())
+      ) {
         return { status: 403, body: Buffer.alloc(0) };
       }
       return { status: 200, body: await fs.store.get(parsed.container, parsed.path) };
@@ -83,7 +91,10 @@ describe('FilesystemArtifactStore specifics', () => {
     const fs = await makeFilesystem();
     try {
       await fs.store.put('models', 'm/v1/model.onnx', 'bytes');
-      assert.deepEqual(await listFiles(fs.root), [join('.meta', 'models', 'm', 'v1', 'model.onnx'), join('models', 'm', 'v1', 'model.onnx')]);
+      assert.deepEqual(await listFiles(fs.root), [
+        join('.meta', 'models', 'm', 'v1', 'model.onnx'),
+        join('models', 'm', 'v1', 'model.onnx'),
+      ]);
     } finally {
       await fs.cleanup();
     }
@@ -92,11 +103,17 @@ describe('FilesystemArtifactStore specifics', () => {
   it('onPut notifies every listener on the same root (however spelled) after a put, until unsubscribed', async () => {
     const fs = await makeFilesystem();
     try {
-      const other = new FilesystemArtifactStore({ root: join(fs.root, 'x', '..'), signingKey: fs.key, publicBaseUrl: PUBLIC_BASE_URL });
+      const other = new FilesystemArtifactStore({
+        root: join(fs.root, 'x', '..'),
+        signingKey: fs.key,
+        publicBaseUrl: PUBLIC_BASE_URL,
+      });
       const seen: ArtifactInfo[] = [];
       const elsewhere: ArtifactInfo[] = [];
       const stop = FilesystemArtifactStore.onPut(relative(process.cwd(), fs.root), (info) => seen.push(info));
-      const stopElsewhere = FilesystemArtifactStore.onPut(join(fs.root, 'not-the-root'), (info) => elsewhere.push(info));
+      const stopElsewhere = FilesystemArtifactStore.onPut(join(fs.root, 'not-the-root'), (info) =>
+        elsewhere.push(info),
+      );
       await fs.store.put('inputs', 'batch/1.csv', 'a,b\n');
       await other.put('inputs', 'batch/2.csv', 'c,d\n');
       await assert.rejects(fs.store.put('inputs', 'batch/1.csv', 'x', { ifNoneMatch: '*' }));
@@ -149,8 +166,14 @@ describe('FilesystemArtifactStore specifics', () => {
       // A file copied in by hand is an object too.
       await mkdir(join(fs.root, 'data', 'manual'), { recursive: true });
       await writeFile(join(fs.root, 'data', 'manual', 'x.csv'), '1,2');
-      assert.equal((await fs.store.stat('data', 'manual/x.csv'))?.contentHash, createHash('sha256').update('1,2').digest('hex'));
-      assert.deepEqual((await fs.store.list('data')).items.map((i) => i.path), ['d/a.txt', 'manual/x.csv']);
+      assert.equal(
+        (await fs.store.stat('data', 'manual/x.csv'))?.contentHash,
+        createHash('sha256').update('1,2').digest('hex'),
+      );
+      assert.deepEqual(
+        (await fs.store.list('data')).items.map((i) => i.path),
+        ['d/a.txt', 'manual/x.csv'],
+      );
     } finally {
       await fs.cleanup();
     }
@@ -160,12 +183,37 @@ describe('FilesystemArtifactStore specifics', () => {
     const fs = await makeFilesystem();
     try {
       await fs.store.put('data', 'a', 'file');
-      await assert.rejects(fs.store.put('data', 'a/b', 'x'), (err: unknown) => isAppError(err) && err.code === 'Conflict');
+      await assert.rejects(
+        fs.store.put('data', 'a/b', 'x'),
+        (err: unknown) => isAppError(err) && err.code === 'Conflict',
+      );
       await fs.store.put('data', 'dir/b', 'x');
-      await assert.rejects(fs.store.put('data', 'dir', 'x'), (err: unknown) => isAppError(err) && err.code === 'Conflict');
+      await assert.rejects(
+        fs.store.put('data', 'dir', 'x'),
+        (err: unknown) => isAppError(err) && err.code === 'Conflict',
+      );
       assert.equal((await fs.store.get('data', 'a')).toString(), 'file');
     } finally {
       await fs.cleanup();
+    }
+  });
+
+  it('a symbolic link placed in the folder cannot be used to read outside it', async () => {
+    const fs = await makeFilesystem();
+    const outside = await mkdtemp(join(tmpdir(), 'tessera-outside-'));
+    try {
+      await writeFile(join(outside, 'secret.txt'), 'do not serve');
+      await fs.store.put('data', 'ok.txt', 'fine');
+      await symlink(outside, join(fs.root, 'data', 'linked'));
+      await symlink(join(outside, 'secret.txt'), join(fs.root, 'data', 'file-link'));
+      for (const p of ['linked/secret.txt', 'file-link']) {
+        await assert.rejects(fs.store.get('data', p), (err: unknown) => isAppError(err) && err.code === 'Forbidden');
+        await assert.rejects(fs.store.stream('data', p), (err: unknown) => isAppError(err) && err.code === 'Forbidden');
+      }
+      assert.equal((await fs.store.get('data', 'ok.txt')).toString(), 'fine');
+    } finally {
+      await fs.cleanup();
+      await rm(outside, { recursive: true, force: true });
     }
   });
 
@@ -176,7 +224,9 @@ describe('FilesystemArtifactStore specifics', () => {
         Array.from({ length: 8 }, (_, i) => fs.store.put('data', 'once.txt', `writer ${i}`, { ifNoneMatch: '*' })),
       );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-      assert.ok(results.every((r) => r.status === 'fulfilled' || (isAppError(r.reason) && r.reason.code === 'Conflict')));
+      assert.ok(
+        results.every((r) => r.status === 'fulfilled' || (isAppError(r.reason) && r.reason.code === 'Conflict')),
+      );
     } finally {
       await fs.cleanup();
     }

@@ -87,13 +87,22 @@ export function messageQueueContract(
 
     test('a message without messageId gets one; maxMessages bounds a receive; order is first in, first out', async () => {
       const q = queueName();
-      await mq.send(q, [1, 2, 3, 4, 5].map((n) => ({ body: n })));
+      await mq.send(
+        q,
+        [1, 2, 3, 4, 5].map((n) => ({ body: n })),
+      );
       const first = await mq.receive(q, { ...LOCK, maxMessages: 3 });
-      assert.deepEqual(first.map((m) => m.body), [1, 2, 3]);
+      assert.deepEqual(
+        first.map((m) => m.body),
+        [1, 2, 3],
+      );
       assert.ok(first.every((m) => typeof m.messageId === 'string' && m.messageId.length > 0));
       assert.equal(new Set(first.map((m) => m.messageId)).size, 3);
       const second = await mq.receive(q, { ...LOCK, maxMessages: 10 });
-      assert.deepEqual(second.map((m) => m.body), [4, 5]);
+      assert.deepEqual(
+        second.map((m) => m.body),
+        [4, 5],
+      );
       for (const m of [...first, ...second]) await mq.complete(q, m);
     });
 
@@ -215,10 +224,13 @@ export function messageQueueContract(
         { body: 'other', messageId: 'job-43' },
       ]);
       const got = await mq.receive(q, { ...LOCK, maxMessages: 10 });
-      assert.deepEqual(got.map((m) => [m.messageId, m.body]), [
-        ['job-42', 'first'],
-        ['job-43', 'other'],
-      ]);
+      assert.deepEqual(
+        got.map((m) => [m.messageId, m.body]),
+        [
+          ['job-42', 'first'],
+          ['job-43', 'other'],
+        ],
+      );
       for (const m of got) await mq.complete(q, m);
     });
 
@@ -255,7 +267,10 @@ export function messageQueueContract(
       const [m] = await mq.receive(q, LOCK);
       assert.ok(m);
       await rejectsWith(mq.complete(queueName(), m), 'PreconditionFailed');
-      await rejectsWith(mq.complete(q, { ...m, lockToken: '00000000-0000-0000-0000-000000000000' }), 'PreconditionFailed');
+      await rejectsWith(
+        mq.complete(q, { ...m, lockToken: '00000000-0000-0000-0000-000000000000' }),
+        'PreconditionFailed',
+      );
       await mq.complete(q, m);
       await rejectsWith(mq.send('bad queue!', { body: 1 }), 'ValidationError', /bad queue!/);
       await rejectsWith(mq.receive(q, { maxMessages: 0 }), 'ValidationError', /maxMessages/);

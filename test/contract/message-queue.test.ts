@@ -36,7 +36,11 @@ messageQueueContract('SqliteMessageQueue (temp file)', async () => {
 
 messageQueueContract('ServiceBusMessageQueue (fake of the @azure/service-bus SDK, not a broker)', async () => {
   const ns = new FakeServiceBusNamespace({ lockDurationMs: QUEUE_CONTRACT_LOCK_MS });
-  const queue = new ServiceBusMessageQueue({ client: ns.createClient(), admin: ns.createAdministrationClient(), minReceiveWaitMs: 20 });
+  const queue = new ServiceBusMessageQueue({
+    client: ns.createClient(),
+    admin: ns.createAdministrationClient(),
+    minReceiveWaitMs: 20,
+  });
   return {
     queue,
     async cleanup() {
@@ -121,7 +125,9 @@ describe('SqliteMessageQueue specifics', () => {
         process.stdout.write('ready ' + m.messageId + '\\n');
         setInterval(() => {}, 1000);
       `;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const line = await new Promise<string>((done, fail) => {
         let out = '';
         child.stdout.on('data', (c: Buffer) => {
@@ -137,9 +143,15 @@ describe('SqliteMessageQueue specifics', () => {
       try {
         // 'b' was completed; 'c' is waiting; 'a' is locked by the dead process until its lock expires.
         const now = await q.receive('jobs', { maxMessages: 10 });
-        assert.deepEqual(now.map((m) => m.messageId), ['c']);
+        assert.deepEqual(
+          now.map((m) => m.messageId),
+          ['c'],
+        );
         const later = await q.receive('jobs', { maxMessages: 10, maxWaitMs: 3000 });
-        assert.deepEqual(later.map((m) => [m.messageId, m.deliveryCount]), [['a', 2]]);
+        assert.deepEqual(
+          later.map((m) => [m.messageId, m.deliveryCount]),
+          [['a', 2]],
+        );
       } finally {
         await q.close();
       }
@@ -153,7 +165,10 @@ describe('ServiceBusMessageQueue specifics', () => {
     const client = ns.createClient();
     const q = new ServiceBusMessageQueue({ client, minReceiveWaitMs: 0 });
     await client.createSender('raw').sendMessages([{ body: 'x' }]);
-    const sdkView = await ns.createClient().createReceiver('raw', { receiveMode: 'peekLock' }).receiveMessages(1, { maxWaitTimeInMs: 0 });
+    const sdkView = await ns
+      .createClient()
+      .createReceiver('raw', { receiveMode: 'peekLock' })
+      .receiveMessages(1, { maxWaitTimeInMs: 0 });
     assert.equal(sdkView[0]?.deliveryCount, 0);
     await sleep(0);
     await q.send('jobs', { body: 'y' });

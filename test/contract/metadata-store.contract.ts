@@ -2,7 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isAppError } from '../../shared/errors.js';
-import type { DocumentContainer, MetadataStore, OrderBy, StoredDocument, WithMeta } from '../../shared/ports/metadata-store.js';
+import type {
+  DocumentContainer,
+  MetadataStore,
+  OrderBy,
+  StoredDocument,
+  WithMeta,
+} from '../../shared/ports/metadata-store.js';
 
 /**
  * The MetadataStore contract: every adapter must pass it unchanged. `skips` names cases an
@@ -171,13 +177,49 @@ export function metadataStoreContract(
     describe('queries', () => {
       let c: DocumentContainer;
       const docs: Doc[] = [
-        { id: 'd1', pk: 'ws1', status: 'Running', n: 3, flag: true, tags: { owner: 'ann', team: 'x' }, labels: ['gpu', 'large'], name: 'train-mnist' },
-        { id: 'd2', pk: 'ws1', status: 'Queued', n: 1, flag: false, tags: { owner: 'bob' }, labels: ['cpu'], name: 'train-cifar' },
-        { id: 'd3', pk: 'ws2', status: 'Running', n: 5, flag: true, tags: { owner: 'ann' }, labels: [], name: 'score-batch', extra: null },
+        {
+          id: 'd1',
+          pk: 'ws1',
+          status: 'Running',
+          n: 3,
+          flag: true,
+          tags: { owner: 'ann', team: 'x' },
+          labels: ['gpu', 'large'],
+          name: 'train-mnist',
+        },
+        {
+          id: 'd2',
+          pk: 'ws1',
+          status: 'Queued',
+          n: 1,
+          flag: false,
+          tags: { owner: 'bob' },
+          labels: ['cpu'],
+          name: 'train-cifar',
+        },
+        {
+          id: 'd3',
+          pk: 'ws2',
+          status: 'Running',
+          n: 5,
+          flag: true,
+          tags: { owner: 'ann' },
+          labels: [],
+          name: 'score-batch',
+          extra: null,
+        },
         { id: 'd4', pk: 'ws2', status: 'Failed', n: 3, tags: { owner: 'cy' }, labels: ['gpu'], name: 'sweep-1' },
         { id: 'd5', pk: 'ws1', status: 'Completed', n: 8, flag: false, tags: {}, name: 'Train-upper' },
         { id: 'd6', pk: 'ws3', status: 'Queued', n: 3, flag: true, name: 'pipeline', extra: 'yes' },
-        { id: 'd7', pk: 'ws3', status: 'Running', n: 0, tags: { owner: 'bob', team: 'y' }, labels: ['cpu', 'gpu'], name: 'gpu-job' },
+        {
+          id: 'd7',
+          pk: 'ws3',
+          status: 'Running',
+          n: 0,
+          tags: { owner: 'bob', team: 'y' },
+          labels: ['cpu', 'gpu'],
+          name: 'gpu-job',
+        },
         // A string '3' must not match the number 3, and vice versa.
         { id: 'd8', pk: 'ws1', status: 'Queued', n: 9, name: '3', extra: 3 },
       ];
@@ -190,7 +232,11 @@ export function metadataStoreContract(
       });
 
       test('= on strings, numbers, booleans and null; types must match', async () => {
-        assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: '=', value: 'Running' }] }), ['d1', 'd3', 'd7']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: '=', value: 'Running' }] }), [
+          'd1',
+          'd3',
+          'd7',
+        ]);
         assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: '=', value: 3 }] }), ['d1', 'd4', 'd6']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'flag', op: '=', value: true }] }), ['d1', 'd3', 'd6']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'flag', op: '=', value: false }] }), ['d2', 'd5']);
@@ -201,14 +247,26 @@ export function metadataStoreContract(
       });
 
       test('!= matches only documents that have a value of the same type', async () => {
-        assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: '!=', value: 'Running' }] }), ['d2', 'd4', 'd5', 'd6', 'd8']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: '!=', value: 'Running' }] }), [
+          'd2',
+          'd4',
+          'd5',
+          'd6',
+          'd8',
+        ]);
         assert.deepEqual(await byFilter({ filters: [{ path: 'flag', op: '!=', value: true }] }), ['d2', 'd5']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'extra', op: '!=', value: 'no' }] }), ['d6']);
       });
 
       test('<, <=, >, >= on numbers and strings', async () => {
         assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: '<', value: 3 }] }), ['d2', 'd7']);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: '<=', value: 3 }] }), ['d1', 'd2', 'd4', 'd6', 'd7']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: '<=', value: 3 }] }), [
+          'd1',
+          'd2',
+          'd4',
+          'd6',
+          'd7',
+        ]);
         assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: '>', value: 5 }] }), ['d5', 'd8']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: '>=', value: 5 }] }), ['d3', 'd5', 'd8']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: '<', value: 'Failed' }] }), ['d5']);
@@ -224,21 +282,49 @@ export function metadataStoreContract(
       });
 
       test('in, contains (array element or substring), startsWith (case-sensitive), exists', async () => {
-        assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: 'in', value: ['Queued', 'Failed'] }] }), ['d2', 'd4', 'd6', 'd8']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: 'in', value: ['Queued', 'Failed'] }] }), [
+          'd2',
+          'd4',
+          'd6',
+          'd8',
+        ]);
         assert.deepEqual(await byFilter({ filters: [{ path: 'n', op: 'in', value: [0, 8, '3'] }] }), ['d5', 'd7']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'status', op: 'in', value: [] }] }), []);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'labels', op: 'contains', value: 'gpu' }] }), ['d1', 'd4', 'd7']);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'name', op: 'contains', value: 'ain-' }] }), ['d1', 'd2', 'd5']);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'name', op: 'startsWith', value: 'train' }] }), ['d1', 'd2']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'labels', op: 'contains', value: 'gpu' }] }), [
+          'd1',
+          'd4',
+          'd7',
+        ]);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'name', op: 'contains', value: 'ain-' }] }), [
+          'd1',
+          'd2',
+          'd5',
+        ]);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'name', op: 'startsWith', value: 'train' }] }), [
+          'd1',
+          'd2',
+        ]);
         assert.deepEqual(await byFilter({ filters: [{ path: 'extra', op: 'exists' }] }), ['d3', 'd6', 'd8']);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'extra', op: 'exists', value: true }] }), ['d3', 'd6', 'd8']);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'flag', op: 'exists', value: false }] }), ['d4', 'd7', 'd8']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'extra', op: 'exists', value: true }] }), [
+          'd3',
+          'd6',
+          'd8',
+        ]);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'flag', op: 'exists', value: false }] }), [
+          'd4',
+          'd7',
+          'd8',
+        ]);
       });
 
       test('nested paths in filters, and a conjunction of filters', async () => {
         assert.deepEqual(await byFilter({ filters: [{ path: 'tags.owner', op: '=', value: 'ann' }] }), ['d1', 'd3']);
         assert.deepEqual(await byFilter({ filters: [{ path: 'tags.team', op: 'exists' }] }), ['d1', 'd7']);
-        assert.deepEqual(await byFilter({ filters: [{ path: 'tags.owner', op: 'exists', value: false }] }), ['d5', 'd6', 'd8']);
+        assert.deepEqual(await byFilter({ filters: [{ path: 'tags.owner', op: 'exists', value: false }] }), [
+          'd5',
+          'd6',
+          'd8',
+        ]);
         assert.deepEqual(
           await byFilter({
             filters: [
@@ -253,9 +339,19 @@ export function metadataStoreContract(
 
       test('a partition query sees only its partition; a cross-partition query sees all', async () => {
         assert.deepEqual(ids((await c.query<Doc>({ partitionKey: 'ws2' })).items), ['d3', 'd4']);
-        assert.deepEqual(ids((await c.query<Doc>({ partitionKey: 'ws1', filters: [{ path: 'status', op: '=', value: 'Queued' }] })).items), ['d2', 'd8']);
+        assert.deepEqual(
+          ids(
+            (await c.query<Doc>({ partitionKey: 'ws1', filters: [{ path: 'status', op: '=', value: 'Queued' }] }))
+              .items,
+          ),
+          ['d2', 'd8'],
+        );
         assert.deepEqual(ids((await c.query<Doc>({ partitionKey: 'nobody' })).items), []);
-        assert.deepEqual(ids((await c.query<Doc>({ filters: [{ path: 'status', op: '=', value: 'Queued' }] })).items), ['d2', 'd6', 'd8']);
+        assert.deepEqual(ids((await c.query<Doc>({ filters: [{ path: 'status', op: '=', value: 'Queued' }] })).items), [
+          'd2',
+          'd6',
+          'd8',
+        ]);
       });
 
       test('without orderBy the order is id ascending', async () => {
@@ -263,7 +359,16 @@ export function metadataStoreContract(
       });
 
       test('orderBy ascending and descending; ties are broken by id ascending', async () => {
-        assert.deepEqual(ids((await c.query<Doc>({ orderBy: [{ path: 'n' }] })).items), ['d7', 'd2', 'd1', 'd4', 'd6', 'd3', 'd5', 'd8']);
+        assert.deepEqual(ids((await c.query<Doc>({ orderBy: [{ path: 'n' }] })).items), [
+          'd7',
+          'd2',
+          'd1',
+          'd4',
+          'd6',
+          'd3',
+          'd5',
+          'd8',
+        ]);
         assert.deepEqual(ids((await c.query<Doc>({ orderBy: [{ path: 'n', direction: 'desc' }] })).items), [
           'd8',
           'd5',
@@ -281,7 +386,10 @@ export function metadataStoreContract(
       });
 
       test('orderBy on a nested path, combined with a filter and a partition', async () => {
-        const page = await c.query<Doc>({ orderBy: [{ path: 'tags.owner' }], filters: [{ path: 'tags.owner', op: 'exists' }] });
+        const page = await c.query<Doc>({
+          orderBy: [{ path: 'tags.owner' }],
+          filters: [{ path: 'tags.owner', op: 'exists' }],
+        });
         assert.deepEqual(ids(page.items), ['d1', 'd3', 'd2', 'd7', 'd4']);
         const ws1 = await c.query<Doc>({
           partitionKey: 'ws1',
@@ -299,7 +407,12 @@ export function metadataStoreContract(
       before(async () => {
         c = await fresh();
         for (let i = 0; i < total; i++) {
-          const d: Doc = { id: `doc-${String((i * 37) % total).padStart(3, '0')}`, pk: `ws${i % 3}`, n: i % 7, status: i % 2 ? 'a' : 'b' };
+          const d: Doc = {
+            id: `doc-${String((i * 37) % total).padStart(3, '0')}`,
+            pk: `ws${i % 3}`,
+            n: i % 7,
+            status: i % 2 ? 'a' : 'b',
+          };
           all.push(d);
         }
         await Promise.all(
@@ -309,11 +422,18 @@ export function metadataStoreContract(
         );
       });
 
-      const pageThrough = async (options: Parameters<DocumentContainer['query']>[0], pageSize: number): Promise<string[][]> => {
+      const pageThrough = async (
+        options: Parameters<DocumentContainer['query']>[0],
+        pageSize: number,
+      ): Promise<string[][]> => {
         const pages: string[][] = [];
         let continuation: string | undefined;
         do {
-          const page = await c.query<Doc>({ ...options, limit: pageSize, ...(continuation === undefined ? {} : { continuation }) });
+          const page = await c.query<Doc>({
+            ...options,
+            limit: pageSize,
+            ...(continuation === undefined ? {} : { continuation }),
+          });
           pages.push(ids(page.items));
           continuation = page.continuation;
           assert.ok(pages.length <= Math.ceil(total / pageSize) + 1, 'too many pages');
@@ -364,22 +484,36 @@ export function metadataStoreContract(
         const seen: string[] = [];
         let continuation: string | undefined;
         do {
-          const page = await c2.query<Doc>({ orderBy: [{ path: 'n' }], limit: 2, ...(continuation === undefined ? {} : { continuation }) });
+          const page = await c2.query<Doc>({
+            orderBy: [{ path: 'n' }],
+            limit: 2,
+            ...(continuation === undefined ? {} : { continuation }),
+          });
           seen.push(...page.items.map((d) => `${d.pk}/${d.id}`));
           continuation = page.continuation;
         } while (continuation !== undefined && seen.length < 20);
-        assert.deepEqual(seen.filter((s) => s.endsWith('/other')), ['p0/other']);
         assert.deepEqual(
-          seen.filter((s) => s.endsWith('/same')).sort(),
-          ['p0/same', 'p1/same', 'p2/same', 'p3/same', 'p4/same'],
+          seen.filter((s) => s.endsWith('/other')),
+          ['p0/other'],
         );
+        assert.deepEqual(seen.filter((s) => s.endsWith('/same')).sort(), [
+          'p0/same',
+          'p1/same',
+          'p2/same',
+          'p3/same',
+          'p4/same',
+        ]);
         assert.equal(seen.length, 6);
       });
 
       test('a continuation token is refused by a different query', async () => {
         const page = await c.query<Doc>({ orderBy: [{ path: 'n' }], limit: 10 });
         assert.ok(page.continuation);
-        await rejectsWith(c.query({ orderBy: [{ path: 'n', direction: 'desc' }], limit: 10, continuation: page.continuation }), 'ValidationError', /continuation/);
+        await rejectsWith(
+          c.query({ orderBy: [{ path: 'n', direction: 'desc' }], limit: 10, continuation: page.continuation }),
+          'ValidationError',
+          /continuation/,
+        );
       });
     });
   });

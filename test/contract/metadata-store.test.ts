@@ -68,13 +68,19 @@ describe('CosmosMetadataStore specifics', () => {
         return true;
       });
       // Ordering by id alone needs no composite index.
-      assert.deepEqual((await c.query({ orderBy: [{ path: 'id' }] })).items.map((d) => d.id), ['a']);
+      assert.deepEqual(
+        (await c.query({ orderBy: [{ path: 'id' }] })).items.map((d) => d.id),
+        ['a'],
+      );
     } finally {
       await emulator.stop();
     }
   });
 
   it('fromConfig refuses a configuration with neither key nor credential', () => {
-    assert.throws(() => CosmosMetadataStore.fromConfig({ endpoint: 'https://127.0.0.1:1', database: 'x' }), /key or a credential/);
+    assert.throws(
+      () => CosmosMetadataStore.fromConfig({ endpoint: 'https://127.0.0.1:1', database: 'x' }),
+      /key or a credential/,
+    );
   });
 });

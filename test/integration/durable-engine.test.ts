@@ -48,6 +48,28 @@ describe('durable engine (in-process host, real durable-functions)', () => {
     assert.match(String((s.output as { failed: string }).failed), /flaky failure 2/);
   });
 
+  it('retries a failing sub-orchestration and goes on after it', async () => {
+    const id = await api.start('retryingParent', { key: 's1', failures: 2, attempts: 3 });
+    const s = await api.waitDone(id);
+    assert.equal(s.runtimeStatus, 'Completed');
+    assert.deepEqual(s.output, { value: 'ok after 3', timerAfter: null });
+    const failing = await api.waitDone(await api.start('retryingParent', { key: 's2', failures: 9, attempts: 2 }));
+    assert.match(String((failing.output as { failed: string }).failed), /flaky failure 2/);
+  });
+
+  it('suspends and resumes an instance: events wait while suspended', async () => {
+    const id = await api.start('approval', 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await api.post(`instances/${id}/suspend?reason=hold`)).status, 202);
+    assert.equal((await api.status(id))?.runtimeStatus, 'Suspended');
+    assert.equal(await api.raise(id, 'approve', 'later'), 202);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal((await api.status(id))?.runtimeStatus, 'Suspended');
+    assert.equal((await api.post(`instances/${id}/resume?reason=go`)).status, 202);
+    const s = await api.waitDone(id);
+    assert.deepEqual(s.output, { approved: true, by: 'later' });
+  });
+
   it('delivers an external event that wins a race against a durable timer, with custom status', async () => {
     const id = await api.start('approval', 60_000);
     await new Promise((r) => setTimeout(r, 100));

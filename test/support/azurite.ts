@@ -33,7 +33,9 @@ export interface Azurite {
 export async function startAzurite(): Promise<Azurite> {
   const require = createRequire(import.meta.url);
   const BlobServer = (require('azurite/dist/src/blob/BlobServer.js') as { default: BlobServerCtor }).default;
-  const BlobConfiguration = (require('azurite/dist/src/blob/BlobConfiguration.js') as { default: BlobConfigurationCtor }).default;
+  const BlobConfiguration = (
+    require('azurite/dist/src/blob/BlobConfiguration.js') as { default: BlobConfigurationCtor }
+  ).default;
   const { MemoryExtentChunkStore } = require('azurite/dist/src/common/persistence/MemoryExtentStore.js') as {
     MemoryExtentChunkStore: ChunkStoreCtor;
   };

@@ -51,10 +51,15 @@ export function durableApi(origin: string, key: string) {
       return (await res.json()) as DurableStatus;
     },
     async waitDone(id: string, timeoutMs = 30_000): Promise<DurableStatus> {
-      return waitFor(`instance ${id} to finish`, async () => {
-        const s = await this.status(id);
-        return s && ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
-      }, timeoutMs);
+      try {
+        return await waitFor(`instance ${id} to finish`, async () => {
+          const s = await this.status(id);
+          return s && ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
+        }, timeoutMs);
+      } catch (err) {
+        const last = await this.status(id, '&showHistory=true');
+        throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`);
+      }
     },
     async raise(id: string, event: string, data: unknown): Promise<number> {
       const res = await fetch(`${base}/instances/${id}/raiseEvent/${event}?code=${key}`, {

@@ -102,7 +102,12 @@ class FakeQueue {
 
   maybeDeadLetter(m: StoredMessage, now: number): void {
     if (m.deliveryCount < this.properties.maxDeliveryCount) return;
-    this.moveToDeadLetter(m, 'MaxDeliveryCountExceeded', `Message could not be consumed after ${m.deliveryCount} delivery attempts.`, now);
+    this.moveToDeadLetter(
+      m,
+      'MaxDeliveryCountExceeded',
+      `Message could not be consumed after ${m.deliveryCount} delivery attempts.`,
+      now,
+    );
   }
 
   moveToDeadLetter(m: StoredMessage, reason: string, description: string, now: number): void {
@@ -111,7 +116,11 @@ class FakeQueue {
     m.lockToken = undefined;
     m.deadLetterReason = reason;
     m.deadLetterErrorDescription = description;
-    m.applicationProperties = { ...m.applicationProperties, DeadLetterReason: reason, DeadLetterErrorDescription: description };
+    m.applicationProperties = {
+      ...m.applicationProperties,
+      DeadLetterReason: reason,
+      DeadLetterErrorDescription: description,
+    };
     m.scheduledAt = now;
     this.deadLetter.push(m);
   }
@@ -150,13 +159,15 @@ export class FakeServiceBusNamespace {
   }
 
   createQueue(name: string, properties: Partial<Omit<FakeQueueProperties, 'name'>> = {}): FakeQueueProperties {
-    if (this.queues.has(name)) throw new ServiceBusError(`Queue ${name} already exists.`, 'MessagingEntityAlreadyExists');
+    if (this.queues.has(name))
+      throw new ServiceBusError(`Queue ${name} already exists.`, 'MessagingEntityAlreadyExists');
     const q = new FakeQueue({
       name,
       maxDeliveryCount: properties.maxDeliveryCount ?? this.defaults.maxDeliveryCount,
       lockDurationInMs: properties.lockDurationInMs ?? this.defaults.lockDurationMs,
       requiresDuplicateDetection: properties.requiresDuplicateDetection ?? true,
-      duplicateDetectionHistoryTimeWindowInMs: properties.duplicateDetectionHistoryTimeWindowInMs ?? this.defaults.duplicateDetectionWindowMs,
+      duplicateDetectionHistoryTimeWindowInMs:
+        properties.duplicateDetectionHistoryTimeWindowInMs ?? this.defaults.duplicateDetectionWindowMs,
     });
     this.queues.set(name, q);
     return { ...q.properties };
@@ -196,7 +207,10 @@ class FakeServiceBusSender implements ServiceBusSenderLike {
     private readonly queueName: string,
   ) {}
 
-  private enqueue(messages: ServiceBusMessageLike | ServiceBusMessageLike[], scheduledAt: number | undefined): number[] {
+  private enqueue(
+    messages: ServiceBusMessageLike | ServiceBusMessageLike[],
+    scheduledAt: number | undefined,
+  ): number[] {
     if (this.closed) throw new ServiceBusError('The sender has been closed and can no longer be used.', 'GeneralError');
     const q = this.ns.queue(this.queueName);
     const now = Date.now();
@@ -237,7 +251,10 @@ class FakeServiceBusSender implements ServiceBusSenderLike {
     this.enqueue(messages, undefined);
   }
 
-  async scheduleMessages(messages: ServiceBusMessageLike | ServiceBusMessageLike[], scheduledEnqueueTimeUtc: Date): Promise<number[]> {
+  async scheduleMessages(
+    messages: ServiceBusMessageLike | ServiceBusMessageLike[],
+    scheduledEnqueueTimeUtc: Date,
+  ): Promise<number[]> {
     return this.enqueue(messages, scheduledEnqueueTimeUtc.getTime());
   }
 
@@ -260,9 +277,14 @@ class FakeServiceBusReceiver implements ServiceBusReceiverLike {
     return this.sub === 'deadLetter' ? `${this.queueName}/$DeadLetterQueue` : this.queueName;
   }
 
-  async receiveMessages(maxMessageCount: number, options: { maxWaitTimeInMs?: number } = {}): Promise<ServiceBusReceivedMessageLike[]> {
-    if (this.closed) throw new ServiceBusError('The receiver has been closed and can no longer be used.', 'GeneralError');
-    if (!Number.isInteger(maxMessageCount) || maxMessageCount < 1) throw new TypeError("'maxMessageCount' must be a number greater than 0.");
+  async receiveMessages(
+    maxMessageCount: number,
+    options: { maxWaitTimeInMs?: number } = {},
+  ): Promise<ServiceBusReceivedMessageLike[]> {
+    if (this.closed)
+      throw new ServiceBusError('The receiver has been closed and can no longer be used.', 'GeneralError');
+    if (!Number.isInteger(maxMessageCount) || maxMessageCount < 1)
+      throw new TypeError("'maxMessageCount' must be a number greater than 0.");
     if (this.receiving) throw new Error(`The receiver for "${this.entityPath}" is already receiving messages.`);
     this.receiving = true;
     try {
@@ -310,7 +332,8 @@ class FakeServiceBusReceiver implements ServiceBusReceiverLike {
 
   /** The stored message this receiver holds a live lock on, or MessageLockLost. */
   private locked(message: ServiceBusReceivedMessageLike): { q: FakeQueue; m: StoredMessage } {
-    if (this.closed) throw new ServiceBusError('The receiver has been closed and can no longer be used.', 'GeneralError');
+    if (this.closed)
+      throw new ServiceBusError('The receiver has been closed and can no longer be used.', 'GeneralError');
     if (!message.lockToken) throw new Error('Failed to settle message: peeked messages cannot be settled.');
     const q = this.ns.queue(this.queueName);
     const now = Date.now();
@@ -346,7 +369,8 @@ class FakeServiceBusReceiver implements ServiceBusReceiverLike {
     message: ServiceBusReceivedMessageLike,
     options?: { deadLetterReason: string; deadLetterErrorDescription: string },
   ): Promise<void> {
-    if (this.sub === 'deadLetter') throw new ServiceBusError('Cannot dead-letter a message from the dead-letter queue.', 'GeneralError');
+    if (this.sub === 'deadLetter')
+      throw new ServiceBusError('Cannot dead-letter a message from the dead-letter queue.', 'GeneralError');
     const { q, m } = this.locked(message);
     q.moveToDeadLetter(m, options?.deadLetterReason ?? '', options?.deadLetterErrorDescription ?? '', Date.now());
     q.wake();
@@ -368,9 +392,16 @@ export class FakeServiceBusClient implements ServiceBusClientLike {
     return s;
   }
 
-  createReceiver(queueName: string, options: { receiveMode: 'peekLock'; subQueueType?: 'deadLetter' }): FakeServiceBusReceiver {
+  createReceiver(
+    queueName: string,
+    options: { receiveMode: 'peekLock'; subQueueType?: 'deadLetter' },
+  ): FakeServiceBusReceiver {
     if (options.receiveMode !== 'peekLock') throw new Error('The fake supports peekLock receivers only.');
-    const r = new FakeServiceBusReceiver(this.ns, queueName, options.subQueueType === 'deadLetter' ? 'deadLetter' : 'active');
+    const r = new FakeServiceBusReceiver(
+      this.ns,
+      queueName,
+      options.subQueueType === 'deadLetter' ? 'deadLetter' : 'active',
+    );
     this.opened.push(r);
     return r;
   }

@@ -32,20 +32,44 @@ describe('verifyArtifactSignature', () => {
   const sig = signArtifactPath(key, 'models', 'm1/model.onnx', se);
   assert.match(sig, /[-_]/);
   const cases: { name: string; args: Parameters<typeof verifyArtifactSignature>; ok: boolean }[] = [
-    { name: 'the genuine signature, before expiry', args: [key, 'models', 'm1/model.onnx', String(se), sig, now], ok: true },
+    {
+      name: 'the genuine signature, before expiry',
+      args: [key, 'models', 'm1/model.onnx', String(se), sig, now],
+      ok: true,
+    },
     { name: 'se given as a number', args: [key, 'models', 'm1/model.onnx', se, sig, now], ok: true },
-    { name: 'one millisecond before expiry', args: [key, 'models', 'm1/model.onnx', String(se), sig, se * 1000 - 1], ok: true },
+    {
+      name: 'one millisecond before expiry',
+      args: [key, 'models', 'm1/model.onnx', String(se), sig, se * 1000 - 1],
+      ok: true,
+    },
     { name: 'at the expiry instant', args: [key, 'models', 'm1/model.onnx', String(se), sig, se * 1000], ok: false },
     { name: 'after expiry', args: [key, 'models', 'm1/model.onnx', String(se), sig, se * 1000 + 5000], ok: false },
     { name: 'another path', args: [key, 'models', 'm1/model.onnx.bak', String(se), sig, now], ok: false },
     { name: 'another container', args: [key, 'model', 's/m1/model.onnx', String(se), sig, now], ok: false },
-    { name: 'a later expiry with the old signature', args: [key, 'models', 'm1/model.onnx', String(se + 3600), sig, now], ok: false },
+    {
+      name: 'a later expiry with the old signature',
+      args: [key, 'models', 'm1/model.onnx', String(se + 3600), sig, now],
+      ok: false,
+    },
     { name: 'another key', args: [otherKey, 'models', 'm1/model.onnx', String(se), sig, now], ok: false },
-    { name: 'a flipped character', args: [key, 'models', 'm1/model.onnx', String(se), (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1), now], ok: false },
-    { name: 'a truncated signature', args: [key, 'models', 'm1/model.onnx', String(se), sig.slice(0, -1), now], ok: false },
+    {
+      name: 'a flipped character',
+      args: [key, 'models', 'm1/model.onnx', String(se), (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1), now],
+      ok: false,
+    },
+    {
+      name: 'a truncated signature',
+      args: [key, 'models', 'm1/model.onnx', String(se), sig.slice(0, -1), now],
+      ok: false,
+    },
     { name: 'padding added', args: [key, 'models', 'm1/model.onnx', String(se), `${sig}=`, now], ok: false },
     // This signature contains '_' and '-', so its standard-base64 spelling differs.
-    { name: 'standard base64 instead of base64url', args: [key, 'models', 'm1/model.onnx', String(se), sig.replace(/-/g, '+').replace(/_/g, '/'), now], ok: false },
+    {
+      name: 'standard base64 instead of base64url',
+      args: [key, 'models', 'm1/model.onnx', String(se), sig.replace(/-/g, '+').replace(/_/g, '/'), now],
+      ok: false,
+    },
     { name: 'an empty signature', args: [key, 'models', 'm1/model.onnx', String(se), '', now], ok: false },
     { name: 'se with a leading plus', args: [key, 'models', 'm1/model.onnx', `+${se}`, sig, now], ok: false },
     { name: 'se that is not a number', args: [key, 'models', 'm1/model.onnx', 'tomorrow', sig, now], ok: false },
@@ -69,9 +93,17 @@ describe('signedArtifactUrl and parseSignedArtifactUrl', () => {
     it(`round-trips ${JSON.stringify(path)}`, () => {
       assert.equal(encodeArtifactPath(path), encoded);
       const url = signedArtifactUrl('http://127.0.0.1:7071/', key, 'models', path, se);
-      assert.equal(url, `http://127.0.0.1:7071/api/artifacts/signed/models/${encoded}?se=${se}&sig=${signArtifactPath(key, 'models', path, se)}`);
+      assert.equal(
+        url,
+        `http://127.0.0.1:7071/api/artifacts/signed/models/${encoded}?se=${se}&sig=${signArtifactPath(key, 'models', path, se)}`,
+      );
       const parsed = parseSignedArtifactUrl(url);
-      assert.deepEqual(parsed, { container: 'models', path, se: String(se), sig: signArtifactPath(key, 'models', path, se) });
+      assert.deepEqual(parsed, {
+        container: 'models',
+        path,
+        se: String(se),
+        sig: signArtifactPath(key, 'models', path, se),
+      });
       assert.equal(verifyArtifactSignature(key, parsed.container, parsed.path, parsed.se, parsed.sig, now), true);
     });
   }
