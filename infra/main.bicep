@@ -139,6 +139,32 @@ module cosmos 'modules/cosmos.bicep' = {
     name: names.cosmos
     databaseName: cosmosDatabaseName
     containerNames: cosmosContainerNames
+    compositeIndexes: {
+      tokens: [
+        [
+          {
+            path: '/createdAt'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
+      workspaces: [
+        [
+          {
+            path: '/name'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
+    }
   }
 }
 

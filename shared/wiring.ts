@@ -17,6 +17,9 @@ import type { HousekeepingService } from './services/housekeeping-service.js';
 import { createTokenService } from './services/token-service.js';
 import type { TokenService } from './services/token-service.js';
 import { createWorkspaceService } from './services/workspace-service.js';
+import { TOKENS_CONTAINER } from './contracts/token.js';
+import { WORKSPACES_CONTAINER } from './contracts/workspace.js';
+import type { OrderBy } from './ports/metadata-store.js';
 import type { WorkspaceService } from './services/workspace-service.js';
 
 /**
@@ -25,6 +28,15 @@ import type { WorkspaceService } from './services/workspace-service.js';
  * Adapters are imported dynamically so that an embedded host never loads the Azure SDKs and an
  * import can never fail at function-app load time.
  */
+
+/**
+ * The sort orders the services query each container with. Cosmos DB needs a composite index for
+ * each of them; infra/modules/cosmos.bicep declares the same list for the containers it creates.
+ */
+export const COSMOS_ORDERINGS: Readonly<Record<string, OrderBy[][]>> = {
+  [TOKENS_CONTAINER]: [[{ path: 'createdAt', direction: 'desc' }]],
+  [WORKSPACES_CONTAINER]: [[{ path: 'name' }]],
+};
 
 export interface Services {
   config: Readonly<Config>;
@@ -158,13 +170,14 @@ async function createAzureStores(config: Readonly<Config>): Promise<Stores> {
   ]);
   const needsIdentity = azure.cosmos.key === undefined || 'accountUrl' in azure.blob || 'namespace' in azure.serviceBus;
   // Managed identity in Azure, developer sign-in (az login, VS Code) on a workstation.
-  const credential = needsIdentity ? new (await import('@azure/identity')).DefaultAzureCredential() : undefined;
+  const credential = needsIdentity ? await (await import('./adapters/azure-identity.js')).createDefaultAzureCredential() : undefined;
 
   return withCleanup(async (opened) => {
     const store = opened(
       await CosmosMetadataStore.fromConfig({
         endpoint: azure.cosmos.endpoint,
         database: azure.cosmos.database,
+        orderings: COSMOS_ORDERINGS,
         ...(azure.cosmos.key === undefined ? { credential } : { key: azure.cosmos.key }),
       }),
     );

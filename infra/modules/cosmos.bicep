@@ -18,6 +18,9 @@ param databaseName string
 @description('Containers to create in the database. Every Tessera document carries its partition key in the pk property.')
 param containerNames array
 
+@description('Composite indexes by container name, as Cosmos index paths: the sort orders of shared/wiring.ts COSMOS_ORDERINGS, each followed by /id ascending (the adapter\'s tie-breaker).')
+param compositeIndexes object = {}
+
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   name: name
   location: location
@@ -68,6 +71,16 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
           ]
           kind: 'Hash'
           version: 2
+        }
+        indexingPolicy: {
+          indexingMode: 'consistent'
+          automatic: true
+          includedPaths: [
+            {
+              path: '/*'
+            }
+          ]
+          compositeIndexes: contains(compositeIndexes, containerName) ? compositeIndexes[containerName] : []
         }
       }
     }

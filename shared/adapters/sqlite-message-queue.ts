@@ -234,7 +234,14 @@ export class SqliteMessageQueue implements MessageQueue {
   private readonly closing = new AbortController();
   private ownsDb = false;
 
-  constructor(private readonly db: SqliteDatabase) {
+  /**
+   * @param pollIntervalMs how often a waiting receive looks for messages sent by other processes
+   *   (sends in this process wake it at once).
+   */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly pollIntervalMs = POLL_INTERVAL_MS,
+  ) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS queue_messages (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -265,8 +272,8 @@ export class SqliteMessageQueue implements MessageQueue {
   }
 
   /** Opens (creating if needed) the database file; `close()` then closes it. */
-  static open(file: string): SqliteMessageQueue {
-    const q = new SqliteMessageQueue(openSqlite(file));
+  static open(file: string, options: { pollIntervalMs?: number } = {}): SqliteMessageQueue {
+    const q = new SqliteMessageQueue(openSqlite(file), options.pollIntervalMs);
     q.ownsDb = true;
     return q;
   }
@@ -326,7 +333,7 @@ export class SqliteMessageQueue implements MessageQueue {
         .get(queue, sub) as { next: number | null };
       const until = Math.min(
         deadline,
-        now + POLL_INTERVAL_MS,
+        now + this.pollIntervalMs,
         next.next === null ? Infinity : Math.max(next.next, now + 1),
       );
       await waitFor(wakeKey, until - now, this.closing.signal);

@@ -62,18 +62,16 @@ describe('SqliteMessageQueue specifics', () => {
   it('a waiting receive wakes at once when another instance in this process sends on the same file', async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, 'q.db');
-      const receiver = SqliteMessageQueue.open(file);
+      // Polling is pushed beyond the receive's wait, so only the in-process notifier can deliver
+      // the message before the receive gives up empty-handed (no timing assertion needed).
+      const receiver = SqliteMessageQueue.open(file, { pollIntervalMs: 600_000 });
       const sender = SqliteMessageQueue.open(join(dir, '.', 'q.db'));
       try {
-        const waiting = receiver.receive('jobs', { maxWaitMs: 5000 });
+        const waiting = receiver.receive('jobs', { maxWaitMs: 20_000 });
         await sleep(10);
-        const sentAt = Date.now();
         await sender.send('jobs', { body: 'go' });
         const [m] = await waiting;
-        const latency = Date.now() - sentAt;
         assert.equal(m?.body, 'go');
-        // Polling alone would take up to the 250 ms poll interval; the in-process notifier is immediate.
-        assert.ok(latency < 150, `woke ${latency} ms after the send`);
       } finally {
         await receiver.close();
         await sender.close();
