@@ -8,7 +8,8 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Orchestrators may import only these: they must stay deterministic under replay. */
-const ORCHESTRATION_ALLOWED = '^(?!(?:durable-functions(?:/.*)?|\\.\\./shared/(?:contracts|domain)/.+|\\.\\./shared/function-catalog\\.js|\\./[^/]+)$)';
+const ORCHESTRATION_ALLOWED =
+  '^(?!(?:durable-functions(?:/.*)?|\\.\\./shared/(?:contracts|domain)/.+|\\.\\./shared/function-catalog\\.js|\\./[^/]+)$)';
 
 /** Azure SDKs (other than the Functions programming model) and native drivers: adapters only. */
 const SDK_IMPORTS = {

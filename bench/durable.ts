@@ -19,10 +19,19 @@ async function run(): Promise<void> {
   const fanOutN = Number(process.argv[2] ?? 1000);
   const chainN = Number(process.argv[3] ?? 100);
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const host = await LocalHost.start({ appRoot: prepareFixtureApp(), dataDir, port: 0, bindAddress: '127.0.0.1', logger: createConsoleLogger('error') });
+  const host = await LocalHost.start({
+    appRoot: prepareFixtureApp(),
+    dataDir,
+    port: 0,
+    bindAddress: '127.0.0.1',
+    logger: createConsoleLogger('error'),
+  });
   const base = `${host.origin}/runtime/webhooks/durabletask`;
   const start = async (name: string, input: unknown) => {
-    const res = await fetch(`${base}/orchestrators/${name}?code=${host.systemKey}`, { method: 'POST', body: JSON.stringify(input) });
+    const res = await fetch(`${base}/orchestrators/${name}?code=${host.systemKey}`, {
+      method: 'POST',
+      body: JSON.stringify(input),
+    });
     return ((await res.json()) as { id: string }).id;
   };
   const wait = async (id: string): Promise<Status> => {
@@ -39,7 +48,8 @@ async function run(): Promise<void> {
     const t0 = performance.now();
     const status = await wait(await start(name, input));
     const seconds = (performance.now() - t0) / 1000;
-    if (status.runtimeStatus !== 'Completed') throw new Error(`${name} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
+    if (status.runtimeStatus !== 'Completed')
+      throw new Error(`${name} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
     return {
       wallSeconds: Number(seconds.toFixed(3)),
       episodes: host.engine.stats.episodes - before.episodes,
@@ -57,7 +67,9 @@ async function run(): Promise<void> {
   if (!work) throw new Error('the bench app has no activity "work"');
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: fanOutN }, (_, i) => host.invoker.invoke(work, [{ name: work.triggerName, data: { string: JSON.stringify({ i, sleepMs: 0 }) } }])),
+    Array.from({ length: fanOutN }, (_, i) =>
+      host.invoker.invoke(work, [{ name: work.triggerName, data: { string: JSON.stringify({ i, sleepMs: 0 }) } }]),
+    ),
   );
   const directSeconds = (performance.now() - t0) / 1000;
 

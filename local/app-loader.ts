@@ -93,7 +93,9 @@ export async function loadApp(root: string): Promise<LoadedApp> {
   const main = await readAppMain(root);
   const files = await resolveEntryPoints(root, main);
   if (files.length === 0) {
-    throw new Error(`package.json "main" (${main}) matched no files under ${root}: build the app first (npm run build).`);
+    throw new Error(
+      `package.json "main" (${main}) matched no files under ${root}: build the app first (npm run build).`,
+    );
   }
   for (const file of files) {
     await import(pathToFileURL(file).href);

@@ -108,7 +108,8 @@ export class LocalHost {
       Object.entries(fn.metadata.bindings)
         .filter(([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'))
         .map(([name]) => ({ name, data: { string: clientBinding.json } }));
-    let manual: (fn: RegisteredFunction, input: string | undefined) => string | undefined = () => 'The host is still starting.';
+    let manual: (fn: RegisteredFunction, input: string | undefined) => string | undefined = () =>
+      'The host is still starting.';
     const frontDoor = new FrontDoor({
       registry,
       invoker,
@@ -120,30 +121,55 @@ export class LocalHost {
     });
     const port = await frontDoor.listen(options.port, options.bindAddress);
     const loopbackOrigin = `http://127.0.0.1:${port}`;
-    durable.publicOrigin = (options.publicUrl ?? (isLoopback(options.bindAddress) ? `http://${options.bindAddress}:${port}` : loopbackOrigin)).replace(/\/+$/, '');
+    durable.publicOrigin = (
+      options.publicUrl ?? (isLoopback(options.bindAddress) ? `http://${options.bindAddress}:${port}` : loopbackOrigin)
+    ).replace(/\/+$/, '');
     clientBinding.json = JSON.stringify(durableClientBinding(durable, loopbackOrigin));
     // durable-functions rewrites client URLs to localhost:7071 unless WEBSITE_HOSTNAME is set.
     process.env.WEBSITE_HOSTNAME = `127.0.0.1:${port}`;
 
     engine.start();
-    const timers = new TimerTriggers(registry.byTrigger('timerTrigger'), invoker, store, logger, Date.now, options.timerTimeZone);
+    const timers = new TimerTriggers(
+      registry.byTrigger('timerTrigger'),
+      invoker,
+      store,
+      logger,
+      Date.now,
+      options.timerTimeZone,
+    );
     let blobs: BlobTriggers | undefined;
     const blobFns = registry.byTrigger('blobTrigger');
     if (blobFns.length > 0) {
       if (options.artifacts) {
-        blobs = new BlobTriggers(blobFns, options.artifacts.store, options.artifacts.subscribe, invoker, store, logger, options.blobScanIntervalMs);
-      } else logger.warn(`host: ${blobFns.length} blob trigger(s) registered but the host has no embedded artifact store to watch`);
+        blobs = new BlobTriggers(
+          blobFns,
+          options.artifacts.store,
+          options.artifacts.subscribe,
+          invoker,
+          store,
+          logger,
+          options.blobScanIntervalMs,
+        );
+      } else
+        logger.warn(
+          `host: ${blobFns.length} blob trigger(s) registered but the host has no embedded artifact store to watch`,
+        );
     }
     let queues: QueueTriggers | undefined;
     const queueFns = registry.byTrigger('serviceBusTrigger');
     if (queueFns.length > 0) {
-      if (options.queue) queues = new QueueTriggers(queueFns, options.queue, invoker, logger, { maxConcurrentCalls: hostJson.serviceBusMaxConcurrentCalls });
+      if (options.queue)
+        queues = new QueueTriggers(queueFns, options.queue, invoker, logger, {
+          maxConcurrentCalls: hostJson.serviceBusMaxConcurrentCalls,
+        });
       else logger.warn(`host: ${queueFns.length} Service Bus trigger(s) registered but the host has no embedded queue`);
     }
     manual = (fn, input) => {
       switch (fn.trigger.type) {
         case 'timerTrigger':
-          return timers.runNow(fn.name) ? undefined : `Timer function '${fn.name}' has an invalid schedule and cannot run.`;
+          return timers.runNow(fn.name)
+            ? undefined
+            : `Timer function '${fn.name}' has an invalid schedule and cannot run.`;
         case 'serviceBusTrigger':
           void invoker
             .invoke(fn, [{ name: fn.triggerName, data: { string: input ?? '' } }])
@@ -155,8 +181,27 @@ export class LocalHost {
           return `Functions with a ${fn.trigger.type} cannot be run through the admin API${fn.trigger.type === 'blobTrigger' ? ': write a blob to the watched path instead' : fn.trigger.type === 'orchestrationTrigger' ? ': start it through the durable management API' : ''}.`;
       }
     };
-    const host = new LocalHost(options, app, registry, invoker, engine, frontDoor, port, systemKey, db, timers, blobs, queues);
-    for (const hook of registry.hooks.appStart) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData, hostVersion: '4', functionAppDirectory: options.appRoot });
+    const host = new LocalHost(
+      options,
+      app,
+      registry,
+      invoker,
+      engine,
+      frontDoor,
+      port,
+      systemKey,
+      db,
+      timers,
+      blobs,
+      queues,
+    );
+    for (const hook of registry.hooks.appStart)
+      await hook({
+        hookData: invoker.appHookData,
+        appHookData: invoker.appHookData,
+        hostVersion: '4',
+        functionAppDirectory: options.appRoot,
+      });
     timers.start();
     await blobs?.start();
     queues?.start();

@@ -48,7 +48,11 @@ export class Invoker {
     private readonly logger: Logger,
   ) {}
 
-  async invoke(fn: RegisteredFunction, inputData: RpcParameterBinding[], options: InvokeOptions = {}): Promise<InvocationResult> {
+  async invoke(
+    fn: RegisteredFunction,
+    inputData: RpcParameterBinding[],
+    options: InvokeOptions = {},
+  ): Promise<InvocationResult> {
     const model = this.registry.programmingModel;
     if (!model) throw new Error('The app registered no programming model: was @azure/functions loaded?');
     const invocationId = options.invocationId ?? randomUUID();
@@ -68,7 +72,9 @@ export class Invoker {
     const { context, inputs } = await invocation.getArguments();
     let result: unknown;
     try {
-      result = await this.run(fn.callback, context, inputs, (ctx, args, cb) => invocation.invokeFunction(ctx, args, cb));
+      result = await this.run(fn.callback, context, inputs, (ctx, args, cb) =>
+        invocation.invokeFunction(ctx, args, cb),
+      );
     } catch (err) {
       throw new InvocationError(fn.name, invocationId, err);
     }
@@ -84,7 +90,13 @@ export class Invoker {
     call: (context: unknown, inputs: unknown[], callback: FunctionCallback) => Promise<unknown>,
   ): Promise<unknown> {
     const hookData: Record<string, unknown> = {};
-    const pre = { hookData, appHookData: this.appHookData, invocationContext: context, inputs, functionCallback: callback };
+    const pre = {
+      hookData,
+      appHookData: this.appHookData,
+      invocationContext: context,
+      inputs,
+      functionCallback: callback,
+    };
     for (const hook of this.registry.hooks.preInvocation) await hook(pre);
     let result: unknown;
     let error: unknown;
@@ -94,7 +106,14 @@ export class Invoker {
       error = err;
     }
     if (this.registry.hooks.postInvocation.length > 0) {
-      const post = { hookData, appHookData: this.appHookData, invocationContext: context, inputs: pre.inputs, result, error };
+      const post = {
+        hookData,
+        appHookData: this.appHookData,
+        invocationContext: context,
+        inputs: pre.inputs,
+        result,
+        error,
+      };
       for (const hook of this.registry.hooks.postInvocation) await hook(post);
       result = post.result;
       error = post.error;

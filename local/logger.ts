@@ -1,7 +1,15 @@
 /** The host's console output: one line per event, levels filtered, user logs tagged by function. */
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
 
-const RANK: Record<LogLevel, number> = { trace: 0, debug: 1, information: 2, warning: 3, error: 4, critical: 5, none: 6 };
+const RANK: Record<LogLevel, number> = {
+  trace: 0,
+  debug: 1,
+  information: 2,
+  warning: 3,
+  error: 4,
+  critical: 5,
+  none: 6,
+};
 
 export interface Logger {
   info(message: string): void;
@@ -10,7 +18,10 @@ export interface Logger {
   functionLog(functionName: string, invocationId: string, level: string, category: string, message: string): void;
 }
 
-export function createConsoleLogger(minLevel: LogLevel = 'information', write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
+export function createConsoleLogger(
+  minLevel: LogLevel = 'information',
+  write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): Logger {
   const enabled = (level: string) => (RANK[level as LogLevel] ?? RANK.information) >= RANK[minLevel];
   const stamp = () => new Date().toISOString();
   return {

@@ -38,7 +38,11 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
   const services = await getServices();
   const artifacts =
     services.artifacts instanceof FilesystemArtifactStore
-      ? { store: services.artifacts, subscribe: (l: Parameters<typeof FilesystemArtifactStore.onPut>[1]) => FilesystemArtifactStore.onPut(resolve(config.dataDir, 'artifacts'), l) }
+      ? {
+          store: services.artifacts,
+          subscribe: (l: Parameters<typeof FilesystemArtifactStore.onPut>[1]) =>
+            FilesystemArtifactStore.onPut(resolve(config.dataDir, 'artifacts'), l),
+        }
       : undefined;
   const host = await LocalHost.start({
     appRoot,
@@ -59,7 +63,8 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     credentialsLine = `  credentials:  ${boot.credentialsPath}${boot.created ? ' (new admin token written)' : ''}`;
   }
   const counts = new Map<string, number>();
-  for (const fn of host.registry.functions.values()) counts.set(fn.trigger.type, (counts.get(fn.trigger.type) ?? 0) + 1);
+  for (const fn of host.registry.functions.values())
+    counts.set(fn.trigger.type, (counts.get(fn.trigger.type) ?? 0) + 1);
   const lines = [
     `Tessera is running at ${host.origin} (listening on ${config.bindAddress}:${host.port})`,
     `  health:       ${host.origin}/api/health`,
@@ -81,10 +86,13 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     void host
       .stop()
       .then(() => closeServices())
-      .then(() => process.exit(0), (err: unknown) => {
-        logger.error('host: error while stopping', err);
-        process.exit(1);
-      });
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error('host: error while stopping', err);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -128,7 +136,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (command === 'start') return start(rest, config, appRoot);
   if (command === 'token') return token(rest);
-  throw new AppError('ValidationError', `unknown command '${command}': use start (default) or token create|list|revoke.`);
+  throw new AppError(
+    'ValidationError',
+    `unknown command '${command}': use start (default) or token create|list|revoke.`,
+  );
 }
 
 main().catch((err: unknown) => {
@@ -141,6 +152,8 @@ main().catch((err: unknown) => {
     process.stderr.write(`tessera: the port is already in use (${e.message}); set PORT to another port.\n`);
     process.exit(2);
   }
-  process.stderr.write(`tessera: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `tessera: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -28,7 +28,9 @@ export function applyLocalSettings(appRoot: string, env: NodeJS.ProcessEnv = pro
   if (!existsSync(file)) return [];
   const doc = readJson(file) as { IsEncrypted?: unknown; Values?: unknown };
   if (doc.IsEncrypted === true) {
-    throw new SettingsError(`${file} is encrypted (IsEncrypted: true); the local host reads plain settings only. Decrypt it with 'func settings decrypt' or set IsEncrypted to false.`);
+    throw new SettingsError(
+      `${file} is encrypted (IsEncrypted: true); the local host reads plain settings only. Decrypt it with 'func settings decrypt' or set IsEncrypted to false.`,
+    );
   }
   if (doc.Values === undefined) return [];
   if (typeof doc.Values !== 'object' || doc.Values === null || Array.isArray(doc.Values)) {
@@ -37,7 +39,9 @@ export function applyLocalSettings(appRoot: string, env: NodeJS.ProcessEnv = pro
   const applied: string[] = [];
   for (const [key, value] of Object.entries(doc.Values as Record<string, unknown>)) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new SettingsError(`${file}: Values.${key} must be a string (found ${value === null ? 'null' : typeof value}).`);
+      throw new SettingsError(
+        `${file}: Values.${key} must be a string (found ${value === null ? 'null' : typeof value}).`,
+      );
     }
     if (env[key] === undefined) {
       env[key] = String(value);
@@ -51,7 +55,9 @@ export function readHostJson(appRoot: string): HostJson {
   const file = join(appRoot, 'host.json');
   const result: HostJson = { routePrefix: 'api', serviceBusMaxConcurrentCalls: 16 };
   if (!existsSync(file)) return result;
-  const doc = readJson(file) as { extensions?: { http?: { routePrefix?: unknown }; serviceBus?: { maxConcurrentCalls?: unknown } } };
+  const doc = readJson(file) as {
+    extensions?: { http?: { routePrefix?: unknown }; serviceBus?: { maxConcurrentCalls?: unknown } };
+  };
   const prefix = doc.extensions?.http?.routePrefix;
   if (prefix !== undefined) {
     if (typeof prefix !== 'string') throw new SettingsError(`${file}: extensions.http.routePrefix must be a string.`);
@@ -66,7 +72,10 @@ export function readHostJson(appRoot: string): HostJson {
 export function resolveAppSettings(value: string, env: NodeJS.ProcessEnv = process.env): string {
   return value.replace(/%([^%]+)%/g, (_, name: string) => {
     const v = env[name];
-    if (v === undefined) throw new SettingsError(`The binding expression %${name}% names an app setting that is not set; add ${name} to local.settings.json Values or the environment.`);
+    if (v === undefined)
+      throw new SettingsError(
+        `The binding expression %${name}% names an app setting that is not set; add ${name} to local.settings.json Values or the environment.`,
+      );
     return v;
   });
 }

@@ -170,7 +170,9 @@ async function createAzureStores(config: Readonly<Config>): Promise<Stores> {
   ]);
   const needsIdentity = azure.cosmos.key === undefined || 'accountUrl' in azure.blob || 'namespace' in azure.serviceBus;
   // Managed identity in Azure, developer sign-in (az login, VS Code) on a workstation.
-  const credential = needsIdentity ? await (await import('./adapters/azure-identity.js')).createDefaultAzureCredential() : undefined;
+  const credential = needsIdentity
+    ? await (await import('./adapters/azure-identity.js')).createDefaultAzureCredential()
+    : undefined;
 
   return withCleanup(async (opened) => {
     const store = opened(

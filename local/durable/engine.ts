@@ -21,7 +21,17 @@ import {
 } from './history.js';
 import type { Action, FailureDetails, HistoryEvent, RetryOptions } from './history.js';
 import { TERMINAL } from './store.js';
-import type { DurableStore, InboxMeta, InboxRow, InstanceRow, ListFilter, NewInbox, NewWork, RuntimeStatus, WorkRow } from './store.js';
+import type {
+  DurableStore,
+  InboxMeta,
+  InboxRow,
+  InstanceRow,
+  ListFilter,
+  NewInbox,
+  NewWork,
+  RuntimeStatus,
+  WorkRow,
+} from './store.js';
 
 export class DurableRequestError extends Error {
   constructor(
@@ -113,13 +123,16 @@ export class DurableEngine {
     this.running = true;
     const work = this.store.allWork();
     this.workQueue.push(...work);
-    for (const id of this.store.dueInstances(this.clock())) this.dirty.add(id);
+    const now = this.clock();
+    for (const id of this.store.dueInstances(now)) this.dirty.add(id);
     if (work.length > 0 || this.dirty.size > 0) {
-      this.logger.info(`durable: resuming ${this.dirty.size} instance(s) and ${work.length} activity call(s) from the last run`);
+      this.logger.info(
+        `durable: resuming ${this.dirty.size} instance(s) and ${work.length} activity call(s) from the last run`,
+      );
     }
     this.drainWork();
     this.schedulePump();
-    this.rescheduleWake();
+    this.rescheduleWake(now);
   }
 
   async stop(): Promise<void> {
@@ -156,7 +169,10 @@ export class DurableEngine {
   startNew(name: string, instanceId: string | undefined, inputJson: string | null): InstanceRow {
     const fn = this.registry.get(name);
     if (!fn || fn.trigger.type !== 'orchestrationTrigger') {
-      throw new DurableRequestError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+      throw new DurableRequestError(
+        400,
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
     }
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     validateInstanceId(id);
@@ -176,11 +192,17 @@ export class DurableEngine {
   raiseEvent(instanceId: string, eventName: string, inputJson: string | null): void {
     const inst = this.store.getInstance(instanceId);
     if (!inst) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
-    if (TERMINAL.has(inst.status)) throw new DurableRequestError(410, `Instance '${instanceId}' is ${inst.status}; it takes no more events.`);
+    if (TERMINAL.has(inst.status))
+      throw new DurableRequestError(410, `Instance '${instanceId}' is ${inst.status}; it takes no more events.`);
     const now = this.clock();
     this.store.transaction(() =>
       this.store.addInbox([
-        { instanceId, executionId: null, event: event(EventType.EventRaised, { Name: eventName, Input: inputJson ?? 'null' }, new Date(now)), visibleAt: now },
+        {
+          instanceId,
+          executionId: null,
+          event: event(EventType.EventRaised, { Name: eventName, Input: inputJson ?? 'null' }, new Date(now)),
+          visibleAt: now,
+        },
       ]),
     );
     this.markDirty(instanceId);
@@ -189,11 +211,17 @@ export class DurableEngine {
   terminate(instanceId: string, reason: string): void {
     const inst = this.store.getInstance(instanceId);
     if (!inst) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
-    if (TERMINAL.has(inst.status)) throw new DurableRequestError(410, `Instance '${instanceId}' is already ${inst.status}.`);
+    if (TERMINAL.has(inst.status))
+      throw new DurableRequestError(410, `Instance '${instanceId}' is already ${inst.status}.`);
     const now = this.clock();
     this.store.transaction(() =>
       this.store.addInbox([
-        { instanceId, executionId: null, event: event(EventType.ExecutionTerminated, { Input: JSON.stringify(reason) }, new Date(now)), visibleAt: now },
+        {
+          instanceId,
+          executionId: null,
+          event: event(EventType.ExecutionTerminated, { Input: JSON.stringify(reason) }, new Date(now)),
+          visibleAt: now,
+        },
       ]),
     );
     this.markDirty(instanceId);
@@ -211,11 +239,14 @@ export class DurableEngine {
   private setSuspended(instanceId: string, suspend: boolean, reason: string): void {
     const inst = this.store.getInstance(instanceId);
     if (!inst) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
-    if (TERMINAL.has(inst.status)) throw new DurableRequestError(410, `Instance '${instanceId}' is already ${inst.status}.`);
+    if (TERMINAL.has(inst.status))
+      throw new DurableRequestError(410, `Instance '${instanceId}' is already ${inst.status}.`);
     const now = this.clock();
     const type = suspend ? EventType.ExecutionSuspended : EventType.ExecutionResumed;
     this.store.transaction(() =>
-      this.store.addInbox([{ instanceId, executionId: null, event: event(type, { Reason: reason }, new Date(now)), visibleAt: now }]),
+      this.store.addInbox([
+        { instanceId, executionId: null, event: event(type, { Reason: reason }, new Date(now)), visibleAt: now },
+      ]),
     );
     this.markDirty(instanceId);
   }
@@ -251,7 +282,10 @@ export class DurableEngine {
     const inst = this.store.getInstance(instanceId);
     if (!inst) return false;
     if (!TERMINAL.has(inst.status)) {
-      throw new DurableRequestError(400, `Instance '${instanceId}' is ${inst.status}; only completed, failed or terminated instances can be purged.`);
+      throw new DurableRequestError(
+        400,
+        `Instance '${instanceId}' is ${inst.status}; only completed, failed or terminated instances can be purged.`,
+      );
     }
     this.store.transaction(() => this.purgeRows(instanceId));
     return true;
@@ -301,10 +335,14 @@ export class DurableEngine {
     }
   }
 
-  private rescheduleWake(): void {
+  /**
+   * Arms the one wake-up timer for the earliest inbox row that becomes visible after `seenUpTo`.
+   * Rows visible at or before `seenUpTo` must already have been handed to `markDirty` by the
+   * caller, with the same threshold: measuring "now" twice would lose the rows in between.
+   */
+  private rescheduleWake(seenUpTo: number): void {
     if (!this.running) return;
-    const now = this.clock();
-    const next = this.store.nextDueAt(now);
+    const next = this.store.nextDueAt(seenUpTo);
     if (next === undefined) {
       if (this.wakeTimer) clearTimeout(this.wakeTimer);
       this.wakeTimer = undefined;
@@ -314,12 +352,20 @@ export class DurableEngine {
     if (this.wakeAt !== undefined && this.wakeAt <= next && this.wakeTimer) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = next;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = undefined;
-      for (const id of this.store.dueInstances(this.clock())) this.markDirty(id);
-      this.rescheduleWake();
-    }, Math.min(Math.max(0, next - now), MAX_TIMEOUT_MS));
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = undefined;
+        this.wakeDue();
+      },
+      Math.min(Math.max(0, next - this.clock()), MAX_TIMEOUT_MS),
+    );
+  }
+
+  private wakeDue(): void {
+    const now = this.clock();
+    for (const id of this.store.dueInstances(now)) this.markDirty(id);
+    this.rescheduleWake(now);
   }
 
   // ---- activities ----------------------------------------------------------------------
@@ -353,7 +399,10 @@ export class DurableEngine {
       try {
         const { response } = await this.invoker.invoke(fn, [{ name: fn.triggerName, data: { string: work.input } }]);
         const value = fromTypedData(response.returnValue);
-        ev = event(EventType.TaskCompleted, { TaskScheduledId: work.taskId, Result: JSON.stringify(value ?? null) ?? 'null' });
+        ev = event(EventType.TaskCompleted, {
+          TaskScheduledId: work.taskId,
+          Result: JSON.stringify(value ?? null) ?? 'null',
+        });
       } catch (err) {
         const inner = err instanceof InvocationError ? err.inner : err;
         ev = taskFailed(work.taskId, failureFromError(inner));
@@ -438,7 +487,9 @@ export class DurableEngine {
             Name: args.name,
             Input: args.inputJson ?? 'null',
             Version: '',
-            ...(args.parent ? { ParentInstance: { OrchestrationInstance: { InstanceId: args.parent.instanceId } } } : {}),
+            ...(args.parent
+              ? { ParentInstance: { OrchestrationInstance: { InstanceId: args.parent.instanceId } } }
+              : {}),
           },
           new Date(args.now),
         ),
@@ -464,7 +515,9 @@ export class DurableEngine {
       this.finishTerminated(inst, terminate, stale, now);
       return;
     }
-    const control = current.filter((r) => r.event.EventType === EventType.ExecutionSuspended || r.event.EventType === EventType.ExecutionResumed);
+    const control = current.filter(
+      (r) => r.event.EventType === EventType.ExecutionSuspended || r.event.EventType === EventType.ExecutionResumed,
+    );
     if (control.length > 0) {
       // The last request wins; the others in the batch wait for the next episode.
       const last = control[control.length - 1] as InboxRow;
@@ -525,10 +578,30 @@ export class DurableEngine {
         const seq = inst.nextSeq++;
         const next = { ...retry, attempt: retry.attempt + 1 };
         if (retry.kind === 'activity') {
-          newEvents.push(event(EventType.TaskScheduled, { EventId: seq, Name: retry.name, Input: retry.input }, nowDate));
-          sideWork.push({ instanceId, executionId: inst.executionId, taskId: seq, name: retry.name, input: retry.input, meta: { retry: next } });
+          newEvents.push(
+            event(EventType.TaskScheduled, { EventId: seq, Name: retry.name, Input: retry.input }, nowDate),
+          );
+          sideWork.push({
+            instanceId,
+            executionId: inst.executionId,
+            taskId: seq,
+            name: retry.name,
+            input: retry.input,
+            meta: { retry: next },
+          });
         } else {
-          this.scheduleSubOrchestration(inst, seq, retry.name, retry.instanceId, retry.input, { retry: next }, now, newEvents, sideInbox, children);
+          this.scheduleSubOrchestration(
+            inst,
+            seq,
+            retry.name,
+            retry.instanceId,
+            retry.input,
+            { retry: next },
+            now,
+            newEvents,
+            sideInbox,
+            children,
+          );
         }
       }
     }
@@ -538,7 +611,10 @@ export class DurableEngine {
     let state: OrchestratorState | undefined;
     let failure: FailureDetails | undefined;
     if (!fn || fn.trigger.type !== 'orchestrationTrigger') {
-      failure = { ErrorType: 'FunctionNotFound', ErrorMessage: `The orchestrator function '${inst.name}' is not registered in this app.` };
+      failure = {
+        ErrorType: 'FunctionNotFound',
+        ErrorMessage: `The orchestrator function '${inst.name}' is not registered in this app.`,
+      };
     } else {
       try {
         state = await this.callOrchestrator(fn, inst, history, startLength > 0);
@@ -563,7 +639,9 @@ export class DurableEngine {
             const name = a.functionName ?? '';
             const input = encodedInputToJson(a.input);
             newEvents.push(event(EventType.TaskScheduled, { EventId: seq, Name: name, Input: input }, nowDate));
-            const meta: InboxMeta = a.retryOptions ? { retry: { kind: 'activity', name, input, options: normaliseRetry(a.retryOptions), attempt: 1 } } : {};
+            const meta: InboxMeta = a.retryOptions
+              ? { retry: { kind: 'activity', name, input, options: normaliseRetry(a.retryOptions), attempt: 1 } }
+              : {};
             sideWork.push({ instanceId, executionId: inst.executionId, taskId: seq, name, input, meta });
             break;
           }
@@ -573,9 +651,29 @@ export class DurableEngine {
             const name = a.functionName ?? '';
             const input = rawInputToJson(a.input);
             const meta: InboxMeta = a.retryOptions
-              ? { retry: { kind: 'orchestration', name, input, options: normaliseRetry(a.retryOptions), attempt: 1, ...(a.instanceId ? { instanceId: a.instanceId } : {}) } }
+              ? {
+                  retry: {
+                    kind: 'orchestration',
+                    name,
+                    input,
+                    options: normaliseRetry(a.retryOptions),
+                    attempt: 1,
+                    ...(a.instanceId ? { instanceId: a.instanceId } : {}),
+                  },
+                }
               : {};
-            this.scheduleSubOrchestration(inst, seq, name, a.instanceId, input, meta, now, newEvents, sideInbox, children);
+            this.scheduleSubOrchestration(
+              inst,
+              seq,
+              name,
+              a.instanceId,
+              input,
+              meta,
+              now,
+              newEvents,
+              sideInbox,
+              children,
+            );
             break;
           }
           case ActionType.CreateTimer: {
@@ -611,7 +709,13 @@ export class DurableEngine {
     let finished = false;
     let restart: { inputJson: string } | undefined;
     if (failure) {
-      newEvents.push(event(EventType.ExecutionFailed, { Reason: failure.ErrorMessage, Details: failure.StackTrace ?? '', FailureDetails: failure }, nowDate));
+      newEvents.push(
+        event(
+          EventType.ExecutionFailed,
+          { Reason: failure.ErrorMessage, Details: failure.StackTrace ?? '', FailureDetails: failure },
+          nowDate,
+        ),
+      );
       inst.status = 'Failed';
       inst.output = JSON.stringify(failure.ErrorMessage);
       finished = true;
@@ -646,7 +750,11 @@ export class DurableEngine {
           {
             instanceId,
             executionId: inst.executionId,
-            event: event(EventType.ExecutionStarted, { Name: inst.name, Input: restart.inputJson, Version: '' }, nowDate),
+            event: event(
+              EventType.ExecutionStarted,
+              { Name: inst.name, Input: restart.inputJson, Version: '' },
+              nowDate,
+            ),
             visibleAt: now,
           },
         ]);
@@ -678,12 +786,19 @@ export class DurableEngine {
     if (sideWork.length > 0) {
       this.enqueueWork(sideWork.map((w, i) => ({ ...w, id: workIds[i] as number, meta: w.meta ?? {} })));
     }
-    for (const m of sideInbox) if (m.visibleAt <= now) wake.add(m.instanceId);
+    // Measured after the commit: a short timer may have come due while the orchestrator ran.
+    const committedAt = this.clock();
+    for (const m of sideInbox) if (m.visibleAt <= committedAt) wake.add(m.instanceId);
     for (const id of wake) this.markDirty(id);
-    if (sideInbox.some((m) => m.visibleAt > now) || finished) this.rescheduleWake();
+    if (sideInbox.some((m) => m.visibleAt > committedAt) || finished) this.rescheduleWake(committedAt);
   }
 
-  private async callOrchestrator(fn: RegisteredFunction, inst: InstanceRow, history: HistoryEvent[], isReplaying: boolean): Promise<OrchestratorState> {
+  private async callOrchestrator(
+    fn: RegisteredFunction,
+    inst: InstanceRow,
+    history: HistoryEvent[],
+    isReplaying: boolean,
+  ): Promise<OrchestratorState> {
     const trigger = {
       history,
       input: inst.input === null ? null : (JSON.parse(inst.input) as unknown),
@@ -701,10 +816,13 @@ export class DurableEngine {
     const context = new InvocationContext({
       invocationId,
       functionName: fn.name,
-      logHandler: (level, ...args) => this.logger.functionLog(fn.name, invocationId, level, 'user', args.map(String).join(' ')),
+      logHandler: (level, ...args) =>
+        this.logger.functionLog(fn.name, invocationId, level, 'user', args.map(String).join(' ')),
       options: { trigger: { name: fn.triggerName, type: 'orchestrationTrigger' }, extraInputs: [], extraOutputs: [] },
     });
-    const result = await this.invoker.run(fn.callback, context, [trigger], (ctx, inputs, cb) => Promise.resolve(cb(...inputs, ctx)));
+    const result = await this.invoker.run(fn.callback, context, [trigger], (ctx, inputs, cb) =>
+      Promise.resolve(cb(...inputs, ctx)),
+    );
     return result as OrchestratorState;
   }
 
@@ -722,17 +840,34 @@ export class DurableEngine {
   ): void {
     const childId = requestedId || `${inst.instanceId}:${seq}`;
     const nowDate = new Date(now);
-    newEvents.push(event(EventType.SubOrchestrationInstanceCreated, { EventId: seq, Name: name, InstanceId: childId, Input: inputJson }, nowDate));
+    newEvents.push(
+      event(
+        EventType.SubOrchestrationInstanceCreated,
+        { EventId: seq, Name: name, InstanceId: childId, Input: inputJson },
+        nowDate,
+      ),
+    );
     const fn = this.registry.get(name);
     const existing = this.store.getInstance(childId);
     let problem: string | undefined;
-    if (!fn || fn.trigger.type !== 'orchestrationTrigger') problem = `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`;
-    else if (existing && !TERMINAL.has(existing.status)) problem = `An instance with ID '${childId}' already exists and is ${existing.status}.`;
+    if (!fn || fn.trigger.type !== 'orchestrationTrigger')
+      problem = `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`;
+    else if (existing && !TERMINAL.has(existing.status))
+      problem = `An instance with ID '${childId}' already exists and is ${existing.status}.`;
     if (problem) {
       sideInbox.push({
         instanceId: inst.instanceId,
         executionId: inst.executionId,
-        event: event(EventType.SubOrchestrationInstanceFailed, { TaskScheduledId: seq, Reason: problem, Details: '', FailureDetails: { ErrorType: 'SubOrchestrationError', ErrorMessage: problem } }, nowDate),
+        event: event(
+          EventType.SubOrchestrationInstanceFailed,
+          {
+            TaskScheduledId: seq,
+            Reason: problem,
+            Details: '',
+            FailureDetails: { ErrorType: 'SubOrchestrationError', ErrorMessage: problem },
+          },
+          nowDate,
+        ),
         meta,
         visibleAt: now,
       });
@@ -749,17 +884,40 @@ export class DurableEngine {
     });
   }
 
-  private notifyParent(inst: InstanceRow, ok: boolean, resultJson: string, failure: FailureDetails | undefined, sideInbox: NewInbox[], wake: Set<string>, now: number): void {
+  private notifyParent(
+    inst: InstanceRow,
+    ok: boolean,
+    resultJson: string,
+    failure: FailureDetails | undefined,
+    sideInbox: NewInbox[],
+    wake: Set<string>,
+    now: number,
+  ): void {
     if (!inst.parentInstanceId || inst.parentTaskId === null) return;
     const meta = this.childMeta(inst.instanceId);
     const ev = ok
-      ? event(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: inst.parentTaskId, Result: resultJson }, new Date(now))
+      ? event(
+          EventType.SubOrchestrationInstanceCompleted,
+          { TaskScheduledId: inst.parentTaskId, Result: resultJson },
+          new Date(now),
+        )
       : event(
           EventType.SubOrchestrationInstanceFailed,
-          { TaskScheduledId: inst.parentTaskId, Reason: failure?.ErrorMessage ?? 'failed', Details: failure?.StackTrace ?? '', FailureDetails: failure },
+          {
+            TaskScheduledId: inst.parentTaskId,
+            Reason: failure?.ErrorMessage ?? 'failed',
+            Details: failure?.StackTrace ?? '',
+            FailureDetails: failure,
+          },
           new Date(now),
         );
-    sideInbox.push({ instanceId: inst.parentInstanceId, executionId: inst.parentExecutionId, event: ev, meta, visibleAt: now });
+    sideInbox.push({
+      instanceId: inst.parentInstanceId,
+      executionId: inst.parentExecutionId,
+      event: ev,
+      meta,
+      visibleAt: now,
+    });
     wake.add(inst.parentInstanceId);
   }
 
@@ -789,7 +947,15 @@ export class DurableEngine {
     } catch {
       reason = reasonJson;
     }
-    this.notifyParent(inst, false, reasonJson, { ErrorType: 'Terminated', ErrorMessage: `Instance terminated: ${reason}` }, sideInbox, wake, now);
+    this.notifyParent(
+      inst,
+      false,
+      reasonJson,
+      { ErrorType: 'Terminated', ErrorMessage: `Instance terminated: ${reason}` },
+      sideInbox,
+      wake,
+      now,
+    );
     this.store.transaction(() => {
       this.store.appendHistory(inst.instanceId, inst.historyLength, events);
       inst.historyLength += events.length;
@@ -805,7 +971,12 @@ export class DurableEngine {
 }
 
 function taskFailed(taskId: number, failure: FailureDetails): HistoryEvent {
-  return event(EventType.TaskFailed, { TaskScheduledId: taskId, Reason: failure.ErrorMessage, Details: failure.StackTrace ?? '', FailureDetails: failure });
+  return event(EventType.TaskFailed, {
+    TaskScheduledId: taskId,
+    Reason: failure.ErrorMessage,
+    Details: failure.StackTrace ?? '',
+    FailureDetails: failure,
+  });
 }
 
 function normaliseRetry(options: RetryOptions): RetryOptions {
@@ -813,7 +984,9 @@ function normaliseRetry(options: RetryOptions): RetryOptions {
     firstRetryIntervalInMilliseconds: Number(options.firstRetryIntervalInMilliseconds) || 0,
     maxNumberOfAttempts: Math.max(1, Number(options.maxNumberOfAttempts) || 1),
     ...(options.backoffCoefficient !== undefined ? { backoffCoefficient: Number(options.backoffCoefficient) } : {}),
-    ...(options.maxRetryIntervalInMilliseconds !== undefined ? { maxRetryIntervalInMilliseconds: Number(options.maxRetryIntervalInMilliseconds) } : {}),
+    ...(options.maxRetryIntervalInMilliseconds !== undefined
+      ? { maxRetryIntervalInMilliseconds: Number(options.maxRetryIntervalInMilliseconds) }
+      : {}),
   };
 }
 
@@ -868,7 +1041,10 @@ function hasControlCharacter(id: string): boolean {
 
 function validateInstanceId(id: string): void {
   if (id.length < 1 || id.length > 256 || /[/\\#?]/.test(id) || hasControlCharacter(id)) {
-    throw new DurableRequestError(400, `Instance ID '${id}' is not valid: use 1-256 characters without '/', '\\', '#', '?' or control characters.`);
+    throw new DurableRequestError(
+      400,
+      `Instance ID '${id}' is not valid: use 1-256 characters without '/', '\\', '#', '?' or control characters.`,
+    );
   }
 }
 

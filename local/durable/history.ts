@@ -135,7 +135,12 @@ export function rawInputToJson(input: unknown): string {
 
 export function failureFromError(err: unknown): FailureDetails {
   if (err instanceof Error) {
-    return { ErrorType: err.name || 'Error', ErrorMessage: err.message, StackTrace: err.stack ?? '', IsNonRetriable: false };
+    return {
+      ErrorType: err.name || 'Error',
+      ErrorMessage: err.message,
+      StackTrace: err.stack ?? '',
+      IsNonRetriable: false,
+    };
   }
   return { ErrorType: 'Error', ErrorMessage: String(err), StackTrace: '', IsNonRetriable: false };
 }

@@ -10,7 +10,15 @@ import type { HistoryEvent } from './history.js';
 import type { InstanceRow, RuntimeStatus } from './store.js';
 
 export const DURABLE_PREFIX = '/runtime/webhooks/durabletask/';
-const STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'ContinuedAsNew', 'Suspended'];
+const STATUSES: RuntimeStatus[] = [
+  'Pending',
+  'Running',
+  'Completed',
+  'Failed',
+  'Terminated',
+  'ContinuedAsNew',
+  'Suspended',
+];
 
 export interface DurableHttpResponse {
   status: number;
@@ -36,11 +44,17 @@ function parseJsonOrNull(text: string | null): unknown {
 }
 
 function error(status: number, message: string): DurableHttpResponse {
-  const code = { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 410: 'Gone', 501: 'NotSupported' }[status] ?? 'Error';
+  const code =
+    { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 410: 'Gone', 501: 'NotSupported' }[
+      status
+    ] ?? 'Error';
   return { status, body: { error: { code, message } } };
 }
 
-export function managementUrls(options: Pick<DurableApiOptions, 'taskHubName' | 'publicOrigin' | 'systemKey'>, instanceId: string) {
+export function managementUrls(
+  options: Pick<DurableApiOptions, 'taskHubName' | 'publicOrigin' | 'systemKey'>,
+  instanceId: string,
+) {
   const base = `${options.publicOrigin}${DURABLE_PREFIX}instances/${encodeURIComponent(instanceId)}`;
   const q = `taskHub=${options.taskHubName}&connection=Storage&code=${options.systemKey}`;
   return {
@@ -57,7 +71,10 @@ export function managementUrls(options: Pick<DurableApiOptions, 'taskHubName' | 
 }
 
 /** The input binding a `durableClient` extra input receives. */
-export function durableClientBinding(options: Pick<DurableApiOptions, 'taskHubName' | 'publicOrigin' | 'systemKey'>, rpcOrigin: string) {
+export function durableClientBinding(
+  options: Pick<DurableApiOptions, 'taskHubName' | 'publicOrigin' | 'systemKey'>,
+  rpcOrigin: string,
+) {
   const base = `${options.publicOrigin}${DURABLE_PREFIX}`;
   const q = `code=${options.systemKey}`;
   const urls = managementUrls(options, 'INSTANCEID');
@@ -86,7 +103,10 @@ function historyForStatus(events: HistoryEvent[], withOutput: boolean): unknown[
   });
 }
 
-export function statusBody(inst: InstanceRow, options: { showInput: boolean; history?: unknown[] }): Record<string, unknown> {
+export function statusBody(
+  inst: InstanceRow,
+  options: { showInput: boolean; history?: unknown[] },
+): Record<string, unknown> {
   const body: Record<string, unknown> = {
     name: inst.name,
     instanceId: inst.instanceId,
@@ -113,7 +133,10 @@ function parseTime(value: string | null, name: string): number | undefined {
 
 function parseStatuses(value: string | null): RuntimeStatus[] | undefined {
   if (!value) return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of list) {
     if (!STATUSES.includes(s as RuntimeStatus)) {
       throw new DurableRequestError(400, `runtimeStatus '${s}' is not one of ${STATUSES.join(', ')}.`);
@@ -133,7 +156,13 @@ function decodeContinuation(token: string | undefined): { createdAt: number; ins
   throw new DurableRequestError(400, 'The x-ms-continuation-token header is not a token this host issued.');
 }
 
-export function isAuthorised(path: string, url: URL, headers: IncomingMessage['headers'], systemKey: string, constantTimeEqual: (a: string, b: string) => boolean): { ok: boolean; rest: string } {
+export function isAuthorised(
+  path: string,
+  url: URL,
+  headers: IncomingMessage['headers'],
+  systemKey: string,
+  constantTimeEqual: (a: string, b: string) => boolean,
+): { ok: boolean; rest: string } {
   let rest = path.slice(DURABLE_PREFIX.length);
   if (rest.startsWith('k/')) {
     const slash = rest.indexOf('/', 2);
@@ -191,14 +220,18 @@ export async function handleDurableRequest(
           const showInput = url.searchParams.get('showInput') !== 'false';
           const responseHeaders: Record<string, string> = {};
           if (rows.length > top && last) {
-            responseHeaders['x-ms-continuation-token'] = Buffer.from(JSON.stringify({ c: last.createdAt, i: last.instanceId })).toString('base64url');
+            responseHeaders['x-ms-continuation-token'] = Buffer.from(
+              JSON.stringify({ c: last.createdAt, i: last.instanceId }),
+            ).toString('base64url');
           }
           return { status: 200, headers: responseHeaders, body: page.map((r) => statusBody(r, { showInput })) };
         }
         if (method === 'DELETE') {
           if (filter.createdFrom === undefined) return error(400, 'Purging by filter needs createdTimeFrom.');
           const deleted = engine.purgeBy(filter);
-          return deleted === 0 ? { status: 404, body: { instancesDeleted: 0 } } : { status: 200, body: { instancesDeleted: deleted } };
+          return deleted === 0
+            ? { status: 404, body: { instancesDeleted: 0 } }
+            : { status: 200, body: { instancesDeleted: deleted } };
         }
         return error(405, `${method} is not supported on instances/.`);
       }
@@ -208,14 +241,25 @@ export async function handleDurableRequest(
           const inst = engine.getInstance(id);
           if (!inst) return error(404, `No instance with ID '${id}' was found.`);
           const showHistory = url.searchParams.get('showHistory') === 'true';
-          const history = showHistory ? historyForStatus(engine.getHistory(id), url.searchParams.get('showHistoryOutput') === 'true') : undefined;
-          const body = statusBody(inst, { showInput: url.searchParams.get('showInput') !== 'false', ...(history ? { history } : {}) });
-          const running = inst.status === 'Pending' || inst.status === 'Running' || inst.status === 'Suspended' || inst.status === 'ContinuedAsNew';
+          const history = showHistory
+            ? historyForStatus(engine.getHistory(id), url.searchParams.get('showHistoryOutput') === 'true')
+            : undefined;
+          const body = statusBody(inst, {
+            showInput: url.searchParams.get('showInput') !== 'false',
+            ...(history ? { history } : {}),
+          });
+          const running =
+            inst.status === 'Pending' ||
+            inst.status === 'Running' ||
+            inst.status === 'Suspended' ||
+            inst.status === 'ContinuedAsNew';
           return { status: running ? 202 : 200, body };
         }
         if (method === 'DELETE') {
           const deleted = engine.purge(id);
-          return deleted ? { status: 200, body: { instancesDeleted: 1 } } : { status: 404, body: { instancesDeleted: 0 } };
+          return deleted
+            ? { status: 200, body: { instancesDeleted: 1 } }
+            : { status: 404, body: { instancesDeleted: 0 } };
         }
         return error(405, `${method} is not supported on an instance.`);
       }
@@ -246,7 +290,10 @@ export async function handleDurableRequest(
           engine.resume(id, reason);
           return { status: 202 };
         default:
-          return error(501, `'${op}' is not supported by the Tessera local host (supported: raiseEvent, terminate, suspend, resume).`);
+          return error(
+            501,
+            `'${op}' is not supported by the Tessera local host (supported: raiseEvent, terminate, suspend, resume).`,
+          );
       }
     }
     if (parts[0] === 'entities') return error(501, 'Durable entities are not supported by the Tessera local host.');

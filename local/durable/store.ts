@@ -7,7 +7,8 @@
 import type { SqliteDatabase } from '../../shared/adapters/sqlite-database.js';
 import type { HistoryEvent, RetryOptions } from './history.js';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended';
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended';
 export const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
 
 export interface InstanceRow {
@@ -30,7 +31,14 @@ export interface InstanceRow {
 
 /** Host-side facts carried with an inbox event, stripped before it enters history. */
 export interface InboxMeta {
-  retry?: { kind: 'activity' | 'orchestration'; name: string; input: string; options: RetryOptions; attempt: number; instanceId?: string };
+  retry?: {
+    kind: 'activity' | 'orchestration';
+    name: string;
+    input: string;
+    options: RetryOptions;
+    attempt: number;
+    instanceId?: string;
+  };
 }
 
 export interface InboxRow {
@@ -188,24 +196,51 @@ export class DurableStore {
       history: db.prepare<[string], { event: string }>('SELECT event FROM history WHERE instance_id = ? ORDER BY idx'),
       insertHistory: db.prepare('INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)'),
       deleteHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
-      visibleInbox: db.prepare<[string, number], { id: number; instance_id: string; execution_id: string | null; event: string; meta: string | null; visible_at: number }>(
-        'SELECT * FROM inbox WHERE instance_id = ? AND visible_at <= ? ORDER BY visible_at, id',
+      visibleInbox: db.prepare<
+        [string, number],
+        {
+          id: number;
+          instance_id: string;
+          execution_id: string | null;
+          event: string;
+          meta: string | null;
+          visible_at: number;
+        }
+      >('SELECT * FROM inbox WHERE instance_id = ? AND visible_at <= ? ORDER BY visible_at, id'),
+      insertInbox: db.prepare(
+        'INSERT INTO inbox (instance_id, execution_id, event, meta, visible_at) VALUES (?, ?, ?, ?, ?)',
       ),
-      insertInbox: db.prepare('INSERT INTO inbox (instance_id, execution_id, event, meta, visible_at) VALUES (?, ?, ?, ?, ?)'),
       deleteInbox: db.prepare('DELETE FROM inbox WHERE id = ?'),
       deleteInboxOfInstance: db.prepare('DELETE FROM inbox WHERE instance_id = ?'),
       deleteTimersOfInstance: db.prepare('DELETE FROM inbox WHERE instance_id = ? AND visible_at > ?'),
-      dueInstances: db.prepare<[number], { instance_id: string }>('SELECT DISTINCT instance_id FROM inbox WHERE visible_at <= ?'),
-      nextDue: db.prepare<[number], { t: number | null }>('SELECT MIN(visible_at) AS t FROM inbox WHERE visible_at > ?'),
-      insertWork: db.prepare('INSERT INTO work (instance_id, execution_id, task_id, name, input, meta) VALUES (?, ?, ?, ?, ?, ?)'),
+      dueInstances: db.prepare<[number], { instance_id: string }>(
+        'SELECT DISTINCT instance_id FROM inbox WHERE visible_at <= ?',
+      ),
+      nextDue: db.prepare<[number], { t: number | null }>(
+        'SELECT MIN(visible_at) AS t FROM inbox WHERE visible_at > ?',
+      ),
+      insertWork: db.prepare(
+        'INSERT INTO work (instance_id, execution_id, task_id, name, input, meta) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       deleteWork: db.prepare('DELETE FROM work WHERE id = ?'),
       deleteWorkOfInstance: db.prepare('DELETE FROM work WHERE instance_id = ?'),
-      allWork: db.prepare<[], { id: number; instance_id: string; execution_id: string; task_id: number; name: string; input: string; meta: string | null }>(
-        'SELECT * FROM work ORDER BY id',
-      ),
+      allWork: db.prepare<
+        [],
+        {
+          id: number;
+          instance_id: string;
+          execution_id: string;
+          task_id: number;
+          name: string;
+          input: string;
+          meta: string | null;
+        }
+      >('SELECT * FROM work ORDER BY id'),
       deleteInstance: db.prepare('DELETE FROM instances WHERE instance_id = ?'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM host_meta WHERE key = ?'),
-      setMeta: db.prepare('INSERT INTO host_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      setMeta: db.prepare(
+        'INSERT INTO host_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
     };
   }
 
@@ -251,7 +286,13 @@ export class DurableStore {
 
   addInbox(items: readonly NewInbox[]): void {
     for (const m of items) {
-      this.stmts.insertInbox.run(m.instanceId, m.executionId, JSON.stringify(m.event), m.meta ? JSON.stringify(m.meta) : null, m.visibleAt);
+      this.stmts.insertInbox.run(
+        m.instanceId,
+        m.executionId,
+        JSON.stringify(m.event),
+        m.meta ? JSON.stringify(m.meta) : null,
+        m.visibleAt,
+      );
     }
   }
 
@@ -277,12 +318,17 @@ export class DurableStore {
   }
 
   addWork(items: readonly NewWork[]): number[] {
-    return items.map(
-      (w) =>
-        Number(
-          this.stmts.insertWork.run(w.instanceId, w.executionId, w.taskId, w.name, w.input, w.meta ? JSON.stringify(w.meta) : null)
-            .lastInsertRowid,
-        ),
+    return items.map((w) =>
+      Number(
+        this.stmts.insertWork.run(
+          w.instanceId,
+          w.executionId,
+          w.taskId,
+          w.name,
+          w.input,
+          w.meta ? JSON.stringify(w.meta) : null,
+        ).lastInsertRowid,
+      ),
     );
   }
 
@@ -318,7 +364,7 @@ export class DurableStore {
       params.push(filter.createdTo);
     }
     if (filter.instanceIdPrefix) {
-      where.push("instance_id >= ? AND instance_id < ?");
+      where.push('instance_id >= ? AND instance_id < ?');
       params.push(filter.instanceIdPrefix, filter.instanceIdPrefix + '\uffff');
     }
     if (filter.after) {

@@ -68,9 +68,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export function buildRouteTable(registry: FunctionRegistry): HttpRouteEntry[] {
   const entries = registry.byTrigger('httpTrigger').map((fn) => {
     const template = typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.name;
-    const methods = (Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0 ? (fn.trigger.methods as string[]) : ['GET', 'POST']).map((m) =>
-      m.toUpperCase(),
-    );
+    const methods = (
+      Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0
+        ? (fn.trigger.methods as string[])
+        : ['GET', 'POST']
+    ).map((m) => m.toUpperCase());
     return { fn, template, route: compileRoute(template), methods };
   });
   return entries.sort((a, b) => compareRouteSpecificity(a.route, b.route));
@@ -88,7 +90,17 @@ function toHeaderRecord(req: IncomingMessage): Record<string, string> {
 interface RpcHttpResponse {
   statusCode?: string | number;
   headers?: Record<string, string>;
-  cookies?: { name: string; value: string; path?: string; domain?: string; secure?: boolean; httpOnly?: boolean; sameSite?: number | string; maxAge?: number; expires?: unknown }[];
+  cookies?: {
+    name: string;
+    value: string;
+    path?: string;
+    domain?: string;
+    secure?: boolean;
+    httpOnly?: boolean;
+    sameSite?: number | string;
+    maxAge?: number;
+    expires?: unknown;
+  }[];
   body?: { bytes?: Uint8Array; string?: string; json?: string };
 }
 
@@ -113,8 +125,18 @@ export class FrontDoor {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const correlationId = randomUUID();
-        options.logger.error(`host: unhandled error serving ${req.method} ${req.url} (correlation id ${correlationId})`, err);
-        if (!res.headersSent) sendJson(res, 500, errorBody('InternalError', `The host failed to serve the request; correlation id ${correlationId}.`, { correlationId }));
+        options.logger.error(
+          `host: unhandled error serving ${req.method} ${req.url} (correlation id ${correlationId})`,
+          err,
+        );
+        if (!res.headersSent)
+          sendJson(
+            res,
+            500,
+            errorBody('InternalError', `The host failed to serve the request; correlation id ${correlationId}.`, {
+              correlationId,
+            }),
+          );
         else res.destroy();
       });
     });
@@ -132,12 +154,18 @@ export class FrontDoor {
 
     if (path.startsWith(DURABLE_PREFIX)) {
       const auth = isAuthorised(path, url, req.headers, this.options.durable.systemKey, constantTimeEqual);
-      if (!auth.ok) return sendJson(res, 401, errorBody('Unauthorized', 'The durable management API needs the host system key (?code=...).'));
+      if (!auth.ok)
+        return sendJson(
+          res,
+          401,
+          errorBody('Unauthorized', 'The durable management API needs the host system key (?code=...).'),
+        );
       let body: Buffer;
       try {
         body = await readBody(req, 16 * 1024 * 1024);
       } catch (err) {
-        if (err instanceof BodyTooLarge) return sendJson(res, 413, errorBody('PayloadTooLarge', 'The body exceeds 16 MiB.'));
+        if (err instanceof BodyTooLarge)
+          return sendJson(res, 413, errorBody('PayloadTooLarge', 'The body exceeds 16 MiB.'));
         throw err;
       }
       const out = await handleDurableRequest(this.options.durable, method, auth.rest, url, req.headers, body);
@@ -148,7 +176,11 @@ export class FrontDoor {
       if (this.options.adminNeedsKey) {
         const code = url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined) ?? '';
         if (!constantTimeEqual(code, this.options.durable.systemKey)) {
-          return sendJson(res, 401, errorBody('Unauthorized', 'The admin API needs the host system key (?code=... or x-functions-key).'));
+          return sendJson(
+            res,
+            401,
+            errorBody('Unauthorized', 'The admin API needs the host system key (?code=... or x-functions-key).'),
+          );
         }
       }
       const name = decodeURIComponent(path.slice('/admin/functions'.length).replace(/^\/+|\/+$/g, ''));
@@ -158,8 +190,14 @@ export class FrontDoor {
       }
       const fn = this.options.registry.get(name);
       if (!fn) return sendJson(res, 404, errorBody('NotFound', `No function named '${name}' is registered.`));
-      if (method === 'GET') return sendJson(res, 200, this.describeFunctions().find((f) => (f as { name: string }).name === fn.name));
-      if (method !== 'POST') return sendJson(res, 405, errorBody('MethodNotAllowed', 'Use GET or POST.'), { allow: 'GET, POST' });
+      if (method === 'GET')
+        return sendJson(
+          res,
+          200,
+          this.describeFunctions().find((f) => (f as { name: string }).name === fn.name),
+        );
+      if (method !== 'POST')
+        return sendJson(res, 405, errorBody('MethodNotAllowed', 'Use GET or POST.'), { allow: 'GET, POST' });
       let input: string | undefined;
       const text = (await readBody(req, 1024 * 1024)).toString('utf8').trim();
       if (text !== '') {
@@ -168,7 +206,13 @@ export class FrontDoor {
           if (parsed.input !== undefined && typeof parsed.input !== 'string') throw new Error('input must be a string');
           input = parsed.input;
         } catch {
-          return sendJson(res, 400, errorBody('ValidationError', 'The body must be JSON like {"input": "..."} (input is a string).', { target: 'input' }));
+          return sendJson(
+            res,
+            400,
+            errorBody('ValidationError', 'The body must be JSON like {"input": "..."} (input is a string).', {
+              target: 'input',
+            }),
+          );
         }
       }
       const problem = this.options.invokeByAdmin(fn, input);
@@ -178,7 +222,11 @@ export class FrontDoor {
 
     const prefix = this.options.routePrefix ? `/${this.options.routePrefix}` : '';
     if (prefix && path !== prefix && !path.startsWith(prefix + '/')) {
-      return sendJson(res, 404, errorBody('NotFound', `No route matches ${method} ${path}; the API lives under ${prefix}/.`));
+      return sendJson(
+        res,
+        404,
+        errorBody('NotFound', `No route matches ${method} ${path}; the API lives under ${prefix}/.`),
+      );
     }
     const routePath = path.slice(prefix.length).replace(/^\/+/, '');
     let matched: { entry: HttpRouteEntry; params: Record<string, string> } | undefined;
@@ -194,9 +242,14 @@ export class FrontDoor {
     }
     if (!matched) {
       if (allowed.size > 0) {
-        return sendJson(res, 405, errorBody('MethodNotAllowed', `${method} is not allowed on ${path}; allowed: ${[...allowed].join(', ')}.`), {
-          allow: [...allowed].join(', '),
-        });
+        return sendJson(
+          res,
+          405,
+          errorBody('MethodNotAllowed', `${method} is not allowed on ${path}; allowed: ${[...allowed].join(', ')}.`),
+          {
+            allow: [...allowed].join(', '),
+          },
+        );
       }
       return sendJson(res, 404, errorBody('NotFound', `No route matches ${method} ${path}.`));
     }
@@ -205,7 +258,8 @@ export class FrontDoor {
     try {
       body = await readBody(req, this.maxBodyBytes);
     } catch (err) {
-      if (err instanceof BodyTooLarge) return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
+      if (err instanceof BodyTooLarge)
+        return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
       throw err;
     }
     await this.invokeHttp(matched.entry, matched.params, req, res, url, method, body);
@@ -224,7 +278,14 @@ export class FrontDoor {
     const host = headers.host ?? 'localhost';
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
-    const http = { method, url: `http://${host}${url.pathname}${url.search}`, headers, query, params, body: { bytes: body } };
+    const http = {
+      method,
+      url: `http://${host}${url.pathname}${url.search}`,
+      headers,
+      query,
+      params,
+      body: { bytes: body },
+    };
     const inputData: RpcParameterBinding[] = [{ name: entry.fn.triggerName, data: { http } }];
     const triggerMetadata: Record<string, { json: string }> = {
       Query: { json: JSON.stringify(query) },
@@ -237,12 +298,21 @@ export class FrontDoor {
       const result = await this.options.invoker.invoke(entry.fn, inputData, { triggerMetadata });
       invocationId = result.invocationId;
       const returned = result.response.returnValue as { http?: RpcHttpResponse } | undefined;
-      const out = result.response.outputData?.find((o) => (entry.fn.metadata.bindings[o.name]?.type ?? '').toLowerCase() === 'http');
+      const out = result.response.outputData?.find(
+        (o) => (entry.fn.metadata.bindings[o.name]?.type ?? '').toLowerCase() === 'http',
+      );
       rpc = returned?.http ?? (out?.data as { http?: RpcHttpResponse } | undefined)?.http;
     } catch (err) {
       const id = err instanceof InvocationError ? err.invocationId : randomUUID();
-      this.options.logger.error(`[${entry.fn.name}] unhandled error (correlation id ${id})`, err instanceof InvocationError ? err.inner : err);
-      return sendJson(res, 500, errorBody('InternalError', `The function failed; correlation id ${id}.`, { correlationId: id }));
+      this.options.logger.error(
+        `[${entry.fn.name}] unhandled error (correlation id ${id})`,
+        err instanceof InvocationError ? err.inner : err,
+      );
+      return sendJson(
+        res,
+        500,
+        errorBody('InternalError', `The function failed; correlation id ${id}.`, { correlationId: id }),
+      );
     }
     if (!rpc) {
       res.writeHead(204, { 'x-invocation-id': invocationId });
@@ -254,7 +324,13 @@ export class FrontDoor {
     const cookies = (rpc.cookies ?? []).map(cookieHeader);
     if (cookies.length) outHeaders['set-cookie'] = cookies;
     const b = rpc.body;
-    const payload = b?.bytes ? Buffer.from(b.bytes) : b?.string !== undefined ? Buffer.from(b.string) : b?.json !== undefined ? Buffer.from(b.json) : Buffer.alloc(0);
+    const payload = b?.bytes
+      ? Buffer.from(b.bytes)
+      : b?.string !== undefined
+        ? Buffer.from(b.string)
+        : b?.json !== undefined
+          ? Buffer.from(b.json)
+          : Buffer.alloc(0);
     res.writeHead(status, outHeaders);
     res.end(method === 'HEAD' ? undefined : payload);
   }

@@ -27,7 +27,8 @@ export function parseBlobPath(path: string): BlobPathPattern {
   const slash = trimmed.indexOf('/');
   const container = slash < 0 ? trimmed : trimmed.slice(0, slash);
   const rest = slash < 0 ? '{name}' : trimmed.slice(slash + 1) || '{name}';
-  if (!container || container.includes('{')) throw new Error(`Blob trigger path '${path}' must start with a literal container name, e.g. 'uploads/{name}'.`);
+  if (!container || container.includes('{'))
+    throw new Error(`Blob trigger path '${path}' must start with a literal container name, e.g. 'uploads/{name}'.`);
   const names: string[] = [];
   let regex = '^';
   let prefix = '';
@@ -106,7 +107,11 @@ export class BlobTriggers {
       do {
         let page;
         try {
-          page = await this.store.list(w.pattern.container, { prefix: w.pattern.prefix, limit: 500, ...(continuation ? { continuation } : {}) });
+          page = await this.store.list(w.pattern.container, {
+            prefix: w.pattern.prefix,
+            limit: 500,
+            ...(continuation ? { continuation } : {}),
+          });
         } catch {
           break; // container does not exist yet
         }
@@ -136,7 +141,13 @@ export class BlobTriggers {
     return raw ? (JSON.parse(raw) as { etag: string; done: boolean; attempts: number }) : undefined;
   }
 
-  private async fire(w: Watch, info: ArtifactInfo, key: string, params: Record<string, string>, previousAttempts: number): Promise<void> {
+  private async fire(
+    w: Watch,
+    info: ArtifactInfo,
+    key: string,
+    params: Record<string, string>,
+    previousAttempts: number,
+  ): Promise<void> {
     this.inFlight.add(key);
     let attempts = previousAttempts;
     try {
@@ -147,20 +158,35 @@ export class BlobTriggers {
           const metadata = {
             BlobTrigger: { string: `${info.container}/${info.path}` },
             Uri: { string: `${info.container}/${info.path}` },
-            Properties: { json: JSON.stringify({ Length: info.size, ETag: info.etag, ContentType: info.contentType, LastModified: new Date(info.lastModified).toISOString() }) },
+            Properties: {
+              json: JSON.stringify({
+                Length: info.size,
+                ETag: info.etag,
+                ContentType: info.contentType,
+                LastModified: new Date(info.lastModified).toISOString(),
+              }),
+            },
             Metadata: { json: JSON.stringify(info.metadata) },
             ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])),
           };
-          await this.invoker.invoke(w.fn, [{ name: w.fn.triggerName, data: { bytes: content } }], { triggerMetadata: metadata, retryContext: { retryCount: attempts - 1, maxRetryCount: MAX_BLOB_ATTEMPTS - 1 } });
+          await this.invoker.invoke(w.fn, [{ name: w.fn.triggerName, data: { bytes: content } }], {
+            triggerMetadata: metadata,
+            retryContext: { retryCount: attempts - 1, maxRetryCount: MAX_BLOB_ATTEMPTS - 1 },
+          });
           this.receipts.setMeta(key, JSON.stringify({ etag: info.etag, done: true, attempts }));
           return;
         } catch (err) {
           this.receipts.setMeta(key, JSON.stringify({ etag: info.etag, done: false, attempts }));
           if (attempts >= MAX_BLOB_ATTEMPTS) {
-            this.logger.error(`blob: ${w.fn.name} failed ${attempts} times on ${info.container}/${info.path}; the blob is poison and will not be retried`, err);
+            this.logger.error(
+              `blob: ${w.fn.name} failed ${attempts} times on ${info.container}/${info.path}; the blob is poison and will not be retried`,
+              err,
+            );
             return;
           }
-          this.logger.warn(`blob: ${w.fn.name} failed on ${info.container}/${info.path} (attempt ${attempts} of ${MAX_BLOB_ATTEMPTS}); retrying`);
+          this.logger.warn(
+            `blob: ${w.fn.name} failed on ${info.container}/${info.path} (attempt ${attempts} of ${MAX_BLOB_ATTEMPTS}); retrying`,
+          );
           await new Promise((r) => setTimeout(r, 200 * attempts));
         }
       }

@@ -100,11 +100,16 @@ export class QueueTriggers {
       });
       await this.queue.complete(queueName, message);
     } catch (err) {
-      this.logger.warn(`queue: ${fn.name} failed on message ${message.messageId} (delivery ${message.deliveryCount}): ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.warn(
+        `queue: ${fn.name} failed on message ${message.messageId} (delivery ${message.deliveryCount}): ${err instanceof Error ? err.message : String(err)}`,
+      );
       try {
         await this.queue.abandon(queueName, message);
       } catch (abandonErr) {
-        this.logger.error(`queue: could not abandon message ${message.messageId}; it is redelivered when its lock expires`, abandonErr);
+        this.logger.error(
+          `queue: could not abandon message ${message.messageId}; it is redelivered when its lock expires`,
+          abandonErr,
+        );
       }
     }
   }

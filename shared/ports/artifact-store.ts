@@ -43,7 +43,12 @@ export interface SignedUrlOptions {
 
 export interface ArtifactStore {
   readonly kind: string;
-  put(container: string, path: string, data: Buffer | Uint8Array | string | Readable, options?: PutOptions): Promise<ArtifactInfo>;
+  put(
+    container: string,
+    path: string,
+    data: Buffer | Uint8Array | string | Readable,
+    options?: PutOptions,
+  ): Promise<ArtifactInfo>;
   /** Whole content; NotFoundError if absent. */
   get(container: string, path: string): Promise<Buffer>;
   /** Streamed content; NotFoundError if absent. */

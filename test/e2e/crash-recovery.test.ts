@@ -43,7 +43,9 @@ describe('crash recovery', () => {
     try {
       const api1 = durableApi(first.origin, first.systemKey);
       const id = await api1.start('sleeper', 1500);
-      await waitFor('the timer to be created', async () => ((await api1.status(id))?.runtimeStatus === 'Running' ? true : undefined));
+      await waitFor('the timer to be created', async () =>
+        (await api1.status(id))?.runtimeStatus === 'Running' ? true : undefined,
+      );
       await first.stop('SIGKILL');
       second = await startHostProcess({ dataDir, appRoot });
       const s = await durableApi(second.origin, second.systemKey).waitDone(id, 15_000);

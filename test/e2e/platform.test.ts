@@ -42,7 +42,12 @@ describe('platform end to end (host process + CLI)', () => {
   it('answers /api/health without credentials', async () => {
     const res = await fetch(`${host.origin}/api/health`);
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { status: string; version: string; stores: Record<string, string>; functions: number };
+    const body = (await res.json()) as {
+      status: string;
+      version: string;
+      stores: Record<string, string>;
+      functions: number;
+    };
     assert.equal(body.status, 'ok');
     assert.match(body.version, /^\d+\.\d+\.\d+/);
     assert.deepEqual(body.stores, { metadata: 'sqlite', artifacts: 'filesystem', queue: 'sqlite' });
@@ -54,7 +59,8 @@ describe('platform end to end (host process + CLI)', () => {
     assert.equal(res.status, 200);
     const fns = (await res.json()) as { name: string; trigger: string; route?: string; schedule?: string }[];
     const triggers = new Set(fns.map((f) => f.trigger));
-    for (const t of ['httpTrigger', 'timerTrigger', 'orchestrationTrigger', 'activityTrigger']) assert.ok(triggers.has(t), `no ${t}`);
+    for (const t of ['httpTrigger', 'timerTrigger', 'orchestrationTrigger', 'activityTrigger'])
+      assert.ok(triggers.has(t), `no ${t}`);
     assert.ok(fns.some((f) => f.route === 'api/workspaces/{name}'));
     assert.ok(fns.some((f) => typeof f.schedule === 'string'));
   });
@@ -68,7 +74,10 @@ describe('platform end to end (host process + CLI)', () => {
 
   it('answers 401 without or with a bad credential and 403 for a token lacking the workspace', async () => {
     assert.equal((await fetch(`${host.origin}/api/workspaces/default`)).status, 401);
-    assert.equal((await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: 'Bearer tsr_nope' } })).status, 401);
+    assert.equal(
+      (await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: 'Bearer tsr_nope' } })).status,
+      401,
+    );
     const created = await fetch(`${host.origin}/api/tokens`, {
       method: 'POST',
       headers: { ...auth(), 'content-type': 'application/json' },
@@ -76,12 +85,18 @@ describe('platform end to end (host process + CLI)', () => {
     });
     assert.equal(created.status, 201);
     const limited = ((await created.json()) as { token: string }).token;
-    const res = await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${limited}` } });
+    const res = await fetch(`${host.origin}/api/workspaces/default`, {
+      headers: { authorization: `Bearer ${limited}` },
+    });
     assert.equal(res.status, 403);
   });
 
   it('never crashes on bad input: 400 for malformed JSON, 404 for unknown routes, 405 for wrong methods', async () => {
-    const bad = await fetch(`${host.origin}/api/workspaces/new-ws`, { method: 'PUT', headers: auth(), body: '{not json' });
+    const bad = await fetch(`${host.origin}/api/workspaces/new-ws`, {
+      method: 'PUT',
+      headers: auth(),
+      body: '{not json',
+    });
     assert.equal(bad.status, 400);
     const body = (await bad.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'ValidationError');
@@ -110,7 +125,9 @@ describe('platform end to end (host process + CLI)', () => {
     assert.equal(res.status, 202);
     const instanceId = `housekeeping-${new Date().toISOString().slice(0, 13)}`;
     const status = await waitFor('the housekeeping orchestration', async () => {
-      const r = await fetch(`${host.origin}/runtime/webhooks/durabletask/instances/${instanceId}?code=${host.systemKey}`);
+      const r = await fetch(
+        `${host.origin}/runtime/webhooks/durabletask/instances/${instanceId}?code=${host.systemKey}`,
+      );
       if (r.status !== 200) return undefined;
       return (await r.json()) as { runtimeStatus: string; output: unknown };
     });
@@ -121,13 +138,27 @@ describe('platform end to end (host process + CLI)', () => {
   });
 
   it('creates, uses and revokes a token from the host command line', async () => {
-    const { stdout } = await run(process.execPath, [resolve('dist/local/main.js'), 'token', 'create', '--workspace', 'default'], {
+    const { stdout } = await run(
+      process.execPath,
+      [resolve('dist/local/main.js'), 'token', 'create', '--workspace', 'default'],
+      {
+        env: { ...process.env, TESSERA_DATA_DIR: dataDir },
+      },
+    );
+    const created = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1)) as { id: string; token: string };
+    assert.equal(
+      (await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${created.token}` } }))
+        .status,
+      200,
+    );
+    await run(process.execPath, [resolve('dist/local/main.js'), 'token', 'revoke', '--id', created.id], {
       env: { ...process.env, TESSERA_DATA_DIR: dataDir },
     });
-    const created = JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1)) as { id: string; token: string };
-    assert.equal((await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${created.token}` } })).status, 200);
-    await run(process.execPath, [resolve('dist/local/main.js'), 'token', 'revoke', '--id', created.id], { env: { ...process.env, TESSERA_DATA_DIR: dataDir } });
-    assert.equal((await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${created.token}` } })).status, 401);
+    assert.equal(
+      (await fetch(`${host.origin}/api/workspaces/default`, { headers: { authorization: `Bearer ${created.token}` } }))
+        .status,
+      401,
+    );
   });
 });
 
@@ -135,7 +166,13 @@ describe('configuration errors', () => {
   it('refuses TESSERA_AUTH=off on a non-loopback address, naming the key', async () => {
     try {
       await run(process.execPath, [resolve('dist/local/main.js')], {
-        env: { ...process.env, TESSERA_DATA_DIR: tempDir('cfg'), TESSERA_AUTH: 'off', TESSERA_BIND_ADDRESS: '0.0.0.0', PORT: '0' },
+        env: {
+          ...process.env,
+          TESSERA_DATA_DIR: tempDir('cfg'),
+          TESSERA_AUTH: 'off',
+          TESSERA_BIND_ADDRESS: '0.0.0.0',
+          PORT: '0',
+        },
       });
       assert.fail('the host started');
     } catch (err) {
@@ -147,7 +184,9 @@ describe('configuration errors', () => {
 
   it('names the bad key of an invalid PORT', async () => {
     try {
-      await run(process.execPath, [resolve('dist/local/main.js')], { env: { ...process.env, TESSERA_DATA_DIR: tempDir('cfg2'), PORT: 'seventy' } });
+      await run(process.execPath, [resolve('dist/local/main.js')], {
+        env: { ...process.env, TESSERA_DATA_DIR: tempDir('cfg2'), PORT: 'seventy' },
+      });
       assert.fail('the host started');
     } catch (err) {
       assert.match((err as { stderr: string }).stderr, /PORT/);

@@ -87,6 +87,12 @@ describe('durable engine (in-process host, real durable-functions)', () => {
     assert.deepEqual(s.output, { approved: false });
   });
 
+  it('fires a timer that came due while its own episode was still running', async () => {
+    const id = await api.start('slowEpisodeTimer');
+    const s = await api.waitDone(id, 5000);
+    assert.equal(s.output, 'fired');
+  });
+
   it('runs sub-orchestrations, including a failing one', async () => {
     const id = await api.start('parent', 3);
     const s = await api.waitDone(id);
@@ -129,9 +135,15 @@ describe('durable engine (in-process host, real durable-functions)', () => {
 
   it('refuses a second start of a running instance id with 409 and an unknown orchestrator with 400', async () => {
     await api.start('approval', 60_000, 'fixed-id-1');
-    const again = await fetch(`${host.origin}/runtime/webhooks/durabletask/orchestrators/approval/fixed-id-1?code=${host.systemKey}`, { method: 'POST' });
+    const again = await fetch(
+      `${host.origin}/runtime/webhooks/durabletask/orchestrators/approval/fixed-id-1?code=${host.systemKey}`,
+      { method: 'POST' },
+    );
     assert.equal(again.status, 409);
-    const unknown = await fetch(`${host.origin}/runtime/webhooks/durabletask/orchestrators/nope?code=${host.systemKey}`, { method: 'POST' });
+    const unknown = await fetch(
+      `${host.origin}/runtime/webhooks/durabletask/orchestrators/nope?code=${host.systemKey}`,
+      { method: 'POST' },
+    );
     assert.equal(unknown.status, 400);
     await api.post('instances/fixed-id-1/terminate?reason=cleanup');
   });
@@ -145,7 +157,11 @@ describe('durable engine (in-process host, real durable-functions)', () => {
     let token: string | null = null;
     let pages = 0;
     do {
-      const res: Response = await api.request('GET', `instances/?runtimeStatus=Completed&createdTimeFrom=${from}&top=2`, token ? { 'x-ms-continuation-token': token } : {});
+      const res: Response = await api.request(
+        'GET',
+        `instances/?runtimeStatus=Completed&createdTimeFrom=${from}&top=2`,
+        token ? { 'x-ms-continuation-token': token } : {},
+      );
       assert.equal(res.status, 200);
       for (const s of (await res.json()) as { instanceId: string }[]) seen.add(s.instanceId);
       token = res.headers.get('x-ms-continuation-token');

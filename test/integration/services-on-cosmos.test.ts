@@ -29,10 +29,16 @@ describe('services on the Cosmos DB adapter', () => {
     for (const name of ['zeta', 'alpha', 'mid']) await workspaces.put(name, {});
     await workspaces.ensureDefault();
     const first = await workspaces.list({ limit: 2 });
-    assert.deepEqual(first.value.map((w) => w.name), ['alpha', 'default']);
+    assert.deepEqual(
+      first.value.map((w) => w.name),
+      ['alpha', 'default'],
+    );
     assert.ok(first.continuation);
     const second = await workspaces.list({ limit: 2, continuation: first.continuation });
-    assert.deepEqual(second.value.map((w) => w.name), ['mid', 'zeta']);
+    assert.deepEqual(
+      second.value.map((w) => w.name),
+      ['mid', 'zeta'],
+    );
   });
 
   it('lists tokens newest first and verifies them', async () => {

@@ -17,7 +17,10 @@ describe('local host triggers', () => {
   let dataDir: string;
   let artifacts: FilesystemArtifactStore;
   let queue: SqliteMessageQueue;
-  const markers = () => (existsSync(join(dataDir, 'markers.log')) ? readFileSync(join(dataDir, 'markers.log'), 'utf8').split('\n').filter(Boolean) : []);
+  const markers = () =>
+    existsSync(join(dataDir, 'markers.log'))
+      ? readFileSync(join(dataDir, 'markers.log'), 'utf8').split('\n').filter(Boolean)
+      : [];
   let savedDataDir: string | undefined;
 
   before(async () => {
@@ -52,7 +55,9 @@ describe('local host triggers', () => {
   });
 
   it('fires a blob trigger for blobs present at start and for new ones, once per version', async () => {
-    await waitFor('the pre-existing blob', async () => (markers().includes('blob before-start.txt 31') ? true : undefined));
+    await waitFor('the pre-existing blob', async () =>
+      markers().includes('blob before-start.txt 31') ? true : undefined,
+    );
     await artifacts.put('incoming', 'nested/new.bin', Buffer.alloc(1234));
     await waitFor('the new blob', async () => (markers().includes('blob nested/new.bin 1234') ? true : undefined));
     await new Promise((r) => setTimeout(r, 500)); // several scans
@@ -63,8 +68,12 @@ describe('local host triggers', () => {
 
   it('delivers queue messages, retries failures and dead-letters after max deliveries', async () => {
     await queue.send('work-items', [{ body: { id: 'good' } }, { body: { id: 'bad', fail: true } }]);
-    await waitFor('the good message', async () => (markers().some((l) => l.startsWith('queue good delivery=1')) ? true : undefined));
-    await waitFor('three deliveries of the bad message', async () => (markers().filter((l) => l.startsWith('queue bad')).length >= 3 ? true : undefined));
+    await waitFor('the good message', async () =>
+      markers().some((l) => l.startsWith('queue good delivery=1')) ? true : undefined,
+    );
+    await waitFor('three deliveries of the bad message', async () =>
+      markers().filter((l) => l.startsWith('queue bad')).length >= 3 ? true : undefined,
+    );
     const dead = await waitFor('the dead-lettered message', async () => {
       const got = await queue.receiveDeadLetters('work-items', { maxMessages: 10 });
       return got.length > 0 ? got : undefined;

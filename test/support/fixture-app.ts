@@ -5,8 +5,14 @@ import { join, resolve } from 'node:path';
 export function prepareFixtureApp(): string {
   const root = resolve('dist/test/fixtures/durable-app');
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'durable-fixture', type: 'module', main: 'functions/*.js' }));
-  writeFileSync(join(root, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { routePrefix: 'api' } } }));
+  writeFileSync(
+    join(root, 'package.json'),
+    JSON.stringify({ name: 'durable-fixture', type: 'module', main: 'functions/*.js' }),
+  );
+  writeFileSync(
+    join(root, 'host.json'),
+    JSON.stringify({ version: '2.0', extensions: { http: { routePrefix: 'api' } } }),
+  );
   return root;
 }
 
@@ -15,7 +21,12 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(resolve('.test-data'), `${prefix}-`));
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -52,10 +63,14 @@ export function durableApi(origin: string, key: string) {
     },
     async waitDone(id: string, timeoutMs = 30_000): Promise<DurableStatus> {
       try {
-        return await waitFor(`instance ${id} to finish`, async () => {
-          const s = await this.status(id);
-          return s && ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
-        }, timeoutMs);
+        return await waitFor(
+          `instance ${id} to finish`,
+          async () => {
+            const s = await this.status(id);
+            return s && ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
+          },
+          timeoutMs,
+        );
       } catch (err) {
         const last = await this.status(id, '&showHistory=true');
         throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`);

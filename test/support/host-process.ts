@@ -12,11 +12,22 @@ export interface HostProcess {
 }
 
 /** Starts `node dist/local/main.js` as a child process and waits for its banner. */
-export async function startHostProcess(options: { dataDir: string; appRoot?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<HostProcess> {
+export async function startHostProcess(options: {
+  dataDir: string;
+  appRoot?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<HostProcess> {
   const args = ['--enable-source-maps', resolve('dist/local/main.js'), 'start'];
   if (options.appRoot) args.push('--app', options.appRoot);
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, TESSERA_DATA_DIR: options.dataDir, PORT: '0', TESSERA_BIND_ADDRESS: '127.0.0.1', ...options.env },
+    env: {
+      ...process.env,
+      TESSERA_DATA_DIR: options.dataDir,
+      PORT: '0',
+      TESSERA_BIND_ADDRESS: '127.0.0.1',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -24,7 +35,10 @@ export async function startHostProcess(options: { dataDir: string; appRoot?: str
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const origin = await new Promise<string>((resolveOrigin, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start within ${options.timeoutMs ?? 20000} ms:\n${out}`)), options.timeoutMs ?? 20000);
+    const timer = setTimeout(
+      () => reject(new Error(`host did not start within ${options.timeoutMs ?? 20000} ms:\n${out}`)),
+      options.timeoutMs ?? 20000,
+    );
     const check = () => {
       const m = /Tessera is running at (http:\/\/[^\s]+)/.exec(out);
       if (m?.[1]) {
