@@ -6,6 +6,7 @@
  *   node dist/local/main.js token list | token revoke --id ID
  */
 import './core-shim.js';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyLocalSettings, SettingsError } from './settings.js';
@@ -50,13 +51,13 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     port: config.port,
     bindAddress: config.bindAddress,
     logger,
-    ...(config.port === 0 ? {} : { publicUrl: config.publicUrl }),
+    publicUrl: config.publicUrl,
     ...(artifacts ? { artifacts } : {}),
     // The Functions runtime setting, read here as the Functions host reads it.
     ...(process.env.WEBSITE_TIME_ZONE ? { timerTimeZone: process.env.WEBSITE_TIME_ZONE } : {}),
     ...(services.queue.kind === 'sqlite' ? { queue: services.queue } : {}),
   });
-  const endpoint = config.port === 0 ? host.origin : config.publicUrl;
+  const endpoint = config.publicUrl;
   let credentialsLine = '';
   if (config.store === 'embedded') {
     const boot = await bootstrapEmbedded({ services, dataDir: config.dataDir, endpoint });
@@ -127,12 +128,28 @@ async function token(args: string[]): Promise<void> {
   }
 }
 
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'start';
   const rest = command === argv[0] ? argv.slice(1) : argv;
   const appRoot = resolve(option(rest, '--app') ?? defaultAppRoot);
   applyLocalSettings(appRoot);
+  if (command === 'start' && process.env.PORT === '0') {
+    // PORT=0 means "any free port": choose it now so that every URL the platform hands out
+    // (TESSERA_PUBLIC_URL's default, signed artifact URLs, credentials.json) names the real one.
+    process.env.PORT = String(await freePort(process.env.TESSERA_BIND_ADDRESS ?? '127.0.0.1'));
+  }
   const config = loadConfig();
   if (command === 'start') return start(rest, config, appRoot);
   if (command === 'token') return token(rest);

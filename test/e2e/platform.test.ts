@@ -7,6 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir, waitFor } from '../support/fixture-app.js';
+import { FilesystemArtifactStore } from '../../shared/adapters/filesystem-artifact-store.js';
+import { loadOrCreateSigningKey } from '../../shared/wiring.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
 
@@ -118,6 +120,21 @@ describe('platform end to end (host process + CLI)', () => {
     const missing = await tessera('workspace', 'show', '--name', 'does-not-exist');
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /does-not-exist/);
+  });
+
+  it('serves an HMAC-signed artifact URL without other credentials, and refuses a tampered one', async () => {
+    const signingKey = loadOrCreateSigningKey(join(dataDir, 'keys', 'artifact-signing.key'));
+    const store = new FilesystemArtifactStore({ root: join(dataDir, 'artifacts'), signingKey, publicBaseUrl: host.origin });
+    await store.put('models', 'demo/model v1.onnx', Buffer.from('onnx-bytes'), { contentType: 'application/octet-stream' });
+    const url = await store.signedReadUrl('models', 'demo/model v1.onnx', { expiresInSeconds: 60 });
+    assert.ok(url.startsWith(`${host.origin}/api/artifacts/signed/models/`));
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'onnx-bytes');
+    const tampered = url.replace('demo/', 'demo2/');
+    assert.equal((await fetch(tampered)).status, 403);
+    const unsigned = url.slice(0, url.indexOf('?'));
+    assert.ok([400, 403].includes((await fetch(unsigned)).status));
   });
 
   it('runs the housekeeping timer by hand: it starts the housekeeping orchestration, which completes', async () => {
