@@ -124,8 +124,14 @@ describe('platform end to end (host process + CLI)', () => {
 
   it('serves an HMAC-signed artifact URL without other credentials, and refuses a tampered one', async () => {
     const signingKey = loadOrCreateSigningKey(join(dataDir, 'keys', 'artifact-signing.key'));
-    const store = new FilesystemArtifactStore({ root: join(dataDir, 'artifacts'), signingKey, publicBaseUrl: host.origin });
-    await store.put('models', 'demo/model v1.onnx', Buffer.from('onnx-bytes'), { contentType: 'application/octet-stream' });
+    const store = new FilesystemArtifactStore({
+      root: join(dataDir, 'artifacts'),
+      signingKey,
+      publicBaseUrl: host.origin,
+    });
+    await store.put('models', 'demo/model v1.onnx', Buffer.from('onnx-bytes'), {
+      contentType: 'application/octet-stream',
+    });
     const url = await store.signedReadUrl('models', 'demo/model v1.onnx', { expiresInSeconds: 60 });
     assert.ok(url.startsWith(`${host.origin}/api/artifacts/signed/models/`));
     const res = await fetch(url);
