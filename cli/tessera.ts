@@ -3,6 +3,10 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolveCredentials } from './sdk/credentials.js';
 import { MLClient, MLClientError } from './sdk/ml-client.js';
+import { ASSET_GROUPS, CliUsageError, runAssetCommand } from './asset-commands.js';
+import type { AssetGroup } from './asset-commands.js';
+import { parseOutputFormat } from './output.js';
+import { SpecError } from '../shared/domain/azureml/spec-loader.js';
 
 /**
  * The `tessera` command. Prints JSON on success; on failure prints the server's message to stderr
@@ -20,6 +24,17 @@ Commands:
                                            Create an API token (W may be '*' or a comma-separated list)
   token list                               List tokens (no secrets)
   token revoke --id ID                     Revoke a token
+
+Assets (as az ml): GROUP is data, model, environment, component, datastore or compute
+  GROUP create --file F [--set k=v ...] [--name N] [--version V]
+                                           Register from an Azure ML YAML spec; local paths are uploaded
+  GROUP show -n NAME [-v VERSION | -l LABEL]
+  GROUP list [-n NAME] [--tag k[=v]] [--archived true|false|all] [--limit N] [--continuation T]
+  GROUP update -n NAME -v VERSION [--description D] [--tags k=v ...]
+  GROUP archive|restore -n NAME [-v VERSION]
+  GROUP label -n NAME -l LABEL -v VERSION  Point a label at a version
+  datastore|compute delete -n NAME
+  -o, --output json|yaml|table             Output format (default json)
 
 Global options:
   --endpoint URL   Host URL (default: TESSERA_ENDPOINT, credentials.json, http://127.0.0.1:7071)
@@ -49,7 +64,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         token: { type: 'string' },
         workspace: { type: 'string' },
         'data-dir': { type: 'string' },
-        name: { type: 'string' },
+        name: { type: 'string', short: 'n' },
+        file: { type: 'string', short: 'f' },
+        set: { type: 'string', multiple: true },
+        version: { type: 'string', short: 'v' },
+        label: { type: 'string', short: 'l' },
+        tag: { type: 'string' },
+        tags: { type: 'string', multiple: true },
+        archived: { type: 'string' },
+        limit: { type: 'string' },
+        continuation: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        rows: { type: 'string' },
+        'download-path': { type: 'string' },
         'display-name': { type: 'string' },
         description: { type: 'string' },
         'expires-in-days': { type: 'string' },
@@ -83,6 +110,43 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (value === undefined || value === '') throw new UsageError(`${command} ${sub ?? ''}: --${name} is required`);
       return value;
     };
+
+    if (command in ASSET_GROUPS) {
+      const archived = values.archived;
+      if (archived !== undefined && archived !== 'true' && archived !== 'false' && archived !== 'all') {
+        throw new UsageError(`--archived must be true, false or all, got '${archived}'`);
+      }
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        throw new UsageError(`--limit must be a positive whole number, got '${values.limit}'`);
+      return await runAssetCommand(
+        command as AssetGroup,
+        sub ?? '',
+        {
+          set: values.set ?? [],
+          tags: values.tags ?? [],
+          output: parseOutputFormat(values.output),
+          ...(values.file === undefined ? {} : { file: values.file }),
+          ...(values.name === undefined ? {} : { name: values.name }),
+          ...(values.version === undefined ? {} : { version: values.version }),
+          ...(values.label === undefined ? {} : { label: values.label }),
+          ...(values.tag === undefined ? {} : { tag: values.tag }),
+          ...(values.description === undefined ? {} : { description: values.description }),
+          ...(archived === undefined ? {} : { archived }),
+          ...(limit === undefined ? {} : { limit }),
+          ...(values.continuation === undefined ? {} : { continuation: values.continuation }),
+          progress: (text) => io.stderr(text),
+        },
+        {
+          client,
+          endpoint: credentials.endpoint,
+          token: credentials.token,
+          workspace: credentials.workspace,
+          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+          stdout: io.stdout,
+        },
+      );
+    }
 
     switch (`${command} ${sub ?? ''}`.trim()) {
       case 'health':
@@ -124,6 +188,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (
       err instanceof UsageError ||
+      err instanceof CliUsageError ||
+      (err instanceof TypeError && err.message.startsWith('--output')) ||
       (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
     ) {
       io.stderr(`tessera: ${err.message}\n\n${USAGE}`);
@@ -131,6 +197,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (err instanceof MLClientError) {
       io.stderr(`tessera: ${err.code}${err.target === undefined ? '' : ` (${err.target})`}: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof SpecError) {
+      io.stderr(`tessera: ${err.message}\n`);
       return 1;
     }
     io.stderr(`tessera: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -37,6 +37,7 @@ param cosmosContainerNames array = [
   'workspaces'
   'tokens'
   'uploadSessions'
+  'assets'
 ]
 
 @description('Blob containers to create for Tessera data (artifacts, snapshots, logs).')
@@ -145,6 +146,28 @@ module cosmos 'modules/cosmos.bicep' = {
           {
             path: '/createdAt'
             order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
+      assets: [
+        [
+          {
+            path: '/seq'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/name'
+            order: 'ascending'
           }
           {
             path: '/id'

@@ -21,6 +21,14 @@ import { TOKENS_CONTAINER } from './contracts/token.js';
 import { WORKSPACES_CONTAINER } from './contracts/workspace.js';
 import type { OrderBy } from './ports/metadata-store.js';
 import type { WorkspaceService } from './services/workspace-service.js';
+// --- assets and secrets (issue 3 items 3 and 5) ---
+import { ASSETS_CONTAINER } from './contracts/assets.js';
+import type { DatastoreResolver } from './ports/datastore-resolver.js';
+import type { SecretStore } from './ports/secret-store.js';
+import type { StorageAccountConnector } from './ports/storage-account-connector.js';
+import { createAssetService } from './services/asset-service.js';
+import type { AssetService } from './services/asset-service.js';
+// --- end assets and secrets ---
 
 /**
  * The one composition root: reads the config once, picks the adapters for the configured store
@@ -36,6 +44,8 @@ import type { WorkspaceService } from './services/workspace-service.js';
 export const COSMOS_ORDERINGS: Readonly<Record<string, OrderBy[][]>> = {
   [TOKENS_CONTAINER]: [[{ path: 'createdAt', direction: 'desc' }]],
   [WORKSPACES_CONTAINER]: [[{ path: 'name' }]],
+  // Versions newest first; names, datastores and computes by name.
+  [ASSETS_CONTAINER]: [[{ path: 'seq', direction: 'desc' }], [{ path: 'name' }]],
 };
 
 export interface Services {
@@ -50,6 +60,14 @@ export interface Services {
   tokens: TokenService;
   authenticator: Authenticator;
   housekeeping: HousekeepingService;
+  // --- assets and secrets ---
+  /** Datastore credentials and other resource secrets: encrypted in the metadata store (embedded) or Key Vault (Azure). */
+  secrets: SecretStore;
+  /** Datastores, data, models, environments, components and computes of each workspace. */
+  assets: AssetService;
+  /** `azureml://datastores/<name>/...` → storage, for the data plane (backed by `assets`). */
+  datastores: DatastoreResolver;
+  // --- end assets and secrets ---
 }
 
 export interface CreateServicesOptions {
@@ -90,7 +108,11 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     ...(entra === undefined ? {} : { entra }),
   });
   const housekeeping = createHousekeepingService({ store, tokens, clock });
-  return { config, clock, ...stores, workspaces, tokens, authenticator, housekeeping };
+  const assetServices = await createAssetServices(config, stores, workspaces, clock).catch(async (err: unknown) => {
+    await closeServicesOf(stores).catch(() => undefined);
+    throw err;
+  });
+  return { config, clock, ...stores, workspaces, tokens, authenticator, housekeeping, ...assetServices };
 }
 
 /** Closes the stores of a services object built by `createServices`. */
@@ -196,6 +218,66 @@ async function createAzureStores(config: Readonly<Config>): Promise<Stores> {
     return { store, artifacts, queue, artifactSigningKey: undefined };
   });
 }
+
+// --- assets and secrets ---------------------------------------------------------------------
+
+/**
+ * The secret store, the asset service and the datastore resolver. Embedded: secrets encrypted with
+ * <dataDir>/keys/secrets.key in the metadata store, and no external storage account is reachable.
+ * Azure: Key Vault (KEY_VAULT_URL; without it, storing a secret is a ConfigError naming the
+ * setting), and user-registered Blob/ADLS Gen2 datastores are opened with their credentials or the
+ * app's identity.
+ */
+async function createAssetServices(
+  config: Readonly<Config>,
+  stores: Stores,
+  workspaces: WorkspaceService,
+  clock: Clock,
+): Promise<Pick<Services, 'secrets' | 'assets' | 'datastores'>> {
+  let secrets: SecretStore;
+  let storageAccounts: StorageAccountConnector | undefined;
+  let storageAccountName = 'embedded';
+  if (config.store === 'azure') {
+    const [{ KeyVaultSecretStore, createMissingKeyVaultSecretStore }, { BlobStorageAccountConnector }, identity] =
+      await Promise.all([
+        import('./adapters/key-vault-secret-store.js'),
+        import('./adapters/blob-storage-account-connector.js'),
+        import('./adapters/azure-identity.js'),
+      ]);
+    let credential: ReturnType<typeof identity.createDefaultAzureCredential> | undefined;
+    const appIdentity = () => (credential ??= identity.createDefaultAzureCredential());
+    const vaultUrl = config.azure?.keyVaultUrl;
+    secrets =
+      vaultUrl === undefined
+        ? createMissingKeyVaultSecretStore()
+        : KeyVaultSecretStore.fromVaultUrl(vaultUrl, await appIdentity());
+    storageAccounts = new BlobStorageAccountConnector({ credential: appIdentity });
+    storageAccountName = config.azure === undefined ? 'azure' : blobAccountName(config.azure.blob);
+  } else {
+    const { LocalSecretStore } = await import('./adapters/local-secret-store.js');
+    secrets = await LocalSecretStore.open({
+      store: stores.store,
+      keyFile: join(config.dataDir, 'keys', 'secrets.key'),
+    });
+  }
+  const assets = createAssetService({
+    store: stores.store,
+    clock,
+    secrets,
+    workspaces,
+    artifacts: stores.artifacts,
+    storageAccountName,
+    ...(storageAccounts === undefined ? {} : { storageAccounts }),
+  });
+  return { secrets, assets, datastores: { resolve: assets.resolveDatastore } };
+}
+
+function blobAccountName(blob: NonNullable<Config['azure']>['blob']): string {
+  if ('accountUrl' in blob) return new URL(blob.accountUrl).hostname.split('.')[0] ?? 'azure';
+  return /(?:^|;)\s*AccountName=([^;]+)/i.exec(blob.connectionString)?.[1] ?? 'azure';
+}
+
+// --- end assets and secrets -----------------------------------------------------------------
 
 function requireCredential<T>(credential: T | undefined): T {
   if (credential === undefined)

@@ -1,5 +1,7 @@
 import type { CreatedToken, TokenCreateBody, TokenInfo, TokenList } from '../../shared/contracts/token.js';
 import type { Workspace, WorkspaceList, WorkspacePutBody } from '../../shared/contracts/workspace.js';
+import { ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
+import type { Requester } from './asset-operations.js';
 
 /** The server's error body, kept whole so callers can act on code and target. */
 export class MLClientError extends Error {
@@ -60,11 +62,37 @@ export class MLClient {
     revoke: (id: string): Promise<TokenInfo> => this.#request('DELETE', `tokens/${encodeURIComponent(id)}`),
   };
 
+  /** Data assets (uri_file, uri_folder, mltable) of the client's workspace. */
+  readonly data: VersionedAssetOperations;
+  readonly models: VersionedAssetOperations;
+  readonly environments: VersionedAssetOperations;
+  readonly components: VersionedAssetOperations;
+  readonly datastores: ResourceOperations;
+  readonly computes: ResourceOperations;
+
   constructor(options: MLClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '').replace(/\/api$/, '');
     this.workspace = options.workspace ?? 'default';
     this.#token = options.token;
     this.#fetch = options.fetch ?? fetch;
+    const request: Requester = (method, path, body) => this.#request(method, path, body);
+    const ws = () => this.workspace;
+    this.data = new VersionedAssetOperations(request, ws, 'data');
+    this.models = new VersionedAssetOperations(request, ws, 'models');
+    this.environments = new VersionedAssetOperations(request, ws, 'environments');
+    this.components = new VersionedAssetOperations(request, ws, 'components');
+    this.datastores = new ResourceOperations(request, ws, 'datastores');
+    this.computes = new ResourceOperations(request, ws, 'computes');
+  }
+
+  /** Sends a request to the REST API (path relative to /api/), with the client's credentials. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#request(method, path, body);
+  }
+
+  /** The bearer token, for helpers that talk to the API themselves (uploads). */
+  get token(): string | undefined {
+    return this.#token;
   }
 
   health(): Promise<Health> {

@@ -5,21 +5,16 @@ import {
   BlobServiceClient,
   StorageSharedKeyCredential,
   generateBlobSASQueryParameters,
+  type BlobClient,
   type BlobHTTPHeaders,
   type BlobItem,
+  type BlockBlobClient,
   type BlobRequestConditions,
   type ContainerClient,
   type UserDelegationKey,
 } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/identity';
-import {
-  AppError,
-  ConflictError,
-  NotFoundError,
-  PreconditionFailedError,
-  TransientError,
-  ValidationError,
-} from '../errors.js';
+import { AppError, ConflictError, NotFoundError, PreconditionFailedError, TransientError } from '../errors.js';
 import type {
   ArtifactInfo,
   ArtifactStore,
@@ -28,17 +23,11 @@ import type {
   PutOptions,
   SignedUrlOptions,
 } from '../ports/artifact-store.js';
-import {
-  assertArtifactContainer,
-  checkArtifactMetadata,
-  checkContentType,
-  checkPutConditions,
-  DEFAULT_CONTENT_TYPE,
-  normalizeArtifactPath,
-  normalizeArtifactPrefix,
-  resolveExpiry,
-  resolveListLimit,
-} from './filesystem-artifact-store.js';
+import { DEFAULT_CONTENT_TYPE, checkPutOptions } from '../domain/artifact-put-options.js';
+import { assertArtifactContainer, normalizeArtifactPath } from '../domain/artifact-paths.js';
+import { artifactListTokenFormat, checkListOptions } from '../domain/artifact-listing.js';
+import { encodeContinuationToken } from '../domain/continuation-token.js';
+import { resolveSignedUrlExpiry } from '../domain/signed-url.js';
 
 /** Blocks staged per upload of a stream, and how many are in flight at once. */
 const BLOCK_SIZE = 4 * 1024 * 1024;
@@ -48,6 +37,8 @@ const SINGLE_PUT_MAX = 64 * 1024 * 1024;
 /** SAS start time is backdated by this much to tolerate clock skew. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const HASH_METADATA = 'sha256';
+/** A list token resumes from the continuation marker Blob Storage returned ('m'). */
+const LIST_TOKEN = artifactListTokenFormat('m');
 
 export interface BlobArtifactStoreOptions {
   service: BlobServiceClient;
@@ -129,28 +120,6 @@ function lowerKeys(m: Record<string, string>): Record<string, string> {
   return out;
 }
 
-function encodeListToken(prefix: string, marker: string): string {
-  return Buffer.from(JSON.stringify({ p: prefix, m: marker })).toString('base64url');
-}
-
-function decodeListToken(token: string, prefix: string): string {
-  let t: { p?: unknown; m?: unknown } | undefined;
-  try {
-    t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { p?: unknown; m?: unknown };
-  } catch {
-    t = undefined;
-  }
-  if (!t || typeof t.m !== 'string' || t.p !== prefix) {
-    throw new ValidationError(
-      'Invalid continuation token for this listing (it was made for another prefix or store).',
-      {
-        target: 'continuation',
-      },
-    );
-  }
-  return t.m;
-}
-
 /**
  * ArtifactStore on Azure Blob Storage (block blobs). Containers are created on first write; the
  * sha256 of the content is computed while uploading and committed with the blob as metadata
@@ -205,9 +174,7 @@ export class BlobArtifactStore implements ArtifactStore {
   ): Promise<ArtifactInfo> {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
-    checkPutConditions(options);
-    const contentType = checkContentType(options.contentType);
-    const metadata = checkArtifactMetadata(options.metadata);
+    const { contentType, metadata } = checkPutOptions(options);
     const what = `put artifact ${container}/${p}`;
     try {
       await this.ensureContainer(container);
@@ -219,46 +186,20 @@ export class BlobArtifactStore implements ArtifactStore {
       ...(options.ifMatch === undefined ? {} : { ifMatch: options.ifMatch }),
       ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
     };
-    const headers: BlobHTTPHeaders = { blobContentType: contentType };
     try {
-      if ((typeof data === 'string' || data instanceof Uint8Array) && Buffer.byteLength(data) <= SINGLE_PUT_MAX) {
-        const buf =
-          typeof data === 'string'
-            ? Buffer.from(data, 'utf8')
-            : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-        const contentHash = createHash('sha256').update(buf).digest('hex');
-        const r = await blob.upload(buf, buf.byteLength, {
-          blobHTTPHeaders: headers,
-          metadata: { ...metadata, [HASH_METADATA]: contentHash },
-          conditions,
-        });
-        return {
-          container,
-          path: p,
-          size: buf.byteLength,
-          contentHash,
-          contentType,
-          etag: r.etag ?? '',
-          lastModified: r.lastModified?.getTime() ?? Date.now(),
-          metadata,
-        };
-      }
-      const source: AsyncIterable<Buffer | string | Uint8Array> =
-        typeof data === 'string' || data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
-      const { blockIds, size, contentHash } = await stageBlocks(blob, source);
-      const r = await blob.commitBlockList(blockIds, {
-        blobHTTPHeaders: headers,
-        metadata: { ...metadata, [HASH_METADATA]: contentHash },
+      const { size, contentHash, response } = await uploadHashed(blob, data, (hash) => ({
+        blobHTTPHeaders: { blobContentType: contentType },
+        metadata: { ...metadata, [HASH_METADATA]: hash },
         conditions,
-      });
+      }));
       return {
         container,
         path: p,
         size,
         contentHash,
         contentType,
-        etag: r.etag ?? '',
-        lastModified: r.lastModified?.getTime() ?? Date.now(),
+        etag: response.etag ?? '',
+        lastModified: response.lastModified?.getTime() ?? Date.now(),
         metadata,
       };
     } catch (err) {
@@ -267,69 +208,59 @@ export class BlobArtifactStore implements ArtifactStore {
     }
   }
 
-  async get(container: string, path: string): Promise<Buffer> {
+  /**
+   * Runs `op` on the blob at a checked container and path; Storage failures become coded errors
+   * naming `what`, except a 404 when `options.ifMissing` is given: that is then the answer.
+   */
+  private async onBlob<T>(
+    container: string,
+    path: string,
+    what: string,
+    op: (blob: BlobClient, path: string) => Promise<T>,
+    options?: { ifMissing: T },
+  ): Promise<T> {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
     try {
-      return await this.containerClient(container).getBlobClient(p).downloadToBuffer();
+      return await op(this.containerClient(container).getBlobClient(p), p);
     } catch (err) {
-      return fromStorageError(err, `artifact ${container}/${p}`);
+      if (options !== undefined && statusOf(err) === 404) return options.ifMissing;
+      return fromStorageError(err, `${what} ${container}/${p}`);
     }
+  }
+
+  async get(container: string, path: string): Promise<Buffer> {
+    return this.onBlob(container, path, 'artifact', (blob) => blob.downloadToBuffer());
   }
 
   async stream(container: string, path: string): Promise<Readable> {
-    assertArtifactContainer(container);
-    const p = normalizeArtifactPath(path);
-    try {
-      const r = await this.containerClient(container).getBlobClient(p).download();
+    return this.onBlob(container, path, 'artifact', async (blob, p) => {
+      const r = await blob.download();
       const body = r.readableStreamBody;
       if (body === undefined) throw new TransientError(`Blob Storage returned no body for ${container}/${p}; retry.`);
       return body instanceof Readable ? body : Readable.from(body as AsyncIterable<Buffer>);
-    } catch (err) {
-      return fromStorageError(err, `artifact ${container}/${p}`);
-    }
+    });
   }
 
   async stat(container: string, path: string): Promise<ArtifactInfo | undefined> {
-    assertArtifactContainer(container);
-    const p = normalizeArtifactPath(path);
-    try {
-      const r = await this.containerClient(container).getBlobClient(p).getProperties();
-      return toInfo(container, p, r);
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      return fromStorageError(err, `artifact ${container}/${p}`);
-    }
+    const read = async (blob: BlobClient, p: string): Promise<ArtifactInfo> =>
+      toInfo(container, p, await blob.getProperties());
+    return this.onBlob<ArtifactInfo | undefined>(container, path, 'artifact', read, { ifMissing: undefined });
   }
 
   async exists(container: string, path: string): Promise<boolean> {
-    assertArtifactContainer(container);
-    const p = normalizeArtifactPath(path);
-    try {
-      return await this.containerClient(container).getBlobClient(p).exists();
-    } catch (err) {
-      if (statusOf(err) === 404) return false;
-      return fromStorageError(err, `artifact ${container}/${p}`);
-    }
+    return this.onBlob(container, path, 'artifact', (blob) => blob.exists(), { ifMissing: false });
   }
 
   async delete(container: string, path: string): Promise<boolean> {
-    assertArtifactContainer(container);
-    const p = normalizeArtifactPath(path);
-    try {
-      const r = await this.containerClient(container).getBlobClient(p).deleteIfExists({ deleteSnapshots: 'include' });
-      return r.succeeded;
-    } catch (err) {
-      if (statusOf(err) === 404) return false;
-      return fromStorageError(err, `delete artifact ${container}/${p}`);
-    }
+    const del = async (blob: BlobClient): Promise<boolean> =>
+      (await blob.deleteIfExists({ deleteSnapshots: 'include' })).succeeded;
+    return this.onBlob(container, path, 'delete artifact', del, { ifMissing: false });
   }
 
   async list(container: string, options: ListOptions = {}): Promise<ListPage> {
     assertArtifactContainer(container);
-    const prefix = normalizeArtifactPrefix(options.prefix);
-    const limit = resolveListLimit(options.limit);
-    const marker = options.continuation === undefined ? undefined : decodeListToken(options.continuation, prefix);
+    const { prefix, limit, position: marker } = checkListOptions(options, LIST_TOKEN);
     try {
       const pages = this.containerClient(container)
         .listBlobsFlat({ includeMetadata: true, ...(prefix === '' ? {} : { prefix }) })
@@ -341,7 +272,7 @@ export class BlobArtifactStore implements ArtifactStore {
         toInfo(container, b.name, { ...b.properties, metadata: b.metadata ?? {} }),
       );
       const next = page.continuationToken;
-      return next ? { items, continuation: encodeListToken(prefix, next) } : { items };
+      return next ? { items, continuation: encodeContinuationToken(LIST_TOKEN, prefix, next) } : { items };
     } catch (err) {
       if (statusOf(err) === 404) return { items: [] };
       return fromStorageError(err, `list artifacts in ${container}`);
@@ -352,7 +283,7 @@ export class BlobArtifactStore implements ArtifactStore {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
     const now = Date.now();
-    const expiresOn = new Date(resolveExpiry(options, now) * 1000);
+    const expiresOn = new Date(resolveSignedUrlExpiry(options, now) * 1000);
     const startsOn = new Date(now - CLOCK_SKEW_MS);
     const blob = this.containerClient(container).getBlobClient(p);
     const values = {
@@ -386,6 +317,36 @@ export class BlobArtifactStore implements ArtifactStore {
   async close(): Promise<void> {
     // BlobServiceClient holds no resources that need closing.
   }
+}
+
+/** The options of the request that commits a blob: headers, metadata (with the hash) and etag conditions. */
+interface CommitOptions {
+  blobHTTPHeaders: BlobHTTPHeaders;
+  metadata: Record<string, string>;
+  conditions: BlobRequestConditions;
+}
+
+/**
+ * Uploads `data` while hashing it: a buffer up to SINGLE_PUT_MAX in one Put Blob, anything else
+ * as staged blocks. `commit(contentHash)` gives the options of the request that commits the blob.
+ */
+async function uploadHashed(
+  blob: BlockBlobClient,
+  data: Buffer | Uint8Array | string | Readable,
+  commit: (contentHash: string) => CommitOptions,
+): Promise<{ size: number; contentHash: string; response: { etag?: string; lastModified?: Date } }> {
+  if ((typeof data === 'string' || data instanceof Uint8Array) && Buffer.byteLength(data) <= SINGLE_PUT_MAX) {
+    const buf =
+      typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const contentHash = createHash('sha256').update(buf).digest('hex');
+    const response = await blob.upload(buf, buf.byteLength, commit(contentHash));
+    return { size: buf.byteLength, contentHash, response };
+  }
+  const source: AsyncIterable<Buffer | string | Uint8Array> =
+    typeof data === 'string' || data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
+  const { blockIds, size, contentHash } = await stageBlocks(blob, source);
+  const response = await blob.commitBlockList(blockIds, commit(contentHash));
+  return { size, contentHash, response };
 }
 
 interface BlockStager {

@@ -18,20 +18,17 @@ import type {
   WithMeta,
   WriteOptions,
 } from '../ports/metadata-store.js';
+import { decodeContinuationToken, encodeContinuationToken } from '../domain/continuation-token.js';
+import { assertContainerName, assertDocumentKeys } from '../domain/document-keys.js';
 import {
-  assertContainerName,
-  assertDocumentKeys,
-  assertPartitionKey,
-  checkFilters,
   checkOrderBy,
-  queryFingerprint,
-  resolveLimit,
-  stripWriteOptions,
-  toStoredDocument,
+  checkQuery,
+  queryTokenFormat,
   type CheckedFilter,
   type CheckedOrder,
   type Scalar,
-} from './sqlite-metadata-store.js';
+} from '../domain/document-query.js';
+import { stripWriteOptions, toStoredDocument } from '../domain/stored-document.js';
 
 export interface CosmosMetadataStoreOptions {
   client: CosmosClient;
@@ -57,10 +54,8 @@ const COSMOS_SYSTEM_PROPERTIES = ['_rid', '_self', '_attachments', '_lsn'];
 /** A query is resumed at most this many times to fill one page (cross-partition pages may come back short). */
 const MAX_FETCHES_PER_PAGE = 32;
 
-interface CosmosToken {
-  q: string;
-  c: string;
-}
+/** A query token resumes from the continuation token of the Cosmos SDK ('c'). */
+const QUERY_TOKEN = queryTokenFormat('c', (v): v is string => typeof v === 'string');
 
 function cosmosPath(segments: readonly string[]): string {
   return 'c' + segments.map((s) => `[${JSON.stringify(s)}]`).join('');
@@ -260,14 +255,10 @@ class CosmosDocumentContainer implements DocumentContainer {
   }
 
   async query<T extends StoredDocument>(options: QueryOptions = {}): Promise<QueryPage<T>> {
-    const limit = resolveLimit(options.limit);
-    const filters = checkFilters(options.filters);
-    const order = checkOrderBy(options.orderBy);
-    const fingerprint = queryFingerprint(this.name, options);
+    const { limit, filters, order, fingerprint } = checkQuery(this.name, options);
     const params = new Params();
     const where: string[] = [];
     if (options.partitionKey !== undefined) {
-      assertPartitionKey(options.partitionKey);
       where.push(`c["pk"] = ${params.add(options.partitionKey)}`);
     }
     for (const f of filters) where.push(filterSql(f, params));
@@ -275,7 +266,9 @@ class CosmosDocumentContainer implements DocumentContainer {
     const query = `SELECT * FROM c${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderSql}`;
 
     let token: string | undefined =
-      options.continuation === undefined ? undefined : decodeToken(options.continuation, fingerprint);
+      options.continuation === undefined
+        ? undefined
+        : decodeContinuationToken(QUERY_TOKEN, options.continuation, fingerprint);
     const items: WithMeta<T>[] = [];
     try {
       for (let fetches = 0; items.length < limit && fetches < MAX_FETCHES_PER_PAGE; fetches++) {
@@ -307,35 +300,10 @@ class CosmosDocumentContainer implements DocumentContainer {
       // The SDK returned more than asked: the continuation would skip rows, so refuse rather than lose data.
       throw new TransientError(`Cosmos DB returned ${items.length} rows for a page of ${limit}; retry the query.`);
     }
-    return token === undefined ? { items } : { items, continuation: encodeToken({ q: fingerprint, c: token }) };
+    return token === undefined
+      ? { items }
+      : { items, continuation: encodeContinuationToken(QUERY_TOKEN, fingerprint, token) };
   }
-}
-
-function encodeToken(t: CosmosToken): string {
-  return Buffer.from(JSON.stringify(t)).toString('base64url');
-}
-
-function decodeToken(text: string, fingerprint: string): string {
-  let t: Partial<CosmosToken> | undefined;
-  try {
-    t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<CosmosToken>;
-  } catch {
-    t = undefined;
-  }
-  if (!t || typeof t !== 'object' || typeof t.c !== 'string') {
-    throw new ValidationError('Invalid continuation token: it was not produced by this store.', {
-      target: 'continuation',
-    });
-  }
-  if (t.q !== fingerprint) {
-    throw new ValidationError(
-      'Invalid continuation token: it belongs to a different query (container, partition, filters or order).',
-      {
-        target: 'continuation',
-      },
-    );
-  }
-  return t.c;
 }
 
 /**

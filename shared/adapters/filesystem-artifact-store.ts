@@ -26,147 +26,11 @@ import type {
   PutOptions,
   SignedUrlOptions,
 } from '../ports/artifact-store.js';
-import { signedArtifactUrl } from '../domain/signed-url.js';
-
-// ---------------------------------------------------------------------------------------------
-// Naming rules shared by every ArtifactStore adapter (the Blob adapter imports them from here).
-// ---------------------------------------------------------------------------------------------
-
-const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-const METADATA_KEY = /^[a-z_][a-z0-9_]{0,63}$/;
-const METADATA_VALUE = /^[\x20-\x7e]*$/;
-const MAX_PATH_LENGTH = 1024;
-const MAX_METADATA_BYTES = 8 * 1024;
-/** Metadata names the adapters use themselves. */
-const RESERVED_METADATA = new Set(['sha256']);
-export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
-export const DEFAULT_LIST_LIMIT = 1000;
-export const MAX_LIST_LIMIT = 5000;
-
-/** Azure container naming: 3-63 characters, lowercase letters, digits and single inner hyphens. */
-export function assertArtifactContainer(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !CONTAINER_NAME.test(name)) {
-    throw new ValidationError(
-      `Invalid artifact container ${JSON.stringify(name)}: use 3-63 lowercase letters, digits and hyphens, ` +
-        'starting and ending with a letter or digit, with no two hyphens in a row.',
-      { target: 'container' },
-    );
-  }
-}
-
-/**
- * Normalises an object path ('a//b', './a' → 'a/b', 'a') and refuses anything that could name
- * something outside the container: '..' segments, absolute or drive paths, backslashes, NUL and
- * other control characters, a trailing '/', segments over 255 bytes, paths over 1024 characters.
- */
-export function normalizeArtifactPath(path: unknown, target = 'path'): string {
-  const bad = (why: string): never => {
-    throw new ValidationError(`Invalid artifact path ${JSON.stringify(path)}: ${why}.`, { target });
-  };
-  if (typeof path !== 'string') return bad('expected a string');
-  if (path.length === 0) bad('it is empty');
-  if (path.length > MAX_PATH_LENGTH) bad(`it is longer than ${MAX_PATH_LENGTH} characters`);
-  if (CONTROL_CHARS.test(path)) bad('it contains NUL or another control character');
-  if (path.includes('\\')) bad("it contains a backslash; use '/' between folders");
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
-    bad('absolute paths are not allowed; give a path relative to the container');
-  if (path.endsWith('/')) bad("it ends with '/', which names a folder, not an object");
-  const segments = path.split('/').filter((s) => s !== '' && s !== '.');
-  if (segments.includes('..')) bad("'..' segments are not allowed");
-  if (segments.length === 0) bad('it names no object');
-  if (segments.some((s) => Buffer.byteLength(s) > 255)) bad('a segment is longer than 255 bytes');
-  return segments.join('/');
-}
-
-/** A list prefix: like a path, but it may be empty or end with '/'. */
-export function normalizeArtifactPrefix(prefix: unknown): string {
-  if (prefix === undefined || prefix === '') return '';
-  if (typeof prefix !== 'string') throw new ValidationError('Invalid prefix: expected a string.', { target: 'prefix' });
-  const trailing = prefix.endsWith('/');
-  const body = trailing ? prefix.replace(/\/+$/, '') : prefix;
-  if (body === '') return '';
-  return normalizeArtifactPath(body, 'prefix') + (trailing ? '/' : '');
-}
-
-/** User metadata: lowercase identifier keys (as Azure reports them), printable ASCII values, 8 KiB in all. */
-export function checkArtifactMetadata(metadata: unknown): Record<string, string> {
-  if (metadata === undefined) return {};
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new ValidationError('metadata must be an object of string values.', { target: 'metadata' });
-  }
-  const out: Record<string, string> = {};
-  let bytes = 0;
-  for (const [k, v] of Object.entries(metadata)) {
-    if (!METADATA_KEY.test(k) || RESERVED_METADATA.has(k)) {
-      throw new ValidationError(
-        `Invalid metadata name ${JSON.stringify(k)}: use lowercase letters, digits and '_' (not starting with a digit); 'sha256' is reserved.`,
-        { target: `metadata.${k}` },
-      );
-    }
-    if (typeof v !== 'string' || !METADATA_VALUE.test(v) || v.trim() !== v) {
-      throw new ValidationError(
-        `Invalid metadata value for ${JSON.stringify(k)}: expected printable ASCII without leading or trailing spaces.`,
-        {
-          target: `metadata.${k}`,
-        },
-      );
-    }
-    bytes += k.length + v.length;
-    out[k] = v;
-  }
-  if (bytes > MAX_METADATA_BYTES)
-    throw new ValidationError(`metadata is larger than ${MAX_METADATA_BYTES} bytes.`, { target: 'metadata' });
-  return out;
-}
-
-export function checkContentType(contentType: unknown): string {
-  if (contentType === undefined) return DEFAULT_CONTENT_TYPE;
-  if (
-    typeof contentType !== 'string' ||
-    contentType.length === 0 ||
-    contentType.length > 256 ||
-    CONTROL_CHARS.test(contentType)
-  ) {
-    throw new ValidationError(`Invalid contentType ${JSON.stringify(contentType)}.`, { target: 'contentType' });
-  }
-  return contentType;
-}
-
-export function checkPutConditions(options: PutOptions | undefined): void {
-  if (options?.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-    throw new ValidationError("ifNoneMatch only supports '*' (the object must not exist).", { target: 'ifNoneMatch' });
-  }
-  if (options?.ifMatch !== undefined && (typeof options.ifMatch !== 'string' || options.ifMatch.length === 0)) {
-    throw new ValidationError('ifMatch must be a non-empty etag.', { target: 'ifMatch' });
-  }
-}
-
-export function resolveListLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIST_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new ValidationError(`Invalid limit ${String(limit)}: expected a positive integer.`, { target: 'limit' });
-  }
-  return Math.min(limit, MAX_LIST_LIMIT);
-}
-
-export function resolveExpiry(options: SignedUrlOptions | undefined, nowMs: number): number {
-  const seconds = options?.expiresInSeconds ?? 3600;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 24 * 3600) {
-    throw new ValidationError(
-      `Invalid expiresInSeconds ${String(seconds)}: expected an integer from 1 to 604800 (7 days).`,
-      {
-        target: 'expiresInSeconds',
-      },
-    );
-  }
-  return Math.floor(nowMs / 1000) + seconds;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Filesystem adapter
-// ---------------------------------------------------------------------------------------------
+import { DEFAULT_CONTENT_TYPE, checkPutOptions } from '../domain/artifact-put-options.js';
+import { assertArtifactContainer, normalizeArtifactPath } from '../domain/artifact-paths.js';
+import { artifactListTokenFormat, checkListOptions } from '../domain/artifact-listing.js';
+import { encodeContinuationToken } from '../domain/continuation-token.js';
+import { resolveSignedUrlExpiry, signedArtifactUrl } from '../domain/signed-url.js';
 
 export interface FilesystemArtifactStoreOptions {
   root: string;
@@ -189,6 +53,8 @@ interface Sidecar {
 
 const META_DIR = '.meta';
 const TMP_DIR = '.tmp';
+/** A list token resumes after the last path of the previous page ('a'). */
+const LIST_TOKEN = artifactListTokenFormat('a');
 
 type PutListener = (info: ArtifactInfo) => void;
 const listenersByRoot = new Map<string, Set<PutListener>>();
@@ -296,9 +162,7 @@ export class FilesystemArtifactStore implements ArtifactStore {
   ): Promise<ArtifactInfo> {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
-    checkPutConditions(options);
-    const contentType = checkContentType(options.contentType);
-    const metadata = checkArtifactMetadata(options.metadata);
+    const { contentType, metadata } = checkPutOptions(options);
 
     const tmpDir = join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true });
@@ -535,9 +399,7 @@ export class FilesystemArtifactStore implements ArtifactStore {
 
   async list(container: string, options: ListOptions = {}): Promise<ListPage> {
     assertArtifactContainer(container);
-    const prefix = normalizeArtifactPrefix(options.prefix);
-    const limit = resolveListLimit(options.limit);
-    const after = options.continuation === undefined ? undefined : decodeListToken(options.continuation, prefix);
+    const { prefix, limit, position: after } = checkListOptions(options, LIST_TOKEN);
     const paths: string[] = [];
     await walk(join(this.root, container), '', prefix, after, paths);
     paths.sort(comparePaths);
@@ -549,14 +411,14 @@ export class FilesystemArtifactStore implements ArtifactStore {
     }
     const last = page[page.length - 1];
     return paths.length > limit && last !== undefined
-      ? { items, continuation: encodeListToken(prefix, last) }
+      ? { items, continuation: encodeContinuationToken(LIST_TOKEN, prefix, last) }
       : { items };
   }
 
   async signedReadUrl(container: string, path: string, options?: SignedUrlOptions): Promise<string> {
     assertArtifactContainer(container);
     const p = normalizeArtifactPath(path);
-    const se = resolveExpiry(options, Date.now());
+    const se = resolveSignedUrlExpiry(options, Date.now());
     return signedArtifactUrl(this.publicBaseUrl, this.signingKey, container, p, se);
   }
 
@@ -680,26 +542,4 @@ async function walk(dir: string, rel: string, prefix: string, after: string | un
       if (path.startsWith(prefix) && (after === undefined || comparePaths(path, after) > 0)) out.push(path);
     }
   }
-}
-
-function encodeListToken(prefix: string, after: string): string {
-  return Buffer.from(JSON.stringify({ p: prefix, a: after })).toString('base64url');
-}
-
-function decodeListToken(token: string, prefix: string): string {
-  let t: { p?: unknown; a?: unknown } | undefined;
-  try {
-    t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { p?: unknown; a?: unknown };
-  } catch {
-    t = undefined;
-  }
-  if (!t || typeof t.a !== 'string' || t.p !== prefix) {
-    throw new ValidationError(
-      'Invalid continuation token for this listing (it was made for another prefix or store).',
-      {
-        target: 'continuation',
-      },
-    );
-  }
-  return t.a;
 }

@@ -8,7 +8,9 @@ import type {
   ReceivedMessage,
   ReceiveOptions,
 } from '../ports/message-queue.js';
-import { assertQueueName, checkOutgoing, checkQueueOptions, checkReceive, lockLost } from './sqlite-message-queue.js';
+import { DEAD_LETTER_QUEUE_SUFFIX, checkQueueOptions, checkReceive, lockLost } from '../domain/queue-delivery.js';
+import { checkDeadLetterReason, checkOutgoing, type CheckedMessage } from '../domain/queue-messages.js';
+import { assertQueueName } from '../domain/queue-names.js';
 
 // The slice of @azure/service-bus this adapter uses. The real ServiceBusClient and
 // ServiceBusAdministrationClient satisfy these interfaces (checked at compile time in
@@ -108,7 +110,7 @@ function codeOf(err: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
-function toSdkMessage(m: ReturnType<typeof checkOutgoing>[number]): ServiceBusMessageLike {
+function toSdkMessage(m: CheckedMessage): ServiceBusMessageLike {
   return {
     body: JSON.parse(m.bodyJson) as unknown,
     messageId: m.messageId,
@@ -294,7 +296,7 @@ export class ServiceBusMessageQueue implements MessageQueue {
     action: (h: Held) => Promise<void>,
   ): Promise<void> {
     assertQueueName(queue);
-    const suffix = sub === 'deadLetter' ? '/$deadletterqueue' : '';
+    const suffix = sub === 'deadLetter' ? DEAD_LETTER_QUEUE_SUFFIX : '';
     const token = typeof message?.lockToken === 'string' ? message.lockToken : '';
     const h = this.held.get(token);
     if (h === undefined || h.queue !== queue || h.sub !== sub) throw lockLost(queue, message, suffix);
@@ -320,9 +322,7 @@ export class ServiceBusMessageQueue implements MessageQueue {
   }
 
   async deadLetter(queue: string, message: ReceivedMessage, reason: string, description?: string): Promise<void> {
-    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 4096) {
-      throw new ValidationError('reason must be a non-empty string (at most 4096 characters).', { target: 'reason' });
-    }
+    checkDeadLetterReason(reason);
     await this.settle(queue, 'active', message, (h) =>
       h.receiver.deadLetterMessage(h.message, {
         deadLetterReason: reason,

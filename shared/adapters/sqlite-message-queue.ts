@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { PreconditionFailedError, ValidationError } from '../errors.js';
 import type {
   MessageQueue,
   OutgoingMessage,
@@ -8,130 +7,18 @@ import type {
   ReceivedMessage,
   ReceiveOptions,
 } from '../ports/message-queue.js';
+import {
+  DEAD_LETTER_QUEUE_SUFFIX,
+  DEFAULT_MAX_DELIVERY_COUNT,
+  MAX_DELIVERY_COUNT_REASON,
+  checkQueueOptions,
+  checkReceive,
+  lockLost,
+  type CheckedReceive,
+} from '../domain/queue-delivery.js';
+import { checkDeadLetterReason, checkOutgoing } from '../domain/queue-messages.js';
+import { assertQueueName } from '../domain/queue-names.js';
 import { openSqlite, type SqliteDatabase } from './sqlite-database.js';
-
-// ---------------------------------------------------------------------------------------------
-// Rules shared by every MessageQueue adapter (the Service Bus adapter imports them from here).
-// ---------------------------------------------------------------------------------------------
-
-/** Service Bus entity naming: letters, digits, '.', '-', '_', '/'; starts and ends with a letter or digit. */
-const QUEUE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/;
-export const DEFAULT_LOCK_DURATION_MS = 30_000;
-export const DEFAULT_MAX_DELIVERY_COUNT = 10;
-export const MAX_DELIVERY_COUNT_REASON = 'MaxDeliveryCountExceeded';
-const MAX_BATCH = 1000;
-
-export function assertQueueName(queue: unknown): asserts queue is string {
-  if (typeof queue !== 'string' || !QUEUE_NAME.test(queue) || queue.includes('//')) {
-    throw new ValidationError(
-      `Invalid queue name ${JSON.stringify(queue)}: use 1-260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit.`,
-      { target: 'queue' },
-    );
-  }
-}
-
-export interface CheckedMessage {
-  messageId: string;
-  bodyJson: string;
-  correlationId: string | undefined;
-  subject: string | undefined;
-  applicationProperties: Record<string, string | number | boolean>;
-  scheduledEnqueueTimeMs: number | undefined;
-}
-
-function checkId(value: unknown, target: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 128) {
-    throw new ValidationError(
-      `${target} must be a non-empty string of at most 128 characters, got ${JSON.stringify(value)}.`,
-      { target },
-    );
-  }
-  return value;
-}
-
-/** Validates outgoing messages; a message without messageId gets a random one. */
-export function checkOutgoing(messages: OutgoingMessage | readonly OutgoingMessage[]): CheckedMessage[] {
-  const list: readonly OutgoingMessage[] = Array.isArray(messages) ? messages : [messages as OutgoingMessage];
-  if (list.length > MAX_BATCH)
-    throw new ValidationError(`At most ${MAX_BATCH} messages can be sent at once.`, { target: 'messages' });
-  return list.map((m, i) => {
-    const at = `messages[${i}]`;
-    if (m === null || typeof m !== 'object')
-      throw new ValidationError(`${at} must be an object with a body.`, { target: at });
-    const bodyJson = JSON.stringify(m.body);
-    if (bodyJson === undefined) {
-      throw new ValidationError(`${at}.body must be JSON-serialisable (not undefined or a function).`, {
-        target: `${at}.body`,
-      });
-    }
-    const props: Record<string, string | number | boolean> = {};
-    for (const [k, v] of Object.entries(m.applicationProperties ?? {})) {
-      if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) {
-        throw new ValidationError(`${at}.applicationProperties.${k} must be a string, finite number or boolean.`, {
-          target: `${at}.applicationProperties.${k}`,
-        });
-      }
-      props[k] = v;
-    }
-    if (m.subject !== undefined && typeof m.subject !== 'string') {
-      throw new ValidationError(`${at}.subject must be a string.`, { target: `${at}.subject` });
-    }
-    if (m.scheduledEnqueueTimeMs !== undefined && !Number.isFinite(m.scheduledEnqueueTimeMs)) {
-      throw new ValidationError(`${at}.scheduledEnqueueTimeMs must be epoch milliseconds.`, {
-        target: `${at}.scheduledEnqueueTimeMs`,
-      });
-    }
-    return {
-      messageId: checkId(m.messageId, `${at}.messageId`) ?? randomUUID(),
-      bodyJson,
-      correlationId: checkId(m.correlationId, `${at}.correlationId`),
-      subject: m.subject,
-      applicationProperties: props,
-      scheduledEnqueueTimeMs: m.scheduledEnqueueTimeMs,
-    };
-  });
-}
-
-export interface CheckedReceive {
-  maxMessages: number;
-  lockDurationMs: number;
-  maxWaitMs: number;
-}
-
-export function checkReceive(options: ReceiveOptions = {}): CheckedReceive {
-  const int = (v: number | undefined, name: string, min: number, max: number, dflt: number): number => {
-    if (v === undefined) return dflt;
-    if (!Number.isInteger(v) || v < min || v > max) {
-      throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got ${String(v)}.`, {
-        target: name,
-      });
-    }
-    return v;
-  };
-  return {
-    maxMessages: int(options.maxMessages, 'maxMessages', 1, MAX_BATCH, 1),
-    lockDurationMs: int(options.lockDurationMs, 'lockDurationMs', 1, 3_600_000, DEFAULT_LOCK_DURATION_MS),
-    maxWaitMs: int(options.maxWaitMs, 'maxWaitMs', 0, 3_600_000, 0),
-  };
-}
-
-export function checkQueueOptions(options: QueueOptions): void {
-  const n = options.maxDeliveryCount;
-  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 2000)) {
-    throw new ValidationError(`maxDeliveryCount must be an integer from 1 to 2000, got ${String(n)}.`, {
-      target: 'maxDeliveryCount',
-    });
-  }
-}
-
-export function lockLost(queue: string, message: ReceivedMessage, subQueue = ''): PreconditionFailedError {
-  return new PreconditionFailedError(
-    `The lock on message ${JSON.stringify(message.messageId)} of queue ${queue}${subQueue} was lost: it expired, or the message ` +
-      'was already settled or received again (like Service Bus MessageLockLost). It will be, or was, delivered again.',
-    { target: 'lockToken' },
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // In-process wake-ups: receivers waiting on a queue of a database file are woken by sends from any
@@ -386,12 +273,12 @@ export class SqliteMessageQueue implements MessageQueue {
 
   /** Runs `sql` on the row locked by `message`'s token, or throws lock-lost. */
   private settle(queue: string, sub: SubQueue, message: ReceivedMessage, sql: string, params: unknown[]): void {
-    if (typeof message?.lockToken !== 'string')
-      throw lockLost(queue, message, sub === 'deadletter' ? '/$deadletterqueue' : '');
+    const suffix = sub === 'deadletter' ? DEAD_LETTER_QUEUE_SUFFIX : '';
+    if (typeof message?.lockToken !== 'string') throw lockLost(queue, message, suffix);
     const r = this.db
       .prepare(`${sql} WHERE queue = ? AND sub = ? AND lock_token = ? AND locked_until > ?`)
       .run(...params, queue, sub, message.lockToken, Date.now());
-    if (r.changes === 0) throw lockLost(queue, message, sub === 'deadletter' ? '/$deadletterqueue' : '');
+    if (r.changes === 0) throw lockLost(queue, message, suffix);
   }
 
   async complete(queue: string, message: ReceivedMessage): Promise<void> {
@@ -413,9 +300,7 @@ export class SqliteMessageQueue implements MessageQueue {
 
   async deadLetter(queue: string, message: ReceivedMessage, reason: string, description?: string): Promise<void> {
     assertQueueName(queue);
-    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 4096) {
-      throw new ValidationError('reason must be a non-empty string (at most 4096 characters).', { target: 'reason' });
-    }
+    checkDeadLetterReason(reason);
     this.settle(
       queue,
       'active',

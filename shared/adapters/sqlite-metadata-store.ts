@@ -1,220 +1,29 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { AppError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import type {
   DocumentContainer,
-  Filter,
   MetadataStore,
-  OrderBy,
   QueryOptions,
   QueryPage,
   StoredDocument,
   WithMeta,
   WriteOptions,
 } from '../ports/metadata-store.js';
+import {
+  decodeContinuationToken,
+  encodeContinuationToken,
+  type ContinuationTokenFormat,
+} from '../domain/continuation-token.js';
+import { assertContainerName, assertDocumentKeys } from '../domain/document-keys.js';
+import {
+  checkQuery,
+  queryTokenFormat,
+  type CheckedFilter,
+  type CheckedOrder,
+  type Scalar,
+} from '../domain/document-query.js';
+import { stripWriteOptions, toStoredDocument } from '../domain/stored-document.js';
 import { openSqlite, type SqliteDatabase } from './sqlite-database.js';
-
-// ---------------------------------------------------------------------------------------------
-// Rules shared by every MetadataStore adapter (the Cosmos adapter imports them from here), so that
-// both reject the same input with the same message.
-// ---------------------------------------------------------------------------------------------
-
-const CONTAINER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-const PATH_SEGMENT = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
-// Cosmos forbids '/', '\\', '?', '#' in ids; control characters are refused everywhere.
-// eslint-disable-next-line no-control-regex
-const BAD_ID_CHARS = /[/\\?#\u0000-\u001f\u007f]/;
-export const DEFAULT_QUERY_LIMIT = 100;
-export const MAX_QUERY_LIMIT = 1000;
-/** Cosmos DB's item size limit; the SQLite adapter enforces it too so both behave alike. */
-export const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
-/** Properties the store owns; they are dropped from documents before writing. */
-const SYSTEM_PROPERTIES = new Set(['_etag', '_ts', '_rid', '_self', '_attachments', '_lsn']);
-const FILTER_OPS = new Set(['=', '!=', '<', '<=', '>', '>=', 'in', 'contains', 'startsWith', 'exists']);
-
-export function assertContainerName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !CONTAINER_NAME.test(name)) {
-    throw new ValidationError(
-      `Invalid container name ${JSON.stringify(name)}: use 1-63 letters, digits, '_' or '-', starting with a letter.`,
-      { target: 'container' },
-    );
-  }
-}
-
-function assertKey(kind: 'id' | 'pk', value: unknown): asserts value is string {
-  const max = kind === 'id' ? 255 : 1024;
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > max ||
-    BAD_ID_CHARS.test(value) ||
-    value.endsWith(' ')
-  ) {
-    throw new ValidationError(
-      `Invalid document ${kind} ${JSON.stringify(value)}: expected a non-empty string of at most ${max} characters ` +
-        `without '/', '\\\\', '?', '#', control characters or a trailing space.`,
-      { target: kind },
-    );
-  }
-}
-
-export function assertPartitionKey(pk: unknown): asserts pk is string {
-  assertKey('pk', pk);
-}
-
-export function assertDocumentKeys(pk: unknown, id: unknown): void {
-  assertKey('pk', pk);
-  assertKey('id', id);
-}
-
-/**
- * Validates a document for writing and returns its stored JSON form (system properties removed),
- * plus the parsed copy that a read would return.
- */
-export function toStoredDocument<T extends StoredDocument>(doc: T): { json: string; body: T } {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ValidationError('A document must be a JSON object with string "id" and "pk".', { target: 'document' });
-  }
-  assertDocumentKeys(doc.pk, doc.id);
-  const clean: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) if (!SYSTEM_PROPERTIES.has(k)) clean[k] = v;
-  const json = JSON.stringify(clean);
-  if (Buffer.byteLength(json) > MAX_DOCUMENT_BYTES) {
-    throw new AppError(
-      'PayloadTooLarge',
-      `Document ${JSON.stringify(doc.id)} is larger than ${MAX_DOCUMENT_BYTES} bytes.`,
-      {
-        target: 'document',
-      },
-    );
-  }
-  return { json, body: JSON.parse(json) as T };
-}
-
-/** Splits and checks a dotted field path such as `tags.owner`. */
-export function parseFieldPath(path: unknown, target = 'path'): string[] {
-  const segments = typeof path === 'string' ? path.split('.') : [];
-  if (segments.length === 0 || segments.length > 16 || !segments.every((s) => PATH_SEGMENT.test(s))) {
-    throw new ValidationError(
-      `Invalid field path ${JSON.stringify(path)}: expected dot-separated names of letters, digits, '_' or '-' (e.g. "tags.owner").`,
-      { target },
-    );
-  }
-  return segments;
-}
-
-export function resolveLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_QUERY_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new ValidationError(
-      `Invalid limit ${String(limit)}: expected a positive integer (at most ${MAX_QUERY_LIMIT}).`,
-      {
-        target: 'limit',
-      },
-    );
-  }
-  return Math.min(limit, MAX_QUERY_LIMIT);
-}
-
-export type Scalar = string | number | boolean | null;
-
-export interface CheckedFilter {
-  segments: string[];
-  op: Filter['op'];
-  value: unknown;
-}
-
-function isScalar(v: unknown): v is Scalar {
-  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-}
-
-/** Checks that each filter's value suits its operator; the message names the filter. */
-export function checkFilters(filters: readonly Filter[] | undefined): CheckedFilter[] {
-  return (filters ?? []).map((f, i) => {
-    const target = `filters[${i}]`;
-    if (!FILTER_OPS.has(f.op)) {
-      throw new ValidationError(`Unknown filter operator ${JSON.stringify(f.op)} in ${target}.`, { target });
-    }
-    const segments = parseFieldPath(f.path, `${target}.path`);
-    const bad = (expected: string): never => {
-      throw new ValidationError(
-        `Filter ${target} (${f.path} ${f.op}) needs ${expected}, got ${JSON.stringify(f.value) ?? 'undefined'}.`,
-        { target: `${target}.value` },
-      );
-    };
-    switch (f.op) {
-      case '=':
-        if (!isScalar(f.value)) bad('a string, number, boolean or null');
-        break;
-      case '!=':
-        if (!isScalar(f.value) || f.value === null)
-          bad("a string, number or boolean (use op 'exists' to test for presence)");
-        break;
-      case '<':
-      case '<=':
-      case '>':
-      case '>=':
-        if (typeof f.value !== 'string' && !(typeof f.value === 'number' && Number.isFinite(f.value)))
-          bad('a string or number');
-        break;
-      case 'in':
-        if (!Array.isArray(f.value) || f.value.length > 256 || !f.value.every(isScalar))
-          bad('an array of at most 256 scalars');
-        break;
-      case 'contains':
-        if (!isScalar(f.value) || f.value === null) bad('a string, number or boolean');
-        break;
-      case 'startsWith':
-        if (typeof f.value !== 'string') bad('a string');
-        break;
-      case 'exists':
-        if (f.value !== undefined && typeof f.value !== 'boolean') bad('true, false or no value');
-        break;
-    }
-    return { segments, op: f.op, value: f.value };
-  });
-}
-
-export interface CheckedOrder {
-  segments: string[];
-  desc: boolean;
-}
-
-/** The requested sort keys followed by `id` ascending (unless `id` is already a key). */
-export function checkOrderBy(orderBy: readonly OrderBy[] | undefined): CheckedOrder[] {
-  const keys = (orderBy ?? []).map((o, i) => {
-    if (o.direction !== undefined && o.direction !== 'asc' && o.direction !== 'desc') {
-      throw new ValidationError(
-        `Invalid direction ${JSON.stringify(o.direction)} in orderBy[${i}]: use 'asc' or 'desc'.`,
-        {
-          target: `orderBy[${i}].direction`,
-        },
-      );
-    }
-    return { segments: parseFieldPath(o.path, `orderBy[${i}].path`), desc: o.direction === 'desc' };
-  });
-  if (keys.length > 8) throw new ValidationError('At most 8 orderBy keys are supported.', { target: 'orderBy' });
-  if (!keys.some((k) => k.segments.length === 1 && k.segments[0] === 'id'))
-    keys.push({ segments: ['id'], desc: false });
-  return keys;
-}
-
-/** A short digest of what a query selects, so a continuation token is not replayed on another query. */
-export function queryFingerprint(container: string, options: QueryOptions): string {
-  const shape = JSON.stringify([container, options.partitionKey ?? null, options.filters ?? [], options.orderBy ?? []]);
-  return createHash('sha256').update(shape).digest('base64url').slice(0, 16);
-}
-
-export function stripWriteOptions(options: WriteOptions | undefined): string | undefined {
-  const ifMatch = options?.ifMatch;
-  if (ifMatch !== undefined && (typeof ifMatch !== 'string' || ifMatch.length === 0)) {
-    throw new ValidationError('ifMatch must be a non-empty etag string.', { target: 'ifMatch' });
-  }
-  return ifMatch;
-}
-
-// ---------------------------------------------------------------------------------------------
-// SQLite adapter
-// ---------------------------------------------------------------------------------------------
 
 interface Row {
   body: string;
@@ -222,41 +31,13 @@ interface Row {
   ts: number;
 }
 
-interface Token {
-  q: string;
-  v: unknown[];
-}
-
 function jsonPath(segments: readonly string[]): string {
   return '$' + segments.map((s) => `."${s}"`).join('');
 }
 
-function encodeToken(token: Token): string {
-  return Buffer.from(JSON.stringify(token)).toString('base64url');
-}
-
-function decodeToken(text: string, fingerprint: string, width: number): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const t = parsed as Partial<Token> | undefined;
-  if (!t || typeof t !== 'object' || !Array.isArray(t.v) || t.v.length !== width) {
-    throw new ValidationError('Invalid continuation token: it was not produced by this store.', {
-      target: 'continuation',
-    });
-  }
-  if (t.q !== fingerprint) {
-    throw new ValidationError(
-      'Invalid continuation token: it belongs to a different query (container, partition, filters or order).',
-      {
-        target: 'continuation',
-      },
-    );
-  }
-  return t.v;
+/** A query token resumes after the last row's sort values ('v'), one per sort expression. */
+function queryToken(width: number): ContinuationTokenFormat<unknown[]> {
+  return queryTokenFormat('v', (v): v is unknown[] => Array.isArray(v) && v.length === width);
 }
 
 /** SQL for one filter over `body`, with its parameters (values and JSON paths are always bound). */
@@ -480,11 +261,7 @@ class SqliteDocumentContainer implements DocumentContainer {
   }
 
   async query<T extends StoredDocument>(options: QueryOptions = {}): Promise<QueryPage<T>> {
-    const limit = resolveLimit(options.limit);
-    const filters = checkFilters(options.filters);
-    const order = checkOrderBy(options.orderBy);
-    if (options.partitionKey !== undefined) assertPartitionKey(options.partitionKey);
-    const fingerprint = queryFingerprint(this.name, options);
+    const { limit, filters, order, fingerprint } = checkQuery(this.name, options);
     const keys = sortExpressions(order);
 
     const where: string[] = ['container = ?'];
@@ -499,7 +276,7 @@ class SqliteDocumentContainer implements DocumentContainer {
       params.push(...s.params);
     }
     if (options.continuation !== undefined) {
-      const last = decodeToken(options.continuation, fingerprint, keys.length);
+      const last = decodeContinuationToken(queryToken(keys.length), options.continuation, fingerprint);
       const k = keysetSql(keys, last);
       where.push(k.sql);
       params.push(...k.params);
@@ -516,7 +293,7 @@ class SqliteDocumentContainer implements DocumentContainer {
     const lastRow = page[page.length - 1];
     if (rows.length <= limit || lastRow === undefined) return { items };
     const v = keys.map((_, i) => lastRow[`k${i}`] ?? null);
-    return { items, continuation: encodeToken({ q: fingerprint, v }) };
+    return { items, continuation: encodeContinuationToken(queryToken(keys.length), fingerprint, v) };
   }
 
   private preconditionFailed(pk: string, id: string, ifMatch: string): PreconditionFailedError {

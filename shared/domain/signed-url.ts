@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ValidationError } from '../errors.js';
+import type { SignedUrlOptions } from '../ports/artifact-store.js';
 
 /**
  * Signed artifact read URLs for the embedded artifact store: an HMAC-SHA256 over
@@ -8,6 +10,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 
 const SE_PATTERN = /^[0-9]{1,15}$/;
+const DEFAULT_EXPIRES_IN_SECONDS = 3600;
+const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 3600;
 
 function stringToSign(container: string, path: string, se: string): string {
   return `${container}/${path}\n${se}`;
@@ -108,4 +112,22 @@ export function parseSignedArtifactUrl(url: string | URL): ParsedSignedArtifactU
   const sig = u.searchParams.get('sig');
   if (se === null || sig === null || path === '') return undefined;
   return { container, path, se, sig };
+}
+
+/**
+ * The expiry (epoch seconds) of a signed read URL asked for at `nowMs`: `expiresInSeconds` from
+ * now, one hour by default, at most 7 days. Every ArtifactStore adapter resolves it this way, the
+ * Blob adapter's SAS included.
+ */
+export function resolveSignedUrlExpiry(options: SignedUrlOptions | undefined, nowMs: number): number {
+  const seconds = options?.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_IN_SECONDS) {
+    throw new ValidationError(
+      `Invalid expiresInSeconds ${String(seconds)}: expected an integer from 1 to 604800 (7 days).`,
+      {
+        target: 'expiresInSeconds',
+      },
+    );
+  }
+  return Math.floor(nowMs / 1000) + seconds;
 }

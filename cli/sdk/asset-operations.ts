@@ -1,0 +1,151 @@
+import type { ArchiveResult, Asset, AssetList } from '../../shared/contracts/assets.js';
+
+/** How operation groups reach the REST API; provided by MLClient. */
+export type Requester = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+export interface AssetListOptions {
+  /** Only this name. */
+  name?: string;
+  /** `key` (tag is set) or `key=value`. */
+  tag?: string;
+  /** Active only (default), archived only, or both. */
+  archived?: 'false' | 'true' | 'all';
+  limit?: number;
+  continuation?: string;
+}
+
+export interface VersionSelector {
+  version?: string;
+  /** A label such as `latest` (the default when no version is given). */
+  label?: string;
+}
+
+export interface SpecWithName {
+  name: string;
+  version?: string | number;
+  [key: string]: unknown;
+}
+
+function listQuery(options: AssetListOptions): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+const enc = encodeURIComponent;
+
+/**
+ * Operations on a versioned kind (data, models, environments, components), shaped like the
+ * Python SDK v2 (`ml_client.data.create_or_update(...)`, `ml_client.models.get(name, version=)`).
+ */
+export class VersionedAssetOperations {
+  constructor(
+    private readonly request: Requester,
+    private readonly workspace: () => string,
+    /** The route segment: data, models, environments or components. */
+    readonly segment: 'data' | 'models' | 'environments' | 'components',
+  ) {}
+
+  private base(name?: string): string {
+    return `workspaces/${enc(this.workspace())}/${this.segment}${name === undefined ? '' : `/${enc(name)}`}`;
+  }
+
+  /**
+   * Registers a version: the spec's `version` when it has one (idempotent for identical content,
+   * 409 otherwise), else the next version number.
+   */
+  createOrUpdate(spec: SpecWithName): Promise<Asset> {
+    const { version } = spec;
+    if (version === undefined || version === null || version === '') {
+      return this.request('POST', `${this.base(spec.name)}/versions`, spec);
+    }
+    return this.request('PUT', `${this.base(spec.name)}/versions/${enc(String(version))}`, {
+      ...spec,
+      version: String(version),
+    });
+  }
+
+  /** One version, by number or label (default: the `latest` label). */
+  get(name: string, selector: VersionSelector = {}): Promise<Asset> {
+    if (selector.version !== undefined && selector.label !== undefined) {
+      return Promise.reject(new TypeError('get: give either version or label, not both'));
+    }
+    if (selector.version !== undefined)
+      return this.request('GET', `${this.base(name)}/versions/${enc(selector.version)}`);
+    return this.request(
+      'GET',
+      `${this.base(name)}${selector.label === undefined ? '' : `?label=${enc(selector.label)}`}`,
+    );
+  }
+
+  /** Latest version of each name (or of `options.name`). */
+  list(options: AssetListOptions = {}): Promise<AssetList> {
+    return this.request('GET', `${this.base()}${listQuery(options)}`);
+  }
+
+  listVersions(name: string, options: Omit<AssetListOptions, 'name'> = {}): Promise<AssetList> {
+    return this.request('GET', `${this.base(name)}/versions${listQuery(options)}`);
+  }
+
+  /** Changes the description and tags of a version (everything else is immutable). */
+  update(
+    name: string,
+    version: string,
+    changes: { description?: string; tags?: Record<string, string> },
+  ): Promise<Asset> {
+    return this.request('PATCH', `${this.base(name)}/versions/${enc(version)}`, changes);
+  }
+
+  archive(name: string, selector: { version?: string } = {}): Promise<Asset | ArchiveResult> {
+    return this.setArchived(name, selector.version, 'archive');
+  }
+
+  restore(name: string, selector: { version?: string } = {}): Promise<Asset | ArchiveResult> {
+    return this.setArchived(name, selector.version, 'restore');
+  }
+
+  /** Points a user label at a version. */
+  setLabel(name: string, label: string, version: string): Promise<Asset> {
+    return this.request('PUT', `${this.base(name)}/labels/${enc(label)}`, { version });
+  }
+
+  private setArchived(
+    name: string,
+    version: string | undefined,
+    action: 'archive' | 'restore',
+  ): Promise<Asset | ArchiveResult> {
+    const path =
+      version === undefined ? `${this.base(name)}/${action}` : `${this.base(name)}/versions/${enc(version)}/${action}`;
+    return this.request('POST', path);
+  }
+}
+
+/** Operations on datastores and computes: one mutable definition per name. */
+export class ResourceOperations {
+  constructor(
+    private readonly request: Requester,
+    private readonly workspace: () => string,
+    readonly segment: 'datastores' | 'computes',
+  ) {}
+
+  private base(name?: string): string {
+    return `workspaces/${enc(this.workspace())}/${this.segment}${name === undefined ? '' : `/${enc(name)}`}`;
+  }
+
+  createOrUpdate(spec: SpecWithName): Promise<Asset> {
+    return this.request('PUT', this.base(spec.name), spec);
+  }
+
+  get(name: string): Promise<Asset> {
+    return this.request('GET', this.base(name));
+  }
+
+  list(options: Omit<AssetListOptions, 'archived'> = {}): Promise<AssetList> {
+    return this.request('GET', `${this.base()}${listQuery(options)}`);
+  }
+
+  delete(name: string): Promise<void> {
+    return this.request('DELETE', this.base(name));
+  }
+}

@@ -1,0 +1,20 @@
+import { assetListQuerySchema } from '../shared/contracts/assets.js';
+import { registerHttp } from '../shared/function-catalog.js';
+import { defineHttp, jsonResponse, readQuery } from '../shared/http/index.js';
+
+export const COMPUTE_LIST = 'compute-list';
+
+/** Computes by name: `?name=&tag=key[=value]&limit=&continuation=`. */
+export const computeList = defineHttp({
+  auth: 'workspace',
+  async handler({ services, request }) {
+    const page = await services.assets.list(
+      request.params.ws ?? '',
+      'compute',
+      readQuery(request, assetListQuerySchema),
+    );
+    return jsonResponse(200, page);
+  },
+});
+
+registerHttp(COMPUTE_LIST, { methods: ['GET'], route: 'workspaces/{ws}/computes', handler: computeList });
