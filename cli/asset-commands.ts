@@ -5,7 +5,7 @@ import { uploadLocalPath } from '../shared/services/upload-service.js';
 import { createHttpUploadTarget } from './sdk/upload-target.js';
 import type { MLClient } from './sdk/ml-client.js';
 import type { ResourceOperations, VersionedAssetOperations } from './sdk/asset-operations.js';
-import { render } from './output.js';
+import { render, table } from './output.js';
 import type { OutputFormat } from './output.js';
 
 /** The `tessera <kind>` groups and the asset kind each manages, as `az ml <group>`. */
@@ -34,6 +34,8 @@ export interface AssetCommandOptions {
   limit?: number;
   continuation?: string;
   output: OutputFormat;
+  rows?: number;
+  downloadPath?: string;
   /** Draw upload progress (uploads over a few MB) on this stream. */
   progress?: (text: string) => void;
 }
@@ -231,6 +233,33 @@ export async function runAssetCommand(
       if (options.label === undefined || options.version === undefined)
         throw new CliUsageError(`${group} label: --label and --version are required`);
       return print(await ops.setLabel(name(), options.label, options.version));
+    }
+    case 'download': {
+      if (group !== 'model')
+        throw new CliUsageError(`Unknown command '${group} download': only models are downloaded.`);
+      return print(
+        await ctx.client.models.download(name(), {
+          ...(options.version === undefined ? {} : { version: options.version }),
+          ...(options.label === undefined ? {} : { label: options.label }),
+          ...(options.downloadPath === undefined ? {} : { downloadPath: options.downloadPath }),
+        }),
+      );
+    }
+    case 'preview': {
+      if (group !== 'data')
+        throw new CliUsageError(`Unknown command '${group} preview': only data assets are previewed.`);
+      const preview = await ctx.client.data.preview(name(), {
+        ...(options.version === undefined ? {} : { version: options.version }),
+        ...(options.label === undefined ? {} : { label: options.label }),
+        ...(options.rows === undefined ? {} : { rows: options.rows }),
+      });
+      if (options.output !== 'table') return print(preview);
+      const columns = preview.columns.map((c) => c.name);
+      const records = preview.rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
+      ctx.stdout(`${preview.name}:${preview.version} (${preview.type}) ${preview.path}\n\n`);
+      ctx.stdout(table(preview.columns, ['name', 'type']) + '\n');
+      ctx.stdout(table(records, columns));
+      return 0;
     }
     case 'delete':
       if (isVersioned(ops)) throw new CliUsageError(`${group} delete: versions are immutable; use '${group} archive'`);

@@ -33,6 +33,10 @@ Assets (as az ml): GROUP is data, model, environment, component, datastore or co
   GROUP update -n NAME -v VERSION [--description D] [--tags k=v ...]
   GROUP archive|restore -n NAME [-v VERSION]
   GROUP label -n NAME -l LABEL -v VERSION  Point a label at a version
+  data preview -n NAME [-v VERSION | -l LABEL] [--rows N]
+                                           First rows and inferred column types
+  model download -n NAME [-v VERSION | -l LABEL] [--download-path DIR]
+                                           Files into DIR/NAME/ (default ./NAME/)
   datastore|compute delete -n NAME
   -o, --output json|yaml|table             Output format (default json)
 
@@ -116,6 +120,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (archived !== undefined && archived !== 'true' && archived !== 'false' && archived !== 'all') {
         throw new UsageError(`--archived must be true, false or all, got '${archived}'`);
       }
+      const rows = values.rows === undefined ? undefined : Number(values.rows);
+      if (rows !== undefined && (!Number.isInteger(rows) || rows < 1))
+        throw new UsageError(`--rows must be a positive whole number, got '${values.rows}'`);
       const limit = values.limit === undefined ? undefined : Number(values.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
         throw new UsageError(`--limit must be a positive whole number, got '${values.limit}'`);
@@ -135,6 +142,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(archived === undefined ? {} : { archived }),
           ...(limit === undefined ? {} : { limit }),
           ...(values.continuation === undefined ? {} : { continuation: values.continuation }),
+          ...(rows === undefined ? {} : { rows }),
+          ...(values['download-path'] === undefined ? {} : { downloadPath: values['download-path'] }),
           progress: (text) => io.stderr(text),
         },
         {

@@ -1,4 +1,11 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, posix, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
 import type { ArchiveResult, Asset, AssetList } from '../../shared/contracts/assets.js';
+import { parseDataUri } from '../../shared/domain/data-uri.js';
 
 /** How operation groups reach the REST API; provided by MLClient. */
 export type Requester = <T>(method: string, path: string, body?: unknown) => Promise<T>;
@@ -46,6 +53,14 @@ export class VersionedAssetOperations {
     /** The route segment: data, models, environments or components. */
     readonly segment: 'data' | 'models' | 'environments' | 'components',
   ) {}
+
+  protected requestData<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.request(method, path, body);
+  }
+
+  protected versionPath(name: string, version: string): string {
+    return `${this.base(name)}/versions/${enc(version)}`;
+  }
 
   private base(name?: string): string {
     return `workspaces/${enc(this.workspace())}/${this.segment}${name === undefined ? '' : `/${enc(name)}`}`;
@@ -118,6 +133,99 @@ export class VersionedAssetOperations {
     const path =
       version === undefined ? `${this.base(name)}/${action}` : `${this.base(name)}/versions/${enc(version)}/${action}`;
     return this.request('POST', path);
+  }
+}
+
+/** The first rows of a data asset and the column types inferred from them. */
+export interface DataPreview {
+  name: string;
+  version: string;
+  type: string;
+  path: string;
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+}
+
+/** Data assets: the versioned operations plus `preview`. */
+export class DataOperations extends VersionedAssetOperations {
+  constructor(request: Requester, workspace: () => string) {
+    super(request, workspace, 'data');
+  }
+
+  /** Reads the first `rows` rows (default 10) of a version, or of the version a label names. */
+  async preview(name: string, selector: VersionSelector & { rows?: number } = {}): Promise<DataPreview> {
+    const version =
+      selector.version ?? (await this.get(name, selector.label === undefined ? {} : { label: selector.label })).version;
+    if (version === undefined) throw new TypeError(`preview: data asset '${name}' has no version`);
+    const rows = selector.rows === undefined ? '' : `?rows=${selector.rows}`;
+    return this.requestData('GET', `${this.versionPath(name, version)}/preview${rows}`);
+  }
+}
+
+/** Sends an authenticated request and returns the raw response (downloads). */
+export type RawRequester = (path: string) => Promise<Response>;
+
+export interface ModelDownload {
+  /** Where the files were written: <downloadPath>/<model name>. */
+  directory: string;
+  files: string[];
+}
+
+/** Models: the versioned operations plus `download`. */
+export class ModelOperations extends VersionedAssetOperations {
+  constructor(
+    request: Requester,
+    private readonly raw: RawRequester,
+    private readonly ws: () => string,
+  ) {
+    super(request, ws, 'models');
+  }
+
+  /**
+   * Downloads a model version's files into `<downloadPath>/<name>/`, keeping the name of the
+   * model's file or folder, as `az ml model download` does.
+   */
+  async download(name: string, selector: VersionSelector & { downloadPath?: string } = {}): Promise<ModelDownload> {
+    const model = await this.get(name, {
+      ...(selector.version === undefined ? {} : { version: selector.version }),
+      ...(selector.label === undefined ? {} : { label: selector.label }),
+    });
+    const path = typeof model.spec.path === 'string' ? model.spec.path : '';
+    const uri = parseDataUri(path);
+    if (uri.scheme !== 'azureml-datastore') {
+      throw new TypeError(
+        `download: model ${name}:${model.version ?? ''} lives at ${path}; only models in a workspace datastore are downloaded.`,
+      );
+    }
+    const directory = resolve(selector.downloadPath ?? '.', name);
+    const ws = enc(this.ws());
+    const ds = enc(uri.datastore);
+    const folder = uri.path.endsWith('/') || uri.path === '';
+    const trimmed = uri.path.replace(/\/+$/, '');
+    const baseName = posix.basename(trimmed);
+    let paths: string[];
+    if (folder) {
+      const listing = await this.requestData<{ files: string[] }>(
+        'GET',
+        `workspaces/${ws}/datastores/${ds}/files?prefix=${enc(uri.path)}`,
+      );
+      paths = listing.files.map((f) => {
+        const parsed = parseDataUri(f);
+        return parsed.scheme === 'azureml-datastore' ? parsed.path : f;
+      });
+    } else paths = [uri.path];
+    const written: string[] = [];
+    for (const p of paths) {
+      const relative = folder ? posix.join(baseName, p.slice(uri.path.length)) : baseName;
+      const target = resolve(directory, ...relative.split('/'));
+      if (!target.startsWith(directory + sep))
+        throw new TypeError(`download: refusing to write outside ${directory}: ${relative}`);
+      const response = await this.raw(`workspaces/${ws}/datastores/${ds}/paths/${p.split('/').map(enc).join('/')}`);
+      await mkdir(dirname(target), { recursive: true });
+      await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(target));
+      written.push(join(relative));
+    }
+    return { directory, files: written };
   }
 }
 

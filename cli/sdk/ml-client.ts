@@ -1,6 +1,6 @@
 import type { CreatedToken, TokenCreateBody, TokenInfo, TokenList } from '../../shared/contracts/token.js';
 import type { Workspace, WorkspaceList, WorkspacePutBody } from '../../shared/contracts/workspace.js';
-import { ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
+import { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
 import type { Requester } from './asset-operations.js';
 
 /** The server's error body, kept whole so callers can act on code and target. */
@@ -63,8 +63,8 @@ export class MLClient {
   };
 
   /** Data assets (uri_file, uri_folder, mltable) of the client's workspace. */
-  readonly data: VersionedAssetOperations;
-  readonly models: VersionedAssetOperations;
+  readonly data: DataOperations;
+  readonly models: ModelOperations;
   readonly environments: VersionedAssetOperations;
   readonly components: VersionedAssetOperations;
   readonly datastores: ResourceOperations;
@@ -77,8 +77,8 @@ export class MLClient {
     this.#fetch = options.fetch ?? fetch;
     const request: Requester = (method, path, body) => this.#request(method, path, body);
     const ws = () => this.workspace;
-    this.data = new VersionedAssetOperations(request, ws, 'data');
-    this.models = new VersionedAssetOperations(request, ws, 'models');
+    this.data = new DataOperations(request, ws);
+    this.models = new ModelOperations(request, (path) => this.#raw(path), ws);
     this.environments = new VersionedAssetOperations(request, ws, 'environments');
     this.components = new VersionedAssetOperations(request, ws, 'components');
     this.datastores = new ResourceOperations(request, ws, 'datastores');
@@ -97,6 +97,38 @@ export class MLClient {
 
   health(): Promise<Health> {
     return this.#request('GET', 'health');
+  }
+
+  /** GET with the client's credentials, returning the raw response when it is a success. */
+  async #raw(path: string): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    const url = `${this.endpoint}/api/${path}`;
+    let response: Response;
+    try {
+      response = await this.#fetch(url, { headers });
+    } catch (err) {
+      const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      throw new MLClientError(
+        0,
+        'ConnectionFailed',
+        `Cannot reach ${this.endpoint} (${reason}). Is the host running (npm start)?`,
+      );
+    }
+    if (!response.ok || response.body === null) {
+      const text = await response.text();
+      let message = `GET ${url} failed with HTTP ${response.status}`;
+      let code = `Http${response.status}`;
+      try {
+        const error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        if (error?.message) message = error.message;
+        if (error?.code) code = error.code;
+      } catch {
+        // not JSON: keep the generic message
+      }
+      throw new MLClientError(response.status, code, message);
+    }
+    return response;
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
