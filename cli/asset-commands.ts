@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises';
 import type { Asset } from '../shared/contracts/assets.js';
 import type { AssetKind } from '../shared/contracts/azureml/index.js';
 import { loadSpecFile } from '../shared/services/spec-file.js';
+import { SpecError } from '../shared/domain/azureml/spec-loader.js';
 import { uploadLocalPath } from '../shared/services/upload-service.js';
 import { createHttpUploadTarget } from './sdk/upload-target.js';
 import type { MLClient } from './sdk/ml-client.js';
@@ -139,6 +141,19 @@ async function create(group: AssetGroup, options: AssetCommandOptions, ctx: Asse
     );
   }
   const spec = structuredClone(loaded.spec);
+  // Check every local path before sending anything, so a typo never leaves a half-done upload.
+  for (const ref of loaded.localPaths) {
+    try {
+      await stat(ref.path);
+    } catch {
+      throw new SpecError({
+        file: options.file,
+        keyPath: ref.keyPath,
+        problem: `the local path ${ref.path} does not exist`,
+        hint: "fix the path in the spec (relative paths start from the YAML file's folder) or create it",
+      });
+    }
+  }
   for (const ref of loaded.localPaths) {
     const target = createHttpUploadTarget({
       endpoint: ctx.endpoint,
@@ -154,7 +169,12 @@ async function create(group: AssetGroup, options: AssetCommandOptions, ctx: Asse
     setAtPath(spec, ref.keyPath, result.uri);
   }
   if (typeof spec.name !== 'string' || spec.name === '') {
-    throw new CliUsageError(`${options.file}: the spec has no name; add 'name:' to the file or pass --name`);
+    throw new SpecError({
+      file: options.file,
+      keyPath: 'name',
+      problem: 'required key is missing',
+      hint: "add 'name:' to the file or pass --name",
+    });
   }
   return operations(ctx.client, group).createOrUpdate(spec as { name: string });
 }

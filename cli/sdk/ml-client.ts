@@ -2,6 +2,7 @@ import type { CreatedToken, TokenCreateBody, TokenInfo, TokenList } from '../../
 import type { Workspace, WorkspaceList, WorkspacePutBody } from '../../shared/contracts/workspace.js';
 import { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
 import type { Requester } from './asset-operations.js';
+import { resolveCredentials } from './credentials.js';
 
 /** The server's error body, kept whole so callers can act on code and target. */
 export class MLClientError extends Error {
@@ -93,6 +94,26 @@ export class MLClient {
   /** The bearer token, for helpers that talk to the API themselves (uploads). */
   get token(): string | undefined {
     return this.#token;
+  }
+
+  /**
+   * A client for the endpoint and token found the way the CLI finds them: explicit options, then
+   * TESSERA_ENDPOINT / TESSERA_TOKEN / TESSERA_WORKSPACE, then <TESSERA_DATA_DIR or .tessera>/credentials.json
+   * (like the Python SDK's MLClient.from_config()).
+   */
+  static async fromEnvironment(options: Partial<MLClientOptions> & { dataDir?: string } = {}): Promise<MLClient> {
+    const credentials = await resolveCredentials({
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    });
+    return new MLClient({
+      endpoint: credentials.endpoint,
+      workspace: credentials.workspace,
+      ...(credentials.token === undefined ? {} : { token: credentials.token }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
   }
 
   health(): Promise<Health> {

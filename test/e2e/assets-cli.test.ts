@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { tempDir } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
+import type * as Sdk from '../../cli/sdk/index.js';
 
 const run = promisify(execFile);
 
@@ -124,6 +125,25 @@ describe('workspace assets through the tessera CLI', () => {
     );
     assert.deepEqual(result.files.sort(), ['model/nested/config.json', 'model/weights.bin']);
     assert.deepEqual([...readFileSync(join(out, 'scorer', 'model', 'weights.bin'))], [1, 2, 3, 4]);
+  });
+
+  it('works from the SDK the package exports (import { MLClient } from "tessera")', async () => {
+    const sdk = (await import('tessera')) as typeof Sdk;
+    const ml = await sdk.MLClient.fromEnvironment({ dataDir, endpoint: host.origin });
+    const asset = await ml.data.get('scores', { label: 'latest' });
+    assert.equal(asset.version, '2');
+    const names = (await ml.data.list()).value.map((a) => a.name);
+    assert.ok(names.includes('scores'));
+    const created = await ml.data.createOrUpdate({
+      name: 'remote-csv',
+      type: 'uri_file',
+      path: 'https://example.com/a.csv',
+    });
+    assert.equal(created.version, '1');
+    await assert.rejects(
+      ml.models.get('no-such-model'),
+      (err: unknown) => err instanceof sdk.MLClientError && err.status === 404,
+    );
   });
 
   it('never shows datastore credentials, and lists the built-in datastores', async () => {

@@ -1,0 +1,30 @@
+/**
+ * The Tessera TypeScript SDK: `import { MLClient } from 'tessera'`. Operation groups mirror the
+ * Azure ML Python SDK v2 (`ml.data.createOrUpdate(...)`, `ml.models.get(name, { version })`).
+ */
+export { MLClient, MLClientError } from './ml-client.js';
+export type { Health, MLClientOptions, PageOptions } from './ml-client.js';
+export { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
+export type {
+  AssetListOptions,
+  DataPreview,
+  ModelDownload,
+  SpecWithName,
+  VersionSelector,
+} from './asset-operations.js';
+export { DEFAULT_ENDPOINT, resolveCredentials } from './credentials.js';
+export type { ResolveCredentialsOptions, ResolvedCredentials } from './credentials.js';
+export { createHttpUploadTarget } from './upload-target.js';
+export { uploadLocalPath } from '../../shared/services/upload-service.js';
+export type { UploadResult } from '../../shared/services/upload-service.js';
+export { loadSpecFile } from '../../shared/services/spec-file.js';
+export type { Asset, AssetList } from '../../shared/contracts/assets.js';
+export type {
+  AssetKind,
+  DataSpec,
+  DatastoreSpec,
+  ModelSpec,
+  EnvironmentSpec,
+  ComponentSpec,
+  ComputeSpec,
+} from '../../shared/contracts/azureml/index.js';
