@@ -269,7 +269,11 @@ async function createAssetServices(
     storageAccountName,
     ...(storageAccounts === undefined ? {} : { storageAccounts }),
   });
-  return { secrets, assets, datastores: { resolve: assets.resolveDatastore } };
+  return {
+    secrets,
+    assets,
+    datastores: { resolve: assets.resolveDatastore, resolveStorageLocation: assets.resolveStorageLocation },
+  };
 }
 
 function blobAccountName(blob: NonNullable<Config['azure']>['blob']): string {

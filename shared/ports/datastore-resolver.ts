@@ -8,6 +8,17 @@ export interface ResolvedDatastore {
   prefix: string;
 }
 
+/** A Blob container or ADLS Gen2 file system named directly by a wasb(s):// or abfs(s):// URI. */
+export interface StorageLocation {
+  /** 'blob' for wasb(s):// URIs, 'adls' for abfs(s):// URIs. */
+  kind: 'blob' | 'adls';
+  account: string;
+  /** The Blob container, or the ADLS Gen2 file system (which the Blob endpoint serves as a container). */
+  container: string;
+  /** DNS suffix after `<account>.blob.` or `<account>.dfs.`, e.g. core.windows.net. */
+  endpointSuffix: string;
+}
+
 /**
  * Turns `azureml://datastores/<datastore>/paths/...` into storage: the built-in datastores of every
  * workspace, and user-registered Blob/ADLS Gen2 datastores where the app can reach them.
@@ -16,4 +27,12 @@ export interface ResolvedDatastore {
  */
 export interface DatastoreResolver {
   resolve(workspace: string, datastore: string): Promise<ResolvedDatastore>;
+  /**
+   * Turns a storage location named directly (`wasbs://<container>@<account>.blob.<suffix>/...`,
+   * `abfss://<filesystem>@<account>.dfs.<suffix>/...`) into storage, through a datastore of the
+   * workspace registered for that account and container (or the app's identity where there is
+   * none); the result's container is `location.container` and its prefix ''. ValidationError or
+   * ForbiddenError where it cannot be reached. Optional: without it, such URIs are refused.
+   */
+  resolveStorageLocation?(workspace: string, location: StorageLocation): Promise<ResolvedDatastore>;
 }

@@ -1,8 +1,15 @@
 import { z } from 'zod';
-import { AppError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../errors.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Clock } from '../ports/clock.js';
-import type { ResolvedDatastore } from '../ports/datastore-resolver.js';
+import type { ResolvedDatastore, StorageLocation } from '../ports/datastore-resolver.js';
 import type { DocumentContainer, Filter, MetadataStore } from '../ports/metadata-store.js';
 import type { SecretStore } from '../ports/secret-store.js';
 import type { StorageAccountConnector, StorageAccountTarget } from '../ports/storage-account-connector.js';
@@ -66,6 +73,14 @@ import {
 } from './asset-documents.js';
 import type { WriteContext } from './asset-documents.js';
 import { credentialsOf, extractSecrets, secretNameOf } from './asset-secrets.js';
+import {
+  DEFAULT_STORAGE_ENDPOINT,
+  IDENTITY_STORAGE_ENDPOINTS,
+  datastoreFieldsFor,
+  datastoreLocationSchema,
+  describeStorageLocation,
+  storageKindServing,
+} from './asset-storage-location.js';
 import type { WorkspaceService } from './workspace-service.js';
 
 export interface AssetServiceDeps {
@@ -157,6 +172,13 @@ export interface AssetService {
   deleteResource(workspace: string, kind: AssetKind, name: string): Promise<void>;
   /** Where a datastore's data lives (see DatastoreResolver). */
   resolveDatastore(workspace: string, datastore: string): Promise<ResolvedDatastore>;
+  /**
+   * Where a container named by a wasb(s)/abfs(s) URI is read from (see DatastoreResolver): this
+   * workspace's own container of the platform's account; else a datastore of the workspace
+   * registered for that account, container and endpoint (one of the URI's kind first, then by
+   * name), with its credentials; else, where storage accounts can be reached, the app's identity.
+   */
+  resolveStorageLocation(workspace: string, location: StorageLocation): Promise<ResolvedDatastore>;
 }
 
 const MAX_ATTEMPTS = 32;
@@ -954,7 +976,15 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
     }
     const found = await readResource(workspace, 'datastore', name);
     if (found === undefined) throw await resourceNotFound(ws, 'datastore', name);
-    const { doc, etag } = found;
+    return openRegistered(workspace, found);
+  };
+
+  /** Opens the account of a user-registered datastore through the connector, once per definition. */
+  const openRegistered = async (
+    workspace: string,
+    { doc, etag }: Stored<AssetResourceDocument>,
+  ): Promise<ResolvedDatastore> => {
+    const name = doc.name;
     const target = parseOrThrow(datastoreLocationSchema, doc.spec, 'spec');
     const account = target.account_name ?? target.store_name ?? '?';
     const connector = deps.storageAccounts;
@@ -978,17 +1008,33 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
     if (target.account_name === undefined || container === undefined) {
       throw new ValidationError(`Datastore '${name}' names no storage account or container.`, { target: 'datastore' });
     }
-    const key = `${workspace}\u0000${name}\u0000${etag}`;
+    const storageAccount = target.account_name;
+    const endpoint = target.endpoint ?? DEFAULT_STORAGE_ENDPOINT;
+    // A datastore registered without credentials is read with the app's identity.
+    if (doc.secretPaths.length === 0) {
+      checkOwnAccountReach(workspace, storageAccount, container, name);
+      checkIdentityEndpoint(storageAccount, endpoint, name);
+    }
+    const type = target.type;
+    const store = await openCached(connector, `${workspace}\u0000${name}\u0000${etag}`, async () => ({
+      type,
+      accountName: storageAccount,
+      endpoint,
+      protocol: target.protocol === 'http' ? 'http' : 'https',
+      credentials: await loadCredentials(workspace, name, doc),
+    }));
+    return { store, container, prefix: '' };
+  };
+
+  /** The connector's store for `key`, opened once (a failed open is tried again next time). */
+  const openCached = async (
+    connector: StorageAccountConnector,
+    key: string,
+    target: () => Promise<StorageAccountTarget>,
+  ): Promise<ArtifactStore> => {
     let opened = externalStores.get(key);
     if (opened === undefined) {
-      const accountTarget: StorageAccountTarget = {
-        type: target.type,
-        accountName: target.account_name,
-        endpoint: target.endpoint ?? 'core.windows.net',
-        protocol: target.protocol === 'http' ? 'http' : 'https',
-        credentials: await loadCredentials(workspace, name, doc),
-      };
-      opened = connector.open(accountTarget);
+      opened = target().then((t) => connector.open(t));
       externalStores.set(key, opened);
       opened.catch(() => externalStores.delete(key));
       for (const stale of externalStores.keys()) {
@@ -996,7 +1042,106 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
         externalStores.delete(stale);
       }
     }
-    return { store: await opened, container, prefix: '' };
+    return opened;
+  };
+
+  /**
+   * The app's identity reaches every container of the platform's own account: other workspaces'
+   * data, the Functions host's state and its package. A workspace gets only its own container there.
+   * `datastore` names the registered datastore being opened, if any.
+   */
+  const checkOwnAccountReach = (
+    workspace: string,
+    account: string,
+    container: string,
+    datastore: string | undefined,
+  ): void => {
+    const own = workspaceContainerName(workspace);
+    if (account.toLowerCase() !== accountName.toLowerCase() || container === own) return;
+    throw new ForbiddenError(
+      `${datastore === undefined ? '' : `Datastore '${datastore}': `}container '${container}' of '${account}', ` +
+        `the platform's own storage account, is not open to workspace '${workspace}'; only its container ` +
+        `'${own}' is (its built-in datastores, e.g. azureml://datastores/${DEFAULT_DATASTORE}/paths/...).`,
+      { target: datastore === undefined ? 'path' : 'datastore' },
+    );
+  };
+
+  /** A host outside Azure Storage would receive the app's token and could replay it on any account the app reads. */
+  const checkIdentityEndpoint = (account: string, endpoint: string, datastore: string | undefined): void => {
+    if (IDENTITY_STORAGE_ENDPOINTS.includes(endpoint.toLowerCase())) return;
+    throw new ValidationError(
+      `${datastore === undefined ? '' : `Datastore '${datastore}': `}'${account}.blob.${endpoint}' would be read ` +
+        "with the app's identity, and the app sends its identity only to Azure Storage endpoints " +
+        `(${IDENTITY_STORAGE_ENDPOINTS.join(', ')}). ` +
+        (datastore === undefined
+          ? 'Register a datastore for it with credentials'
+          : 'Register the datastore again with credentials') +
+        ' (account_key, sas_token, or tenant_id/client_id/client_secret).',
+      { target: datastore === undefined ? 'path' : 'endpoint' },
+    );
+  };
+
+  const resolveStorageLocation = async (workspace: string, location: StorageLocation): Promise<ResolvedDatastore> => {
+    await requireWorkspace(workspace);
+    const { account, container, endpointSuffix } = location;
+    if (account.toLowerCase() === accountName.toLowerCase() && container === workspaceContainerName(workspace)) {
+      return { store: deps.artifacts, container, prefix: '' };
+    }
+    const registered = await findDatastoreFor(workspace, location);
+    if (registered !== undefined) return openRegistered(workspace, registered);
+    checkOwnAccountReach(workspace, account, container, undefined);
+    const connector = deps.storageAccounts;
+    if (connector === undefined) {
+      throw new ValidationError(
+        `No datastore of workspace '${workspace}' is registered for ${describeStorageLocation(location)}. ` +
+          'Storage accounts are read through a datastore registered for them: write a datastore YAML ' +
+          `(${datastoreFieldsFor(location)}, and its credentials) and register it with ` +
+          '`tessera datastore create --file <datastore.yml>` ' +
+          `(PUT /api/workspaces/${workspace}/datastores/<name>). This deployment runs on the embedded store, ` +
+          'which reaches no external storage account even then: here, copy the data to a built-in datastore ' +
+          `(azureml://datastores/${DEFAULT_DATASTORE}/paths/...) or run Tessera on Azure (TESSERA_STORE=azure).`,
+        { target: 'path' },
+      );
+    }
+    checkIdentityEndpoint(account, endpointSuffix, undefined);
+    const key = `\u0000identity\u0000${account.toLowerCase()}\u0000${endpointSuffix.toLowerCase()}`;
+    const store = await openCached(connector, key, () =>
+      Promise.resolve({
+        type: location.kind === 'blob' ? 'azure_blob' : 'azure_data_lake_gen2',
+        accountName: account,
+        endpoint: endpointSuffix,
+        protocol: 'https',
+        credentials: undefined,
+      }),
+    );
+    return { store, container, prefix: '' };
+  };
+
+  /** The datastore of the workspace registered for `location`: one of its kind first, then by name. */
+  const findDatastoreFor = async (
+    workspace: string,
+    location: StorageLocation,
+  ): Promise<Stored<AssetResourceDocument> | undefined> => {
+    const c = await documents();
+    let otherKind: Stored<AssetResourceDocument> | undefined;
+    let continuation: string | undefined;
+    do {
+      const page = await c.query<AssetResourceDocument>({
+        partitionKey: workspace,
+        filters: resourceFilters('datastore', {}),
+        orderBy: [{ path: 'name' }],
+        limit: DEFAULT_PAGE,
+        ...(continuation === undefined ? {} : { continuation }),
+      });
+      for (const item of page.items) {
+        const doc = parseResourceDoc(item);
+        const kind = storageKindServing(doc.spec, location);
+        if (kind === location.kind) return { doc, etag: item._etag };
+        if (kind !== undefined) otherKind ??= { doc, etag: item._etag };
+      }
+      continuation = page.continuation;
+    } while (continuation !== undefined);
+    return otherKind;
   };
 
   const loadCredentials = async (
@@ -1031,6 +1176,7 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
     getResource,
     deleteResource,
     resolveDatastore,
+    resolveStorageLocation,
   };
 }
 
@@ -1063,14 +1209,3 @@ function backoff(attempt: number): Promise<void> {
 
 /** The SecretStore value of a resource: secret leaves by dotted spec path. */
 const storedSecretsSchema = z.record(z.string(), z.string());
-
-/** The storage location fields of a datastore spec (read back from a stored document). */
-const datastoreLocationSchema = z.looseObject({
-  type: z.string(),
-  account_name: z.string().optional(),
-  container_name: z.string().optional(),
-  filesystem: z.string().optional(),
-  store_name: z.string().optional(),
-  endpoint: z.string().optional(),
-  protocol: z.string().optional(),
-});

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { compileGlob, formatDataUri, isFolderUri, parseDataUri, withDataPath } from '../domain/data-uri.js';
 import type { AdlsDataUri, BlobDataUri, DatastoreDataUri } from '../domain/data-uri.js';
-import { ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors.js';
+import { AppError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
-import type { DatastoreResolver } from '../ports/datastore-resolver.js';
+import type { DatastoreResolver, ResolvedDatastore } from '../ports/datastore-resolver.js';
 
 /** What `stat` knows about one object; `size` is undefined when an http server does not say. */
 export interface DataObjectInfo {
@@ -26,8 +26,9 @@ export interface ListDataOptions {
 }
 
 /**
- * Reads the objects that data URIs name, whatever the scheme: datastore URIs through the
- * workspace's DatastoreResolver, http(s) through fetch, local paths only under allowed roots.
+ * Reads the objects that data URIs name, whatever the scheme: datastore URIs and wasb(s)/abfs(s)
+ * storage-account URIs through the workspace's DatastoreResolver, http(s) through fetch, local
+ * paths only under allowed roots.
  */
 export interface DataAccess {
   /** The object's bytes as a stream; NotFoundError if absent, ValidationError for a folder URI. */
@@ -56,14 +57,19 @@ interface StoreLocation {
   container: string;
   /** The datastore's prefix in the container: '' or 'some/folder/'. */
   base: string;
+  /** Where the object was looked for, for messages: "datastore 'x'", "container 'c' of storage account 'a'". */
+  where: string;
 }
+
+type RemoteDataUri = BlobDataUri | AdlsDataUri | DatastoreDataUri;
 
 export function createDataAccess(options: DataAccessOptions): DataAccess {
   const { datastores } = options;
   const fetchFn = options.fetch ?? fetch;
   const roots = (options.localRoots ?? []).map((r) => resolve(r));
 
-  async function locate(workspace: string, u: DatastoreDataUri, uri: string): Promise<StoreLocation> {
+  async function locate(workspace: string, u: RemoteDataUri, uri: string): Promise<StoreLocation> {
+    if (u.scheme !== 'azureml-datastore') return locateStorage(workspace, u, uri);
     if (u.workspace !== undefined && u.workspace !== workspace) {
       throw new ForbiddenError(
         `${uri} names workspace '${u.workspace}', but this request runs in workspace '${workspace}'. ` +
@@ -74,17 +80,46 @@ export function createDataAccess(options: DataAccessOptions): DataAccess {
     }
     const { store, container, prefix } = await datastores.resolve(workspace, u.datastore);
     const trimmed = prefix.replace(/^\/+|\/+$/g, '');
-    return { store, container, base: trimmed === '' ? '' : `${trimmed}/` };
+    return { store, container, base: trimmed === '' ? '' : `${trimmed}/`, where: `datastore '${u.datastore}'` };
   }
 
-  function directStorage(u: BlobDataUri | AdlsDataUri, uri: string): never {
+  /** wasb(s)/abfs(s): the container (or file system) of the account, through the datastore registered for it. */
+  async function locateStorage(workspace: string, u: BlobDataUri | AdlsDataUri, uri: string): Promise<StoreLocation> {
+    const isBlob = u.scheme === 'wasb' || u.scheme === 'wasbs';
     const container = 'container' in u ? u.container : u.filesystem;
-    throw new ValidationError(
-      `${uri} names storage account '${u.account}' directly. Tessera reads storage only through a registered ` +
-        `datastore: register one for account '${u.account}', container '${container}', then use ` +
-        `azureml://datastores/<name>/paths/${u.path}.`,
-      { target: 'path' },
-    );
+    const where = `${isBlob ? 'container' : 'file system'} '${container}' of storage account '${u.account}'`;
+    if (datastores.resolveStorageLocation === undefined) {
+      throw new ValidationError(
+        `${uri} names storage account '${u.account}' directly, and this process resolves only datastore URIs. ` +
+          `Register a datastore for account '${u.account}', container '${container}', then use ` +
+          `azureml://datastores/<name>/paths/${u.path}.`,
+        { target: 'path' },
+      );
+    }
+    let resolved: ResolvedDatastore;
+    try {
+      resolved = await datastores.resolveStorageLocation(workspace, {
+        kind: isBlob ? 'blob' : 'adls',
+        account: u.account,
+        container,
+        endpointSuffix: u.endpointSuffix,
+      });
+    } catch (err) {
+      // Name the URI: a spec or an MLTable may hold many.
+      if (err instanceof AppError && (err.code === 'ValidationError' || err.code === 'Forbidden')) {
+        const message = `Cannot read ${uri}: ${err.message}`;
+        const options = { target: err.target ?? 'path', cause: err };
+        throw err.code === 'Forbidden' ? new ForbiddenError(message, options) : new ValidationError(message, options);
+      }
+      throw err;
+    }
+    const trimmed = resolved.prefix.replace(/^\/+|\/+$/g, '');
+    return {
+      store: resolved.store,
+      container: resolved.container,
+      base: trimmed === '' ? '' : `${trimmed}/`,
+      where,
+    };
   }
 
   async function localPath(raw: string): Promise<string> {
@@ -160,17 +195,13 @@ export function createDataAccess(options: DataAccessOptions): DataAccess {
         case 'wasbs':
         case 'abfs':
         case 'abfss':
-          return directStorage(u, uri);
         case 'azureml-datastore': {
           const loc = await locate(workspace, u, uri);
           try {
             return await loc.store.stream(loc.container, loc.base + u.path);
           } catch (err) {
             if (err instanceof NotFoundError) {
-              throw new NotFoundError(`${uri} does not exist in datastore '${u.datastore}'.`, {
-                target: 'path',
-                cause: err,
-              });
+              throw new NotFoundError(`${uri} does not exist in ${loc.where}.`, { target: 'path', cause: err });
             }
             throw err;
           }
@@ -204,7 +235,6 @@ export function createDataAccess(options: DataAccessOptions): DataAccess {
         case 'wasbs':
         case 'abfs':
         case 'abfss':
-          return directStorage(u, uri);
         case 'azureml-datastore': {
           if (isFolderUri(u)) return undefined;
           const loc = await locate(workspace, u, uri);
@@ -239,7 +269,6 @@ export function createDataAccess(options: DataAccessOptions): DataAccess {
         case 'wasbs':
         case 'abfs':
         case 'abfss':
-          return directStorage(u, folderUri);
         case 'azureml-datastore': {
           const loc = await locate(workspace, u, folderUri);
           const folder = u.path === '' || u.path.endsWith('/') ? u.path : `${u.path}/`;

@@ -704,6 +704,184 @@ describe('datastores', () => {
   });
 });
 
+describe('storage locations (wasbs:// and abfss:// URIs)', () => {
+  const blobAt = (account: string, container: string, endpointSuffix = 'core.windows.net') => ({
+    kind: 'blob' as const,
+    account,
+    container,
+    endpointSuffix,
+  });
+  let targets: StorageAccountTarget[];
+  let external: FilesystemArtifactStore;
+  let onAzure: AssetService;
+
+  before(async () => {
+    targets = [];
+    external = new FilesystemArtifactStore({
+      root: join(dir, 'external-locations'),
+      signingKey: randomBytes(32),
+      publicBaseUrl: 'http://127.0.0.1:7071',
+    });
+    onAzure = createAssetService({
+      store,
+      clock: systemClock,
+      secrets,
+      workspaces: createWorkspaceService({ store, clock: systemClock }),
+      artifacts,
+      storageAccountName: 'tesseraplatform',
+      storageAccounts: {
+        open: async (target) => {
+          targets.push(target);
+          return external;
+        },
+      },
+    });
+    // team-b: a Blob datastore, an ADLS Gen2 one on another account, one with its own endpoint, and
+    // a second Blob datastore for the same container (the first by name wins).
+    await assets.putResource('team-b', 'datastore', 'b_blob', { ...BLOB_DATASTORE, name: 'b_blob' });
+    await assets.putResource('team-b', 'datastore', 'z_blob_too', {
+      ...BLOB_DATASTORE,
+      name: 'z_blob_too',
+      credentials: { sas_token: 'sv=2024&sig=other' },
+    });
+    await assets.putResource('team-b', 'datastore', 'b_lake', { ...ADLS_GEN2_DATASTORE, name: 'b_lake' });
+    await assets.putResource('team-b', 'datastore', 'b_china', {
+      ...BLOB_DATASTORE,
+      name: 'b_china',
+      container_name: 'cn-container',
+      endpoint: 'core.chinacloudapi.cn',
+    });
+  });
+
+  after(async () => external.close());
+
+  it('resolves through the datastore registered for the account, container and endpoint', async () => {
+    targets.length = 0;
+    assert.deepEqual(await onAzure.resolveStorageLocation('team-b', blobAt('mytestblobstore', 'data-container')), {
+      store: external,
+      container: 'data-container',
+      prefix: '',
+    });
+    const lake = await onAzure.resolveStorageLocation('team-b', {
+      kind: 'adls',
+      account: 'mytestdatalakegen2',
+      container: 'my-gen2-container',
+      endpointSuffix: 'core.windows.net',
+    });
+    assert.equal(lake.container, 'my-gen2-container');
+    // A wasbs:// URI on an ADLS Gen2 file system uses that datastore too (the Blob endpoint serves both).
+    await onAzure.resolveStorageLocation('team-b', blobAt('mytestdatalakegen2', 'my-gen2-container'));
+    await onAzure.resolveStorageLocation('team-b', blobAt('mytestblobstore', 'cn-container', 'core.chinacloudapi.cn'));
+    assert.deepEqual(
+      targets.map((t) => [t.type, t.accountName, t.endpoint, t.credentials]),
+      [
+        ['azure_blob', 'mytestblobstore', 'core.windows.net', { account_key: ACCOUNT_KEY }],
+        ['azure_data_lake_gen2', 'mytestdatalakegen2', 'core.windows.net', ADLS_GEN2_DATASTORE.credentials],
+        ['azure_blob', 'mytestblobstore', 'core.chinacloudapi.cn', { account_key: ACCOUNT_KEY }],
+      ],
+      'each datastore opened once; b_blob, not z_blob_too; the lake reused for the wasbs:// URI',
+    );
+  });
+
+  it('uses the app identity for an unregistered container, only on Azure Storage endpoints', async () => {
+    targets.length = 0;
+    // Same account, other container; and the registered container under another cloud's endpoint.
+    const other = await onAzure.resolveStorageLocation('team-b', blobAt('mytestblobstore', 'not-registered'));
+    assert.deepEqual(other, { store: external, container: 'not-registered', prefix: '' });
+    await onAzure.resolveStorageLocation(
+      'team-b',
+      blobAt('mytestblobstore', 'data-container', 'core.usgovcloudapi.net'),
+    );
+    assert.deepEqual(targets, [
+      {
+        type: 'azure_blob',
+        accountName: 'mytestblobstore',
+        endpoint: 'core.windows.net',
+        protocol: 'https',
+        credentials: undefined,
+      },
+      {
+        type: 'azure_blob',
+        accountName: 'mytestblobstore',
+        endpoint: 'core.usgovcloudapi.net',
+        protocol: 'https',
+        credentials: undefined,
+      },
+    ]);
+    targets.length = 0;
+    await rejectsWith(
+      onAzure.resolveStorageLocation('team-b', blobAt('anyaccount', 'c1', 'attacker.example')),
+      'ValidationError',
+      /'anyaccount\.blob\.attacker\.example' would be read with the app's identity.*only to Azure Storage endpoints/,
+      'path',
+    );
+    const { credentials: _dropped, ...identityBased } = BLOB_DATASTORE;
+    void _dropped;
+    await assets.putResource('team-b', 'datastore', 'elsewhere', {
+      ...identityBased,
+      name: 'elsewhere',
+      endpoint: 'attacker.example',
+    });
+    await rejectsWith(
+      onAzure.resolveDatastore('team-b', 'elsewhere'),
+      'ValidationError',
+      /^Datastore 'elsewhere': .*Register the datastore again with credentials/,
+      'endpoint',
+    );
+    assert.deepEqual(targets, [], 'no token was asked for a host outside Azure Storage');
+  });
+
+  it("opens only the workspace's own container of the platform's account", async () => {
+    targets.length = 0;
+    const own = await onAzure.resolveStorageLocation(
+      'team-b',
+      blobAt('tesseraplatform', workspaceContainerName('team-b')),
+    );
+    assert.deepEqual(own, { store: artifacts, container: 'ws-team-b', prefix: '' });
+    for (const container of ['ws-team-a', 'app-package', 'tesserahub-leases']) {
+      await rejectsWith(
+        onAzure.resolveStorageLocation('team-b', blobAt('tesseraplatform', container)),
+        'Forbidden',
+        new RegExp(`container '${container}' of 'tesseraplatform', the platform's own storage account, is not open`),
+        'path',
+      );
+    }
+    const { credentials: _dropped, ...identityBased } = BLOB_DATASTORE;
+    void _dropped;
+    await assets.putResource('team-b', 'datastore', 'peek', {
+      ...identityBased,
+      name: 'peek',
+      account_name: 'tesseraplatform',
+      container_name: 'ws-team-a',
+    });
+    await rejectsWith(onAzure.resolveDatastore('team-b', 'peek'), 'Forbidden', /^Datastore 'peek': /, 'datastore');
+    assert.deepEqual(targets, []);
+  });
+
+  it('on the embedded store: an unregistered container is a 400 that says how to register it', async () => {
+    await rejectsWith(
+      assets.resolveStorageLocation('team-b', {
+        kind: 'adls',
+        account: 'somelake',
+        container: 'raw',
+        endpointSuffix: 'core.windows.net',
+      }),
+      'ValidationError',
+      /^No datastore of workspace 'team-b' is registered for file system 'raw' of storage account 'somelake' \(somelake\.dfs\.core\.windows\.net\)\..*type: azure_data_lake_gen2, account_name: somelake, filesystem: raw.*tessera datastore create --file/,
+      'path',
+    );
+    // The embedded store's own container is the workspace's (account 'embedded', as its built-in datastores show).
+    const own = await assets.resolveStorageLocation('team-b', blobAt('embedded', 'ws-team-b'));
+    assert.deepEqual(own, { store: artifacts, container: 'ws-team-b', prefix: '' });
+    await rejectsWith(assets.resolveStorageLocation('team-b', blobAt('embedded', 'ws-team-a')), 'Forbidden');
+    await rejectsWith(
+      assets.resolveStorageLocation('ghost-ws', blobAt('mytestblobstore', 'data-container')),
+      'NotFound',
+      /Workspace 'ghost-ws' does not exist/,
+    );
+  });
+});
+
 describe('stored documents', () => {
   it('are parsed again when read: a document of an unknown schema version is refused', async () => {
     await assets.putVersion('team-a', 'data', 'schema-check', '1', { ...CLOUD_FILE, name: 'schema-check' });

@@ -1,14 +1,24 @@
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { BlobStorageAccountConnector } from '../../shared/adapters/blob-storage-account-connector.js';
 import { FilesystemArtifactStore } from '../../shared/adapters/filesystem-artifact-store.js';
+import { LocalSecretStore } from '../../shared/adapters/local-secret-store.js';
+import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
 import { ForbiddenError, NotFoundError, TransientError, ValidationError } from '../../shared/errors.js';
+import { systemClock } from '../../shared/ports/clock.js';
 import type { DatastoreResolver } from '../../shared/ports/datastore-resolver.js';
+import type { StorageAccountConnector, StorageAccountTarget } from '../../shared/ports/storage-account-connector.js';
+import { createAssetService } from '../../shared/services/asset-service.js';
+import type { AssetService } from '../../shared/services/asset-service.js';
 import { createDataAccess, redactUrl } from '../../shared/services/data-access.js';
+import { createWorkspaceService } from '../../shared/services/workspace-service.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '../support/azurite.js';
+import type { Azurite } from '../support/azurite.js';
 
 let dir: string;
 let store: FilesystemArtifactStore;
@@ -103,7 +113,7 @@ test('a long-form URI must name the workspace of the request', async () => {
   );
 });
 
-test('storage-account URIs need a registered datastore, and say so', async () => {
+test('storage-account URIs are refused, naming the URI, by a resolver that cannot resolve them', async () => {
   const data = createDataAccess({ datastores });
   for (const uri of [
     'wasbs://data@acct01.blob.core.windows.net/x.csv',
@@ -113,9 +123,220 @@ test('storage-account URIs need a registered datastore, and say so', async () =>
       uri.endsWith('/') ? data.list('team-a', uri) : data.open('team-a', uri),
       (err: unknown) =>
         err instanceof ValidationError &&
-        /names storage account 'acct01' directly.*register one for account 'acct01'/.test(err.message),
+        err.message.startsWith(uri) &&
+        /names storage account 'acct01' directly.*Register a datastore for account 'acct01'/.test(err.message),
     );
   }
+});
+
+/**
+ * wasbs/abfss URIs resolved by the asset service: through the datastore registered for the account
+ * and container, with its stored credentials, against Azurite. Azurite serves only the Blob endpoint
+ * (path-style, http://127.0.0.1:<port>/devstoreaccount1), so the connector's blobEndpoint maps every
+ * target there, and the targets the asset service asks for are recorded: that an abfss:// URI reaches
+ * the Blob endpoint of its account is checked on the recorded target, not against a dfs endpoint.
+ *
+ * Not covered here: an ADLS Gen2 datastore takes a service principal (or no credentials), and this
+ * test cannot sign in to Entra ID, so the test connector reads its file system with Azurite's account
+ * key instead; and the app-identity fallback is followed only up to the connector (Azurite would need
+ * OAuth mode and https to accept a token).
+ */
+describe('storage-account URIs through registered datastores (Azurite)', () => {
+  const BLOB = `wasbs://data-container@${AZURITE_ACCOUNT}.blob.core.windows.net/`;
+  const LAKE = `abfss://lake@${AZURITE_ACCOUNT}.dfs.core.windows.net/`;
+  const SERVICE_PRINCIPAL = { tenant_id: 'tenant-1', client_id: 'client-1', client_secret: 'sp-secret-1' };
+  let azurite: Azurite;
+  let metadata: SqliteMetadataStore;
+  let ownStore: FilesystemArtifactStore;
+  let assets: AssetService;
+  let embedded: AssetService;
+  const targets: StorageAccountTarget[] = [];
+  let identityAsked = 0;
+
+  const resolverOf = (service: AssetService): DatastoreResolver => ({
+    resolve: service.resolveDatastore,
+    resolveStorageLocation: service.resolveStorageLocation,
+  });
+
+  before(async () => {
+    azurite = await startAzurite();
+    const root = join(dir, 'assets');
+    metadata = await SqliteMetadataStore.open(join(root, 'metadata.db'));
+    ownStore = new FilesystemArtifactStore({
+      root: join(root, 'artifacts'),
+      signingKey: randomBytes(32),
+      publicBaseUrl: 'http://127.0.0.1:7071',
+    });
+    const secrets = await LocalSecretStore.open({ store: metadata, keyFile: join(root, 'keys', 'secrets.key') });
+    const workspaces = createWorkspaceService({ store: metadata, clock: systemClock });
+    await workspaces.put('team-a', {});
+    const blobConnector = new BlobStorageAccountConnector({
+      credential: () => {
+        identityAsked++;
+        return Promise.reject(new Error('no identity in this test'));
+      },
+      blobEndpoint: () => azurite.blobEndpoint,
+    });
+    const connector: StorageAccountConnector = {
+      open(target) {
+        targets.push(target);
+        const servicePrincipal = target.credentials?.client_secret !== undefined;
+        return blobConnector.open(servicePrincipal ? { ...target, credentials: { account_key: AZURITE_KEY } } : target);
+      },
+    };
+    const deps = { store: metadata, clock: systemClock, secrets, workspaces, artifacts: ownStore };
+    assets = createAssetService({ ...deps, storageAccounts: connector });
+    embedded = createAssetService(deps);
+
+    await assets.putResource('team-a', 'datastore', 'azurite_blob', {
+      name: 'azurite_blob',
+      type: 'azure_blob',
+      account_name: AZURITE_ACCOUNT,
+      container_name: 'data-container',
+      credentials: { account_key: AZURITE_KEY },
+    });
+    await assets.putResource('team-a', 'datastore', 'azurite_lake', {
+      name: 'azurite_lake',
+      type: 'azure_data_lake_gen2',
+      account_name: AZURITE_ACCOUNT,
+      filesystem: 'lake',
+      credentials: SERVICE_PRINCIPAL,
+    });
+    const service = azurite.service();
+    for (const [container, path, body] of [
+      ['data-container', 'example-data/titanic.csv', 'PassengerId,Survived\n1,0\n2,1\n'],
+      ['data-container', 'example-data/notes.txt', 'notes\n'],
+      ['data-container', 'example-data/more/extra.csv', 'a\n1\n'],
+      ['lake', 'tables/iris.csv', 'sepal_length,species\n5.1,setosa\n'],
+    ] as const) {
+      const client = service.getContainerClient(container);
+      await client.createIfNotExists();
+      await client.getBlockBlobClient(path).upload(body, Buffer.byteLength(body));
+    }
+  });
+
+  after(async () => {
+    await ownStore.close();
+    await metadata.close();
+    await azurite.stop();
+  });
+
+  test('wasbs:// and wasb:// URIs: open, stat and list with the registered azure_blob datastore', async () => {
+    const data = createDataAccess({ datastores: resolverOf(assets) });
+    const csv = 'PassengerId,Survived\n1,0\n2,1\n';
+    assert.equal(await text(await data.open('team-a', `${BLOB}example-data/titanic.csv`)), csv);
+    const wasb = BLOB.replace('wasbs://', 'wasb://');
+    assert.equal(await text(await data.open('team-a', `${wasb}example-data/titanic.csv`)), csv);
+
+    const info = await data.stat('team-a', `${BLOB}example-data/titanic.csv`);
+    assert.equal(info?.uri, `${BLOB}example-data/titanic.csv`);
+    assert.equal(info?.size, csv.length);
+    assert.equal(await data.stat('team-a', `${BLOB}example-data/missing.csv`), undefined);
+    assert.equal(await data.stat('team-a', `${BLOB}example-data/`), undefined, 'a folder is not an object');
+
+    assert.deepEqual(await data.list('team-a', `${BLOB}example-data`), [
+      `${BLOB}example-data/more/extra.csv`,
+      `${BLOB}example-data/notes.txt`,
+      `${BLOB}example-data/titanic.csv`,
+    ]);
+    assert.deepEqual(await data.list('team-a', `${BLOB}example-data/`, { pattern: '*.csv' }), [
+      `${BLOB}example-data/titanic.csv`,
+    ]);
+    assert.deepEqual(await data.list('team-a', `${wasb}example-data/more/`), [`${wasb}example-data/more/extra.csv`]);
+    assert.equal((await data.list('team-a', BLOB)).length, 3, 'the container root lists the whole container');
+
+    await assert.rejects(
+      data.open('team-a', `${BLOB}example-data/missing.csv`),
+      (err: unknown) =>
+        err instanceof NotFoundError &&
+        err.message ===
+          `${BLOB}example-data/missing.csv does not exist in container 'data-container' of storage account ` +
+            `'${AZURITE_ACCOUNT}'.`,
+    );
+    await assert.rejects(
+      data.open('team-a', `${BLOB}example-data/`),
+      (err: unknown) => err instanceof ValidationError && /names a folder/.test(err.message),
+    );
+    assert.ok(
+      targets.some(
+        (t) =>
+          t.type === 'azure_blob' && t.credentials?.account_key === AZURITE_KEY && t.endpoint === 'core.windows.net',
+      ),
+      'opened with the datastore of the container and its stored key',
+    );
+  });
+
+  test('abfss:// URIs resolve through the registered ADLS Gen2 datastore, at the Blob endpoint of its account', async () => {
+    const data = createDataAccess({ datastores: resolverOf(assets) });
+    targets.length = 0;
+    const iris = 'sepal_length,species\n5.1,setosa\n';
+    assert.equal(await text(await data.open('team-a', `${LAKE}tables/iris.csv`)), iris);
+    assert.equal((await data.stat('team-a', `${LAKE}tables/iris.csv`))?.size, iris.length);
+    assert.deepEqual(await data.list('team-a', `${LAKE}tables/`), [`${LAKE}tables/iris.csv`]);
+    // The connector builds https://<account>.blob.<endpoint> from this target (Azurite's endpoint here).
+    assert.deepEqual(targets, [
+      {
+        type: 'azure_data_lake_gen2',
+        accountName: AZURITE_ACCOUNT,
+        endpoint: 'core.windows.net',
+        protocol: 'https',
+        credentials: SERVICE_PRINCIPAL,
+      },
+    ]);
+
+    // A file system is a Blob container of the account: either scheme reaches either datastore.
+    const lakeAsBlob = `wasbs://lake@${AZURITE_ACCOUNT}.blob.core.windows.net/tables/iris.csv`;
+    assert.equal(await text(await data.open('team-a', lakeAsBlob)), iris);
+    const blobAsLake = `abfss://data-container@${AZURITE_ACCOUNT}.dfs.core.windows.net/example-data/notes.txt`;
+    assert.equal(await text(await data.open('team-a', blobAsLake)), 'notes\n');
+  });
+
+  test('an unregistered container: the embedded store says to register a datastore, naming the URI', async () => {
+    const data = createDataAccess({ datastores: resolverOf(embedded) });
+    const cases = [
+      [`wasbs://other-data@${AZURITE_ACCOUNT}.blob.core.windows.net/x.csv`, /container_name: other-data/],
+      [`abfss://other-lake@${AZURITE_ACCOUNT}.dfs.core.windows.net/t/`, /filesystem: other-lake/],
+      // Same account and container as a registered datastore, another cloud's endpoint: not that datastore.
+      [`${BLOB.replace('core.windows.net', 'core.chinacloudapi.cn')}x.csv`, /endpoint: core\.chinacloudapi\.cn/],
+    ] as const;
+    for (const [uri, fields] of cases) {
+      await assert.rejects(uri.endsWith('/') ? data.list('team-a', uri) : data.open('team-a', uri), (err: unknown) => {
+        assert.ok(err instanceof ValidationError, String(err));
+        assert.ok(err.message.startsWith(`Cannot read ${uri}: No datastore of workspace 'team-a'`), err.message);
+        assert.match(err.message, /tessera datastore create --file/);
+        assert.match(err.message, new RegExp(`account_name: ${AZURITE_ACCOUNT}`));
+        assert.match(err.message, fields);
+        return true;
+      });
+    }
+    // A registered one on the embedded store: its datastore is named, and why it cannot be read here.
+    await assert.rejects(
+      data.open('team-a', `${BLOB}example-data/titanic.csv`),
+      (err: unknown) =>
+        err instanceof ValidationError &&
+        /Datastore 'azurite_blob' points at the external storage account/.test(err.message),
+    );
+  });
+
+  test('an unregistered container where accounts can be reached: the app identity is used', async () => {
+    const data = createDataAccess({ datastores: resolverOf(assets) });
+    targets.length = 0;
+    const before = identityAsked;
+    await assert.rejects(
+      data.open('team-a', `wasbs://other-data@${AZURITE_ACCOUNT}.blob.core.windows.net/x.csv`),
+      /no identity in this test/,
+    );
+    assert.equal(identityAsked, before + 1);
+    assert.deepEqual(targets, [
+      {
+        type: 'azure_blob',
+        accountName: AZURITE_ACCOUNT,
+        endpoint: 'core.windows.net',
+        protocol: 'https',
+        credentials: undefined,
+      },
+    ]);
+  });
 });
 
 test('local paths: none on a server; only under the allowed roots; no escape by .. or a link', async () => {
