@@ -3,15 +3,15 @@
  * triggers, fires timer, blob and queue triggers, and runs orchestrations with the embedded
  * durable engine, all persisted under the data folder.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { currentRegistry, resetRegistry } from './core-shim.js';
 import { loadApp } from './app-loader.js';
 import type { LoadedApp } from './app-loader.js';
 import { Invoker } from './invoke.js';
 import type { Logger } from './logger.js';
 import { readHostJson } from './settings.js';
+import { loadOrCreateKeyFile } from '../shared/adapters/key-file.js';
 import { FrontDoor } from './http/server.js';
 import { openSqlite } from '../shared/adapters/sqlite-database.js';
 import type { SqliteDatabase } from '../shared/adapters/sqlite-database.js';
@@ -49,17 +49,6 @@ export function isLoopback(address: string): boolean {
   return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
 }
 
-/** Reads or creates a secret file (0600) under the data folder. */
-export function readOrCreateKey(file: string, bytes = 32): string {
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  const key = randomBytes(bytes).toString('base64url');
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, key + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
-  return key;
-}
-
 export class LocalHost {
   private constructor(
     readonly options: HostOptions,
@@ -92,7 +81,12 @@ export class LocalHost {
     const invoker = new Invoker(registry, logger);
     const db = openSqlite(join(options.dataDir, 'durable.db'));
     const store = new DurableStore(db);
-    const systemKey = readOrCreateKey(join(options.dataDir, 'keys', 'host-system.key'));
+    // The host's system key guards the durable management and admin APIs, as Azure's system keys do.
+    const systemKey = loadOrCreateKeyFile(join(options.dataDir, 'keys', 'host-system.key'), {
+      bytes: 32,
+      wrongSize: (f, found) =>
+        `The host system key ${f} has ${found} bytes instead of 32; delete it to create a new one.`,
+    }).toString('base64url');
     const engine = new DurableEngine({
       store,
       registry,

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadOrCreateKeyFile } from './adapters/key-file.js';
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
@@ -307,30 +307,11 @@ async function withCleanup<T>(
 
 const SIGNING_KEY_BYTES = 32;
 
-/**
- * 32 random bytes, created with mode 0600 on first use. The key is written to a temporary file and
- * hard-linked into place, so a concurrent first start never reads a half-written key and all
- * processes agree on the one that won.
- */
+/** The HMAC key of embedded signed artifact URLs (see loadOrCreateKeyFile). */
 export function loadOrCreateSigningKey(file: string): Buffer {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  if (!existsSync(file)) {
-    const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(temp, randomBytes(SIGNING_KEY_BYTES), { mode: 0o600, flag: 'wx' });
-    try {
-      linkSync(temp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(temp, { force: true });
-    }
-  }
-  const key = readFileSync(file);
-  if (key.length !== SIGNING_KEY_BYTES) {
-    throw new ConfigError(
-      `The artifact signing key ${file} has ${key.length} bytes instead of ${SIGNING_KEY_BYTES}. Delete the file to create a new key (existing signed URLs stop working).`,
-      { target: 'TESSERA_DATA_DIR' },
-    );
-  }
-  return key;
+  return loadOrCreateKeyFile(file, {
+    bytes: SIGNING_KEY_BYTES,
+    wrongSize: (f, found) =>
+      `The artifact signing key ${f} has ${found} bytes instead of ${SIGNING_KEY_BYTES}. Delete the file to create a new key (existing signed URLs stop working).`,
+  });
 }

@@ -1,6 +1,5 @@
+import { loadOrCreateKeyFile } from './key-file.js';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, ValidationError } from '../errors.js';
 import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
@@ -152,31 +151,12 @@ function parseStored(stored: WithMeta<SecretDocument>): SecretDocument {
   return result.data;
 }
 
-/**
- * 32 random bytes, created with mode 0600 on first use (folder 0700). The key is written to a
- * temporary file and hard-linked into place, so concurrent first starts agree on one key and never
- * read a half-written one.
- */
+/** The AES-256 key of the secrets, in a file outside the database (see loadOrCreateKeyFile). */
 export function loadOrCreateSecretKey(file: string): Buffer {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  if (!existsSync(file)) {
-    const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(temp, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
-    try {
-      linkSync(temp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(temp, { force: true });
-    }
-  }
-  const key = readFileSync(file);
-  if (key.length !== KEY_BYTES) {
-    throw new ConfigError(
-      `The secrets key ${file} has ${key.length} bytes instead of ${KEY_BYTES}. Restore the original file from a ` +
-        'backup; deleting it creates a new key, and every stored datastore credential must then be registered again.',
-      { target: 'TESSERA_DATA_DIR' },
-    );
-  }
-  return key;
+  return loadOrCreateKeyFile(file, {
+    bytes: KEY_BYTES,
+    wrongSize: (f, found) =>
+      `The secrets key ${f} has ${found} bytes instead of ${KEY_BYTES}. Restore the original file from a ` +
+      'backup; deleting it creates a new key, and every stored datastore credential must then be registered again.',
+  });
 }

@@ -10,7 +10,7 @@ import {
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { ResolvedDatastore, StorageLocation } from '../ports/datastore-resolver.js';
-import type { DocumentContainer, Filter, MetadataStore } from '../ports/metadata-store.js';
+import type { DocumentContainer, Filter, MetadataStore, StoredDocument, WithMeta } from '../ports/metadata-store.js';
 import type { SecretStore } from '../ports/secret-store.js';
 import type { StorageAccountConnector, StorageAccountTarget } from '../ports/storage-account-connector.js';
 import { parseOrThrow } from '../contracts/validation.js';
@@ -218,33 +218,21 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
     return found;
   };
 
-  const readVersion = async (
+  /** One stored document, parsed again on the way out, with the etag its next write must match. */
+  const readDoc = async <T extends StoredDocument>(
     workspace: string,
-    kind: VersionedKind,
-    name: string,
-    version: string,
-  ): Promise<Stored<AssetVersionDocument> | undefined> => {
-    const stored = await (await documents()).read<AssetVersionDocument>(workspace, versionId(kind, name, version));
-    return stored && { doc: parseVersionDoc(stored), etag: stored._etag };
+    id: string,
+    parse: (stored: WithMeta<T>) => T,
+  ): Promise<Stored<T> | undefined> => {
+    const stored = await (await documents()).read<T>(workspace, id);
+    return stored && { doc: parse(stored), etag: stored._etag };
   };
-
-  const readContainer = async (
-    workspace: string,
-    kind: VersionedKind,
-    name: string,
-  ): Promise<Stored<AssetContainerDocument> | undefined> => {
-    const stored = await (await documents()).read<AssetContainerDocument>(workspace, containerId(kind, name));
-    return stored && { doc: parseContainerDoc(stored), etag: stored._etag };
-  };
-
-  const readResource = async (
-    workspace: string,
-    kind: UnversionedKind,
-    name: string,
-  ): Promise<Stored<AssetResourceDocument> | undefined> => {
-    const stored = await (await documents()).read<AssetResourceDocument>(workspace, containerId(kind, name));
-    return stored && { doc: parseResourceDoc(stored), etag: stored._etag };
-  };
+  const readVersion = (workspace: string, kind: VersionedKind, name: string, version: string) =>
+    readDoc<AssetVersionDocument>(workspace, versionId(kind, name, version), parseVersionDoc);
+  const readContainer = (workspace: string, kind: VersionedKind, name: string) =>
+    readDoc<AssetContainerDocument>(workspace, containerId(kind, name), parseContainerDoc);
+  const readResource = (workspace: string, kind: UnversionedKind, name: string) =>
+    readDoc<AssetResourceDocument>(workspace, containerId(kind, name), parseResourceDoc);
 
   /** Versions of a name, newest first (one page). */
   const queryVersions = async (

@@ -52,7 +52,7 @@ export async function startHostProcess(options: {
       reject(new Error(`host exited with ${code} before starting:\n${out}`));
     });
   });
-  const systemKey = readFileSync(join(options.dataDir, 'keys', 'host-system.key'), 'utf8').trim();
+  const systemKey = readFileSync(join(options.dataDir, 'keys', 'host-system.key')).toString('base64url');
   return {
     child,
     origin,
