@@ -5,7 +5,7 @@ import { resolveCredentials } from './sdk/credentials.js';
 import { MLClient, MLClientError } from './sdk/ml-client.js';
 import { ASSET_GROUPS, CliUsageError, runAssetCommand } from './asset-commands.js';
 import type { AssetGroup } from './asset-commands.js';
-import { parseOutputFormat } from './output.js';
+import { parseOutputFormat, render } from './output.js';
 import { SpecError } from '../shared/domain/azureml/spec-loader.js';
 
 /**
@@ -106,8 +106,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(credentials.token === undefined ? {} : { token: credentials.token }),
       ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
     });
-    const print = (value: unknown): number => {
-      io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+    const format = parseOutputFormat(values.output);
+    const print = (value: unknown, columns: readonly string[] = ['name', 'description', 'createdAt']): number => {
+      io.stdout(render(value, format, columns));
       return 0;
     };
     const required = (name: string, value: string | undefined): string => {
@@ -132,7 +133,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         {
           set: values.set ?? [],
           tags: values.tags ?? [],
-          output: parseOutputFormat(values.output),
+          output: format,
           ...(values.file === undefined ? {} : { file: values.file }),
           ...(values.name === undefined ? {} : { name: values.name }),
           ...(values.version === undefined ? {} : { version: values.version }),
@@ -188,7 +189,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         );
       }
       case 'token list':
-        return print(await client.tokens.list());
+        return print(await client.tokens.list(), ['id', 'workspaces', 'description', 'status', 'expiresAt']);
       case 'token revoke':
         return print(await client.tokens.revoke(required('id', values.id)));
       default:
