@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { resolveCredentials } from './sdk/credentials.js';
 import { MLClient, MLClientError } from './sdk/ml-client.js';
 import { ASSET_GROUPS, CliUsageError, runAssetCommand } from './asset-commands.js';
@@ -219,7 +220,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 // Run only when executed as a program, so tests can import runCli.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// npm and npx start it through a symlink (node_modules/.bin/tessera), so compare real paths.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   const code = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

@@ -104,6 +104,14 @@ describe('workspace assets through the tessera CLI', () => {
     assert.match(table.stdout, /scores\s+2\s+exam scores/);
   });
 
+  it('runs as `npx tessera` from the repository (the package bin through its symlink)', async () => {
+    const { stdout } = await run('npx', ['--no-install', 'tessera', 'data', 'show', '-n', 'scores', '-l', 'latest'], {
+      cwd: resolve('.'),
+      env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
+    });
+    assert.equal((JSON.parse(stdout) as { version: string }).version, '2');
+  });
+
   it('rejects bad specs with the file, the key path and a hint, a non-zero exit, and nothing created', async () => {
     const unknown = await tessera('data', 'create', '--file', 'unknown-key.yml');
     assert.notEqual(unknown.code, 0);
