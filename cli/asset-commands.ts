@@ -227,7 +227,7 @@ export async function runAssetCommand(
           ...page,
           ...(options.name === undefined ? {} : { name: options.name }),
           ...(options.tag === undefined ? {} : { tag: options.tag }),
-          ...(isVersioned(ops) && options.archived ? { archived: options.archived } : {}),
+          ...(options.archived ? { archived: options.archived } : {}),
         }),
       );
     case 'update': {
@@ -243,8 +243,10 @@ export async function runAssetCommand(
     }
     case 'archive':
     case 'restore': {
-      if (!isVersioned(ops))
-        throw new CliUsageError(`${group} ${verb}: only data, models, environments and components are archived`);
+      if (!isVersioned(ops)) {
+        if (options.version !== undefined) throw new CliUsageError(`${group} ${verb}: ${group}s have no versions`);
+        return print(verb === 'archive' ? await ops.archive(name()) : await ops.restore(name()));
+      }
       const selector = options.version === undefined ? {} : { version: options.version };
       return print(verb === 'archive' ? await ops.archive(name(), selector) : await ops.restore(name(), selector));
     }

@@ -1,25 +1,29 @@
 import { parseOrThrow } from '../shared/contracts/validation.js';
-import { ANY_SEGMENT_CONSTRAINT, archiveActionSchema, kindSegmentSchema } from '../shared/contracts/assets.js';
+import {
+  ANY_SEGMENT_CONSTRAINT,
+  archiveActionSchema,
+  isVersionedKind,
+  kindSegmentSchema,
+} from '../shared/contracts/assets.js';
 import { registerHttp } from '../shared/function-catalog.js';
 import { defineHttp, jsonResponse } from '../shared/http/index.js';
 
 export const ASSET_ARCHIVE = 'asset-archive';
 
 /**
- * POST .../{name}/archive or /restore: every version of a name. The route takes every kind so that
- * datastores and computes get a 400 that says they cannot be archived, not a 404.
+ * POST .../{name}/archive or /restore. Versioned kinds: every version of a name (an ArchiveResult).
+ * Datastores and computes: the one definition (the updated asset); built-in datastores answer 400.
  */
 export const assetArchive = defineHttp({
   auth: 'workspace',
   async handler({ services, request }) {
     const kind = parseOrThrow(kindSegmentSchema, request.params.kind, 'kind');
     const archived = parseOrThrow(archiveActionSchema, request.params.action, 'action');
-    const result = await services.assets.setArchived(
-      request.params.ws ?? '',
-      kind,
-      request.params.name ?? '',
-      archived,
-    );
+    const ws = request.params.ws ?? '';
+    const name = request.params.name ?? '';
+    const result = isVersionedKind(kind)
+      ? await services.assets.setArchived(ws, kind, name, archived)
+      : await services.assets.setResourceArchived(ws, kind, name, archived);
     return jsonResponse(200, result);
   },
 });

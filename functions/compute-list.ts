@@ -4,7 +4,10 @@ import { defineHttp, jsonResponse, readQuery } from '../shared/http/index.js';
 
 export const COMPUTE_LIST = 'compute-list';
 
-/** Computes by name: `?name=&tag=key[=value]&limit=&continuation=`. */
+/**
+ * Computes by name: `?name=&tag=key[=value]&archived=&limit=&continuation=`. Archived ones are hidden
+ * unless `archived=true` (only them) or `archived=all`.
+ */
 export const computeList = defineHttp({
   auth: 'workspace',
   async handler({ services, request }) {

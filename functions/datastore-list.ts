@@ -4,7 +4,10 @@ import { defineHttp, jsonResponse, readQuery } from '../shared/http/index.js';
 
 export const DATASTORE_LIST = 'datastore-list';
 
-/** Datastores by name, the built-in ones first: `?name=&tag=key[=value]&limit=&continuation=`. */
+/**
+ * Datastores by name, the built-in ones first: `?name=&tag=key[=value]&archived=&limit=&continuation=`.
+ * Archived ones are hidden unless `archived=true` (only them; never a built-in) or `archived=all`.
+ */
 export const datastoreList = defineHttp({
   auth: 'workspace',
   async handler({ services, request }) {

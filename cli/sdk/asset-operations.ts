@@ -249,8 +249,17 @@ export class ResourceOperations {
     return this.request('GET', this.base(name));
   }
 
-  list(options: Omit<AssetListOptions, 'archived'> = {}): Promise<AssetList> {
+  list(options: AssetListOptions = {}): Promise<AssetList> {
     return this.request('GET', `${this.base()}${listQuery(options)}`);
+  }
+
+  /** Hides it from lists (it stays readable and usable); built-in datastores cannot be archived. */
+  archive(name: string): Promise<Asset> {
+    return this.request('POST', `${this.base(name)}/archive`);
+  }
+
+  restore(name: string): Promise<Asset> {
+    return this.request('POST', `${this.base(name)}/restore`);
   }
 
   delete(name: string): Promise<void> {

@@ -10,11 +10,11 @@ import type { AssetKind } from './azureml/index.js';
 
 export const ASSETS_CONTAINER = 'assets';
 
-/** Kinds with immutable `name:version` versions, labels and archiving. */
+/** Kinds with immutable `name:version` versions and labels (archived version by version or by name). */
 export const VERSIONED_KINDS = ['data', 'model', 'environment', 'component'] as const satisfies readonly AssetKind[];
 export type VersionedKind = (typeof VERSIONED_KINDS)[number];
 
-/** Kinds with one mutable definition per name. */
+/** Kinds with one mutable definition per name (archived as a whole; the built-in datastores never). */
 export const UNVERSIONED_KINDS = ['datastore', 'compute'] as const satisfies readonly AssetKind[];
 export type UnversionedKind = (typeof UNVERSIONED_KINDS)[number];
 
@@ -222,6 +222,12 @@ export const assetResourceDocumentSchema = z.object({
   description: z.string().optional(),
   tags: z.record(z.string(), z.string()),
   ...tagIndexShape,
+  /**
+   * Present (true) only while archived: hidden from lists, still readable and usable. Never stored
+   * as false, so documents written before archiving existed (no flag) read as active and list
+   * filters need only test whether the flag exists.
+   */
+  archived: z.literal(true).optional(),
   createdAt: epochMs,
   updatedAt: epochMs,
   createdBy: z.string(),

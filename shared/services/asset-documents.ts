@@ -57,8 +57,8 @@ export function requireVersioned(kind: AssetKind, workspace: string, action?: 'a
   const segment = KIND_SEGMENTS[kind];
   if (action !== undefined) {
     throw new ValidationError(
-      `${capitalize(segment)} have no versions and cannot be archived or restored; ` +
-        `delete one with DELETE /api/workspaces/${workspace}/${segment}/{name}.`,
+      `${capitalize(segment)} have no versions; ${action} the whole ${kind} with ` +
+        `POST /api/workspaces/${workspace}/${segment}/{name}/${action}.`,
       { target: 'kind' },
     );
   }
@@ -154,6 +154,10 @@ export function resourceFilters(kind: UnversionedKind, query: AssetListQuery): F
     { path: 'assetKind', op: '=', value: kind },
     ...(query.name === undefined ? [] : [{ path: 'name', op: '=' as const, value: query.name }]),
     ...tagFilters(query.tag),
+    // A resource stores `archived` only while archived (see assetResourceDocumentSchema).
+    ...(query.archived === 'all'
+      ? []
+      : [{ path: 'archived', op: 'exists' as const, value: query.archived === 'true' }]),
   ];
 }
 
@@ -247,7 +251,7 @@ export function toResourceView(doc: AssetResourceDocument): Asset {
     spec,
     ...(doc.description === undefined ? {} : { description: doc.description }),
     tags: doc.tags,
-    archived: false,
+    archived: doc.archived === true,
     createdAt: iso(doc.createdAt),
     updatedAt: iso(doc.updatedAt),
     createdBy: doc.createdBy,

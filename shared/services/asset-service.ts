@@ -157,6 +157,11 @@ export interface AssetService {
   ): Promise<Asset>;
   /** Archives or restores every version of a name. */
   setArchived(workspace: string, kind: AssetKind, name: string, archived: boolean): Promise<ArchiveResult>;
+  /**
+   * Archives or restores a datastore or compute (idempotent): hidden from lists while archived,
+   * still readable and usable. A built-in datastore is a ValidationError; an unknown name NotFound.
+   */
+  setResourceArchived(workspace: string, kind: AssetKind, name: string, archived: boolean): Promise<Asset>;
   /** Points a user label at a version (body `{ version }`). */
   setLabel(workspace: string, kind: AssetKind, name: string, label: string, body: unknown): Promise<Asset>;
   /** Creates or replaces a datastore or compute. */
@@ -802,6 +807,8 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
         ...(description === undefined ? {} : { description }),
         tags,
         ...tagIndex(tags),
+        // Defining it again does not restore it.
+        ...(existing?.doc.archived === true ? { archived: true as const } : {}),
         createdAt: existing?.doc.createdAt ?? now,
         updatedAt: Math.max(now, existing?.doc.updatedAt ?? now),
         createdBy: existing?.doc.createdBy ?? by,
@@ -866,6 +873,45 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
     return toResourceView(found.doc);
   };
 
+  const setResourceArchived = async (
+    workspace: string,
+    kindIn: AssetKind,
+    nameIn: string,
+    archived: boolean,
+  ): Promise<Asset> => {
+    const kind = requireUnversioned(kindIn);
+    const name = parseOrThrow(assetNameSchema, nameIn, 'name');
+    if (kind === 'datastore' && isBuiltinDatastore(name)) {
+      throw new ValidationError(
+        `'${name}' is a built-in datastore of workspace '${workspace}' and cannot be ${archived ? 'archived' : 'restored'}: ` +
+          'built-in datastores always exist.',
+        { target: 'name' },
+      );
+    }
+    const ws = await requireWorkspace(workspace);
+    const c = await documents();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const existing = await readResource(workspace, kind, name);
+      if (existing === undefined) throw await resourceNotFound(ws, kind, name);
+      if ((existing.doc.archived === true) === archived) return toResourceView(existing.doc);
+      const { archived: _previous, ...rest } = existing.doc;
+      const next: AssetResourceDocument = {
+        ...rest,
+        ...(archived ? { archived: true as const } : {}),
+        updatedAt: Math.max(clock.now(), existing.doc.updatedAt),
+      };
+      try {
+        await c.replace(next, { ifMatch: existing.etag });
+        return toResourceView(next);
+      } catch (err) {
+        if (isWriteRace(err)) continue;
+        throw err;
+      }
+    }
+    throw busy(kind, name);
+  };
+
   const resourceNotFound = async (ws: Workspace, kind: UnversionedKind, name: string): Promise<NotFoundError> => {
     const page = await listResources(ws, kind, { limit: VERSIONS_IN_MESSAGES });
     const names = page.value.map((a) => a.name);
@@ -894,19 +940,14 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
 
   const listResources = async (ws: Workspace, kind: UnversionedKind, query: AssetListQuery): Promise<AssetList> => {
     const workspace = ws.name;
-    if (query.archived !== undefined && query.archived !== 'false') {
-      throw new ValidationError(
-        `${capitalize(KIND_SEGMENTS[kind])} are not archived (they have no versions); leave out archived=${query.archived}.`,
-        { target: 'archived' },
-      );
-    }
     const limit = query.limit ?? DEFAULT_PAGE;
     const cursor = decodeResourceCursor(query.continuation);
     const value: Asset[] = [];
 
-    // Built-in datastores come first; they have no tags, so a tag filter leaves them out.
+    // Built-in datastores come first; they have no tags, so a tag filter leaves them out, and they
+    // are never archived, so archived=true does.
     const builtins =
-      kind === 'datastore' && query.tag === undefined
+      kind === 'datastore' && query.tag === undefined && query.archived !== 'true'
         ? BUILTIN_DATASTORES.filter((n) => query.name === undefined || query.name === n)
         : [];
     let offset = cursor.b;
@@ -1159,6 +1200,7 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
     updateVersion,
     setVersionArchived,
     setArchived,
+    setResourceArchived,
     setLabel,
     putResource,
     getResource,

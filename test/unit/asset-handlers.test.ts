@@ -240,7 +240,7 @@ test('400 with the key path for a bad spec, and for a PATCH of an immutable fiel
   assert.deepEqual(ok.json.tags, { reviewed: 'yes' });
 });
 
-test('archive and restore a version and a name; datastores cannot be archived', async () => {
+test('archive and restore a version and a name; built-in datastores cannot be archived', async () => {
   const archived = await call(assetVersionArchive, {
     method: 'POST',
     token: teamToken,
@@ -326,6 +326,76 @@ test('computes: create, replace, read, list, delete', async () => {
   );
   assert.equal((await call(computeDelete, { method: 'DELETE', token: teamToken, params })).status, 204);
   assert.equal((await call(computeDelete, { method: 'DELETE', token: teamToken, params })).status, 404);
+});
+
+test('archive and restore datastores and computes: 200 with the asset, 400 for a built-in, 404 unknown', async () => {
+  const ds = { ws: 'team-a', kind: 'datastores', name: 'blob_archived' };
+  const put = await call(datastorePut, {
+    method: 'PUT',
+    token: teamToken,
+    params: { ws: 'team-a', name: 'blob_archived' },
+    body: { ...BLOB_SAS_DATASTORE, name: 'blob_archived' },
+  });
+  assert.equal(put.status, 201, JSON.stringify(put.json));
+  const archived = await call(assetArchive, { method: 'POST', token: teamToken, params: { ...ds, action: 'archive' } });
+  assert.equal(archived.status, 200, JSON.stringify(archived.json));
+  assert.equal(archived.json.name, 'blob_archived');
+  assert.equal(archived.json.archived, true);
+  assert.deepEqual(archived.json.spec.credentials, { sas_token: '***' });
+  const again = await call(assetArchive, { method: 'POST', token: teamToken, params: { ...ds, action: 'archive' } });
+  assert.equal(again.status, 200);
+  assert.equal(again.json.archived, true);
+
+  const names = async (query?: Record<string, string>) =>
+    (
+      await call(datastoreList, { token: teamToken, params: { ws: 'team-a' }, ...(query ? { query } : {}) })
+    ).json.value.map((d: { name: string }) => d.name);
+  assert.equal((await names()).includes('blob_archived'), false);
+  assert.deepEqual(await names({ archived: 'true' }), ['blob_archived']);
+  assert.equal((await names({ archived: 'all' })).includes('blob_archived'), true);
+  const get = await call(datastoreGet, { token: teamToken, params: { ws: 'team-a', name: 'blob_archived' } });
+  assert.equal(get.json.archived, true);
+  const restored = await call(assetArchive, { method: 'POST', token: teamToken, params: { ...ds, action: 'restore' } });
+  assert.equal(restored.status, 200);
+  assert.equal(restored.json.archived, false);
+  assert.equal((await names()).includes('blob_archived'), true);
+  await call(datastoreDelete, { method: 'DELETE', token: teamToken, params: { ws: 'team-a', name: 'blob_archived' } });
+
+  const cp = { ws: 'team-a', name: 'archived-cluster' };
+  const computePutResult = await call(computePut, {
+    method: 'PUT',
+    token: teamToken,
+    params: cp,
+    body: { ...MINIMAL_CLUSTER, name: cp.name },
+  });
+  assert.equal(computePutResult.status, 201, JSON.stringify(computePutResult.json));
+  const computeArchived = await call(assetArchive, {
+    method: 'POST',
+    token: teamToken,
+    params: { ...cp, kind: 'computes', action: 'archive' },
+  });
+  assert.equal(computeArchived.status, 200);
+  assert.equal(computeArchived.json.archived, true);
+  const computes = await call(computeList, { token: teamToken, params: { ws: 'team-a' }, query: { archived: 'true' } });
+  assert.deepEqual(
+    computes.json.value.map((c: { name: string }) => c.name),
+    ['archived-cluster'],
+  );
+  await call(computeDelete, { method: 'DELETE', token: teamToken, params: cp });
+
+  const builtin = await call(assetArchive, {
+    method: 'POST',
+    token: teamToken,
+    params: { ws: 'team-a', kind: 'datastores', name: 'workspaceblobstore', action: 'archive' },
+  });
+  assert.equal(builtin.status, 400);
+  assert.match(builtin.json.error.message, /'workspaceblobstore'.*built-in datastores always exist/);
+  const missing = await call(assetArchive, {
+    method: 'POST',
+    token: teamToken,
+    params: { ws: 'team-a', kind: 'computes', name: 'nope', action: 'restore' },
+  });
+  assert.equal(missing.status, 404);
 });
 
 test('401 without a token, 403 for another workspace, 404 naming a missing workspace', async () => {

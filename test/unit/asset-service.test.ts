@@ -379,19 +379,97 @@ describe('archive and restore', () => {
     assert.equal((await assets.list('team-a', 'environment', { name: 'arch' })).value[0]?.version, '3');
   });
 
-  it('has no archive for datastores and computes', async () => {
+  it('archives and restores datastores and computes: hidden from lists, still readable and usable', async () => {
+    const ws = 'team-arch';
+    await createWorkspaceService({ store, clock: systemClock }).put(ws, {});
+    await assets.putResource(ws, 'datastore', 'blob_example', BLOB_DATASTORE);
+    await assets.putResource(ws, 'compute', 'ssh-example', SSH_CLUSTER);
+    assert.equal((await assets.getResource(ws, 'datastore', 'blob_example')).archived, false);
+
+    const archived = await assets.setResourceArchived(ws, 'datastore', 'blob_example', true);
+    assert.equal(archived.archived, true);
+    assert.equal(archived.kind, 'datastore');
+    assert.equal((await assets.setResourceArchived(ws, 'datastore', 'blob_example', true)).archived, true);
+    assert.equal((await assets.setResourceArchived(ws, 'compute', 'ssh-example', true)).archived, true);
+
+    const names = async (kind: 'datastore' | 'compute', archivedFilter?: 'false' | 'true' | 'all') =>
+      (await assets.list(ws, kind, archivedFilter === undefined ? {} : { archived: archivedFilter })).value.map((a) => [
+        a.name,
+        a.archived,
+      ]);
+    const builtins = BUILTIN_DATASTORES.map((n) => [n, false]);
+    assert.deepEqual(await names('datastore'), builtins);
+    assert.deepEqual(await names('datastore', 'false'), builtins);
+    assert.deepEqual(await names('datastore', 'true'), [['blob_example', true]]);
+    assert.deepEqual(await names('datastore', 'all'), [...builtins, ['blob_example', true]]);
+    assert.deepEqual(await names('compute'), []);
+    assert.deepEqual(await names('compute', 'true'), [['ssh-example', true]]);
+    assert.deepEqual(await names('compute', 'all'), [['ssh-example', true]]);
+
+    // Still readable, still resolved for data access (the embedded store then refuses the external account).
+    assert.equal((await assets.getResource(ws, 'datastore', 'blob_example')).archived, true);
+    await rejectsWith(assets.resolveDatastore(ws, 'blob_example'), 'ValidationError', /not reachable/, 'datastore');
+    // Defining it again keeps it archived.
+    const redefined = await assets.putResource(ws, 'compute', 'ssh-example', { ...SSH_CLUSTER, max_instances: 4 });
+    assert.equal(redefined.asset.archived, true);
+    assert.equal(redefined.asset.spec.max_instances, 4);
+
+    const restored = await assets.setResourceArchived(ws, 'compute', 'ssh-example', false);
+    assert.equal(restored.archived, false);
+    assert.equal((await assets.setResourceArchived(ws, 'compute', 'ssh-example', false)).archived, false);
+    assert.deepEqual(await names('compute'), [['ssh-example', false]]);
+    assert.deepEqual(await names('compute', 'true'), []);
+    const raw = await (await store.container(ASSETS_CONTAINER)).read<StoredDocument>(ws, 'compute:ssh-example');
+    assert.equal(raw?.['archived'], undefined, 'an active resource stores no flag');
+  });
+
+  it('refuses to archive a built-in datastore, and names what exists for an unknown name', async () => {
+    await rejectsWith(
+      assets.setResourceArchived('team-a', 'datastore', 'workspaceblobstore', true),
+      'ValidationError',
+      /'workspaceblobstore' is a built-in datastore .* cannot be archived: built-in datastores always exist/,
+      'name',
+    );
+    await rejectsWith(
+      assets.setResourceArchived('team-a', 'compute', 'nope', true),
+      'NotFound',
+      /Compute 'nope' does not exist in workspace 'team-a'/,
+      'name',
+    );
+    await rejectsWith(assets.setResourceArchived('ghost-ws', 'compute', 'nope', true), 'NotFound', /ghost-ws/);
     await rejectsWith(
       assets.setArchived('team-a', 'datastore', 'workspaceblobstore', true),
       'ValidationError',
-      /Datastores have no versions and cannot be archived/,
+      /Datastores have no versions; archive the whole datastore with POST/,
       'kind',
     );
-    await rejectsWith(
-      assets.list('team-a', 'compute', { archived: 'true' }),
-      'ValidationError',
-      /Computes are not archived/,
-      'archived',
-    );
+  });
+
+  it('reads resource documents stored before the archived flag as active', async () => {
+    const c = await store.container(ASSETS_CONTAINER);
+    const now = Date.now();
+    await c.upsert({
+      id: 'compute:legacy',
+      pk: 'team-b',
+      kind: 'assetResource',
+      schemaVersion: 1,
+      assetKind: 'compute',
+      name: 'legacy',
+      spec: { name: 'legacy', type: 'amlcompute', size: 'STANDARD_DS3_v2' },
+      secretPaths: [],
+      tags: {},
+      tagKeys: [],
+      tagPairs: [],
+      createdAt: now,
+      updatedAt: now,
+      createdBy: 'someone',
+      updatedBy: 'someone',
+    });
+    assert.equal((await assets.getResource('team-b', 'compute', 'legacy')).archived, false);
+    assert.ok((await assets.list('team-b', 'compute', { name: 'legacy' })).value.some((a) => a.name === 'legacy'));
+    assert.equal((await assets.setResourceArchived('team-b', 'compute', 'legacy', true)).archived, true);
+    assert.deepEqual((await assets.list('team-b', 'compute', { name: 'legacy' })).value, []);
+    await assets.deleteResource('team-b', 'compute', 'legacy');
   });
 });
 
