@@ -8,6 +8,9 @@ import type { DurableEngine } from './engine.js';
 import { EventTypeName } from './history.js';
 import type { HistoryEvent } from './history.js';
 import type { InstanceRow, RuntimeStatus } from './store.js';
+import { decodeContinuationToken, encodeContinuationToken } from '../../shared/domain/continuation-token.js';
+import type { ContinuationTokenFormat } from '../../shared/domain/continuation-token.js';
+import { ValidationError } from '../../shared/errors.js';
 
 export const DURABLE_PREFIX = '/runtime/webhooks/durabletask/';
 const STATUSES: RuntimeStatus[] = [
@@ -145,16 +148,18 @@ function parseStatuses(value: string | null): RuntimeStatus[] | undefined {
   return list as RuntimeStatus[];
 }
 
-function decodeContinuation(token: string | undefined): { createdAt: number; instanceId: string } | undefined {
-  if (!token) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c: number; i: string };
-    if (typeof v.c === 'number' && typeof v.i === 'string') return { createdAt: v.c, instanceId: v.i };
-  } catch {
-    // fall through
-  }
-  throw new DurableRequestError(400, 'The x-ms-continuation-token header is not a token this host issued.');
-}
+/** Where a listing of instances resumes, bound to its filter so a token cannot resume another listing. */
+const INSTANCE_PAGE: ContinuationTokenFormat<{ c: number; i: string }> = {
+  bindingKey: 'f',
+  positionKey: 'p',
+  isPosition: (v): v is { c: number; i: string } =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { c?: unknown }).c === 'number' &&
+    typeof (v as { i?: unknown }).i === 'string',
+  unreadable: 'The x-ms-continuation-token header is not a token this host issued.',
+  otherListing: 'The x-ms-continuation-token was issued for a listing with other filters; list again without it.',
+};
 
 export function isAuthorised(
   path: string,
@@ -213,16 +218,22 @@ export async function handleDurableRequest(
         if (method === 'GET') {
           const top = Math.min(Math.max(Number(url.searchParams.get('top') ?? 100) || 100, 1), 1000);
           const token = headers['x-ms-continuation-token'];
-          const after = decodeContinuation(typeof token === 'string' ? token : undefined);
+          const binding = JSON.stringify(filter);
+          const position =
+            typeof token === 'string' && token !== ''
+              ? decodeContinuationToken(INSTANCE_PAGE, token, binding)
+              : undefined;
+          const after = position && { createdAt: position.c, instanceId: position.i };
           const rows = engine.list({ ...filter, limit: top + 1, ...(after ? { after } : {}) });
           const page = rows.slice(0, top);
           const last = page[page.length - 1];
           const showInput = url.searchParams.get('showInput') !== 'false';
           const responseHeaders: Record<string, string> = {};
           if (rows.length > top && last) {
-            responseHeaders['x-ms-continuation-token'] = Buffer.from(
-              JSON.stringify({ c: last.createdAt, i: last.instanceId }),
-            ).toString('base64url');
+            responseHeaders['x-ms-continuation-token'] = encodeContinuationToken(INSTANCE_PAGE, binding, {
+              c: last.createdAt,
+              i: last.instanceId,
+            });
           }
           return { status: 200, headers: responseHeaders, body: page.map((r) => statusBody(r, { showInput })) };
         }
@@ -300,6 +311,7 @@ export async function handleDurableRequest(
     return error(404, `Unknown durable management route '${rest}'.`);
   } catch (err) {
     if (err instanceof DurableRequestError) return error(err.status, err.message);
+    if (err instanceof ValidationError) return error(400, err.message);
     throw err;
   }
 }

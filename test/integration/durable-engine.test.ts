@@ -176,6 +176,14 @@ describe('durable engine (in-process host, real durable-functions)', () => {
     assert.equal(await api.status(ids[0] as string), undefined);
     const bad = await api.request('GET', 'instances/?runtimeStatus=Bogus');
     assert.equal(bad.status, 400);
+    const first = await api.request('GET', `instances/?runtimeStatus=Completed&createdTimeFrom=${from}&top=1`);
+    const tokenOfOtherListing = first.headers.get('x-ms-continuation-token') ?? '';
+    const other = await api.request('GET', 'instances/?runtimeStatus=Failed&top=1', {
+      'x-ms-continuation-token': tokenOfOtherListing,
+    });
+    assert.equal(other.status, 400);
+    const garbage = await api.request('GET', 'instances/', { 'x-ms-continuation-token': 'garbage' });
+    assert.equal(garbage.status, 400);
   });
 
   it('lets an HTTP function use df.getClient unchanged', async () => {
