@@ -16,6 +16,7 @@ import { loadConfig } from '../shared/config.js';
 import type { Config } from '../shared/config.js';
 import { getServices, closeServices } from '../shared/wiring.js';
 import { bootstrapEmbedded } from '../shared/services/bootstrap.js';
+import { seedSampleWorkspace } from '../shared/services/sample-workspace.js';
 import { FilesystemArtifactStore } from '../shared/adapters/filesystem-artifact-store.js';
 import { AppError } from '../shared/errors.js';
 
@@ -62,6 +63,15 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
   if (config.store === 'embedded') {
     const boot = await bootstrapEmbedded({ services, dataDir: config.dataDir, endpoint });
     credentialsLine = `  credentials:  ${boot.credentialsPath}${boot.created ? ' (new admin token written)' : ''}`;
+    try {
+      const seeded = await seedSampleWorkspace({ services, examplesDir: resolve(appRoot, 'examples') });
+      if (seeded)
+        credentialsLine += `\n  sample:       data asset ${seeded} in workspace default (try: npx tessera data preview -n iris -v 1)`;
+    } catch (err) {
+      logger.warn(
+        `host: the sample data asset could not be registered: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
   const counts = new Map<string, number>();
   for (const fn of host.registry.functions.values())

@@ -67,6 +67,19 @@ describe('platform end to end (host process + CLI)', () => {
     assert.ok(fns.some((f) => typeof f.schedule === 'string'));
   });
 
+  it('seeds the default workspace with the sample iris data asset, readable as a table', async () => {
+    const res = await fetch(`${host.origin}/api/workspaces/default/data/iris/versions/1/preview?rows=2`, {
+      headers: auth(),
+    });
+    assert.equal(res.status, 200);
+    const preview = (await res.json()) as { columns: { name: string }[]; rows: unknown[][] };
+    assert.deepEqual(
+      preview.columns.map((c) => c.name),
+      ['sepal_length_cm', 'sepal_width_cm', 'petal_length_cm', 'petal_width_cm', 'target'],
+    );
+    assert.equal(preview.rows.length, 2);
+  });
+
   it('writes credentials.json readable by the user only, with a working admin token', async () => {
     assert.equal(statSync(join(dataDir, 'credentials.json')).mode & 0o777, 0o600);
     const res = await fetch(`${host.origin}/api/workspaces/default`, { headers: auth() });
