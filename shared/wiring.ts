@@ -29,6 +29,11 @@ import type { StorageAccountConnector } from './ports/storage-account-connector.
 import { createAssetService } from './services/asset-service.js';
 import type { AssetService } from './services/asset-service.js';
 // --- end assets and secrets ---
+// --- tracking (issue 4) ---
+import type { TrackingStore } from './ports/tracking-store.js';
+import { createTrackingService } from './services/tracking-service.js';
+import type { TrackingService } from './services/tracking-service.js';
+// --- end tracking ---
 
 /**
  * The one composition root: reads the config once, picks the adapters for the configured store
@@ -68,6 +73,11 @@ export interface Services {
   /** `azureml://datastores/<name>/...` → storage, for the data plane (backed by `assets`). */
   datastores: DatastoreResolver;
   // --- end assets and secrets ---
+  // --- tracking ---
+  /** MLflow experiments, runs, params, tags and metrics of each workspace. */
+  tracking: TrackingService;
+  trackingStore: TrackingStore;
+  // --- end tracking ---
 }
 
 export interface CreateServicesOptions {
@@ -112,15 +122,36 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     await closeServicesOf(stores).catch(() => undefined);
     throw err;
   });
-  return { config, clock, ...stores, workspaces, tokens, authenticator, housekeeping, ...assetServices };
+  // --- tracking ---
+  const trackingServices = await createTrackingServices(config, workspaces, clock).catch(async (err: unknown) => {
+    await closeServicesOf(stores).catch(() => undefined);
+    throw err;
+  });
+  // --- end tracking ---
+  return {
+    config,
+    clock,
+    ...stores,
+    workspaces,
+    tokens,
+    authenticator,
+    housekeeping,
+    ...assetServices,
+    ...trackingServices,
+  };
 }
 
 /** Closes the stores of a services object built by `createServices`. */
-export async function closeServicesOf(services: Pick<Services, 'store' | 'artifacts' | 'queue'>): Promise<void> {
+export async function closeServicesOf(
+  services: Pick<Services, 'store' | 'artifacts' | 'queue'> & Partial<Pick<Services, 'trackingStore'>>,
+): Promise<void> {
   const results = await Promise.allSettled([
     services.queue.close(),
     services.artifacts.close(),
     services.store.close(),
+    // --- tracking ---
+    services.trackingStore?.close(),
+    // --- end tracking ---
   ]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -282,6 +313,39 @@ function blobAccountName(blob: NonNullable<Config['azure']>['blob']): string {
 }
 
 // --- end assets and secrets -----------------------------------------------------------------
+
+// --- tracking -------------------------------------------------------------------------------
+
+/**
+ * The MLflow tracking store and service: SQLite in <dataDir>/tracking.db on the embedded host; on
+ * Azure none yet (calls answer 501 NOT_IMPLEMENTED). A workspace must exist before it is tracked in.
+ */
+async function createTrackingServices(
+  config: Readonly<Config>,
+  workspaces: WorkspaceService,
+  clock: Clock,
+): Promise<Pick<Services, 'tracking' | 'trackingStore'>> {
+  let trackingStore: TrackingStore;
+  if (config.store === 'azure') {
+    // SQLite's WAL needs a local disk, which a Functions app on Azure does not have.
+    const { createUnavailableTrackingStore } = await import('./adapters/unavailable-tracking-store.js');
+    trackingStore = createUnavailableTrackingStore(
+      'MLflow tracking is not available with TESSERA_STORE=azure yet (there is no Cosmos DB tracking store); use the embedded host.',
+    );
+  } else {
+    const { SqliteTrackingStore } = await import('./adapters/sqlite-tracking-store.js');
+    mkdirSync(config.dataDir, { recursive: true });
+    trackingStore = SqliteTrackingStore.open(join(config.dataDir, 'tracking.db'));
+  }
+  const tracking = createTrackingService({
+    store: trackingStore,
+    clock,
+    requireWorkspace: (ws) => workspaces.get(ws),
+  });
+  return { tracking, trackingStore };
+}
+
+// --- end tracking ---------------------------------------------------------------------------
 
 function requireCredential<T>(credential: T | undefined): T {
   if (credential === undefined)
