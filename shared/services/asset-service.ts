@@ -365,14 +365,8 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
         maxNumericVersion: Math.max(base.maxNumericVersion, numericVersion(version) ?? 0),
         updatedAt: Math.max(now, base.updatedAt),
       };
-      try {
-        if (existing === undefined) await c.create(next);
-        else await c.replace(next, { ifMatch: existing.etag });
-        return { version, seq: next.seq };
-      } catch (err) {
-        if (isWriteRace(err)) continue;
-        throw err;
-      }
+      const write = existing === undefined ? c.create(next) : c.replace(next, { ifMatch: existing.etag });
+      if (await wonWrite(write)) return { version, seq: next.seq };
     }
     throw busy(kind, name);
   };
@@ -390,13 +384,7 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
       const existing = await readContainer(workspace, kind, name);
       if (existing === undefined) return undefined;
       const next = { ...(await change(existing.doc)), updatedAt: Math.max(clock.now(), existing.doc.updatedAt) };
-      try {
-        await c.replace(next, { ifMatch: existing.etag });
-        return next;
-      } catch (err) {
-        if (isWriteRace(err)) continue;
-        throw err;
-      }
+      if (await wonWrite(c.replace(next, { ifMatch: existing.etag }))) return next;
     }
     throw busy(kind, name);
   };
@@ -676,13 +664,7 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
       if (attempt > 0) await backoff(attempt);
       const existing = await getVersionDoc(workspace, kind, name, version);
       const next = { ...change(existing.doc), updatedAt: Math.max(clock.now(), existing.doc.updatedAt) };
-      try {
-        await c.replace(next, { ifMatch: existing.etag });
-        return next;
-      } catch (err) {
-        if (isWriteRace(err)) continue;
-        throw err;
-      }
+      if (await wonWrite(c.replace(next, { ifMatch: existing.etag }))) return next;
     }
     throw busy(kind, name);
   };
@@ -814,13 +796,8 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
         createdBy: existing?.doc.createdBy ?? by,
         updatedBy: by,
       };
-      try {
-        if (existing === undefined) await c.create(doc);
-        else await c.replace(doc, { ifMatch: existing.etag });
-      } catch (err) {
-        if (isWriteRace(err)) continue;
-        throw err;
-      }
+      const write = existing === undefined ? c.create(doc) : c.replace(doc, { ifMatch: existing.etag });
+      if (!(await wonWrite(write))) continue;
       // Registered again without secrets (an identity-based datastore): drop the old ones.
       if (secretPaths.length === 0 && (existing?.doc.secretPaths.length ?? 0) > 0) await secrets.delete(secretName);
       return { asset: toResourceView(doc), created: existing === undefined };
@@ -901,13 +878,7 @@ export function createAssetService(deps: AssetServiceDeps): AssetService {
         ...(archived ? { archived: true as const } : {}),
         updatedAt: Math.max(clock.now(), existing.doc.updatedAt),
       };
-      try {
-        await c.replace(next, { ifMatch: existing.etag });
-        return toResourceView(next);
-      } catch (err) {
-        if (isWriteRace(err)) continue;
-        throw err;
-      }
+      if (await wonWrite(c.replace(next, { ifMatch: existing.etag }))) return toResourceView(next);
     }
     throw busy(kind, name);
   };
@@ -1220,6 +1191,20 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 
 function isWriteRace(err: unknown): boolean {
   return err instanceof PreconditionFailedError || err instanceof ConflictError || err instanceof NotFoundError;
+}
+
+/**
+ * Runs one etag-conditioned write; false when it lost a race to another writer (the document
+ * changed, appeared or vanished meanwhile), so the caller reads again and retries.
+ */
+async function wonWrite(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (isWriteRace(err)) return false;
+    throw err;
+  }
 }
 
 function busy(kind: AssetKind, name: string): ConflictError {
