@@ -24,7 +24,7 @@ import type {
   SignedUrlOptions,
 } from '../ports/artifact-store.js';
 import { DEFAULT_CONTENT_TYPE, checkPutOptions } from '../domain/artifact-put-options.js';
-import { assertArtifactContainer, normalizeArtifactPath } from '../domain/artifact-paths.js';
+import { assertArtifactContainer, checkRange, normalizeArtifactPath } from '../domain/artifact-paths.js';
 import { artifactListTokenFormat, checkListOptions } from '../domain/artifact-listing.js';
 import { encodeContinuationToken } from '../domain/continuation-token.js';
 import { resolveSignedUrlExpiry } from '../domain/signed-url.js';
@@ -127,6 +127,9 @@ function lowerKeys(m: Record<string, string>): Record<string, string> {
  * staged blocks and committed with the etag conditions, so a failed upload leaves the previous
  * version in place.
  */
+/** The largest block one append-blob write takes (Blob Storage's limit is 4 MiB). */
+const APPEND_BLOCK_BYTES = 4 * 1024 * 1024;
+
 export class BlobArtifactStore implements ArtifactStore {
   readonly kind = 'blob';
   private readonly service: BlobServiceClient;
@@ -227,6 +230,42 @@ export class BlobArtifactStore implements ArtifactStore {
       if (options !== undefined && statusOf(err) === 404) return options.ifMissing;
       return fromStorageError(err, `${what} ${container}/${p}`);
     }
+  }
+
+  async append(
+    container: string,
+    path: string,
+    data: Buffer | string,
+    options: { contentType?: string } = {},
+  ): Promise<number> {
+    assertArtifactContainer(container);
+    const p = normalizeArtifactPath(path);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      await this.ensureContainer(container);
+      const blob = this.containerClient(container).getAppendBlobClient(p);
+      await blob.createIfNotExists({
+        blobHTTPHeaders: { blobContentType: options.contentType ?? DEFAULT_CONTENT_TYPE },
+      });
+      let size: number | undefined;
+      for (let at = 0; at < bytes.byteLength; at += APPEND_BLOCK_BYTES) {
+        const block = bytes.subarray(at, at + APPEND_BLOCK_BYTES);
+        const r = await blob.appendBlock(block, block.byteLength);
+        size = Number(r.blobAppendOffset ?? 0) + block.byteLength;
+      }
+      return size ?? (await blob.getProperties()).contentLength ?? 0;
+    } catch (err) {
+      return fromStorageError(err, `append to artifact ${container}/${p}`);
+    }
+  }
+
+  async readRange(container: string, path: string, offset: number, maxBytes: number): Promise<Buffer> {
+    checkRange(offset, maxBytes);
+    return this.onBlob(container, path, 'artifact', async (blob) => {
+      const size = (await blob.getProperties()).contentLength ?? 0;
+      if (offset >= size) return Buffer.alloc(0);
+      return blob.downloadToBuffer(offset, Math.min(maxBytes, size - offset));
+    });
   }
 
   async get(container: string, path: string): Promise<Buffer> {

@@ -27,7 +27,7 @@ import type {
   SignedUrlOptions,
 } from '../ports/artifact-store.js';
 import { DEFAULT_CONTENT_TYPE, checkPutOptions } from '../domain/artifact-put-options.js';
-import { assertArtifactContainer, normalizeArtifactPath } from '../domain/artifact-paths.js';
+import { assertArtifactContainer, checkRange, normalizeArtifactPath } from '../domain/artifact-paths.js';
 import { artifactListTokenFormat, checkListOptions } from '../domain/artifact-listing.js';
 import { encodeContinuationToken } from '../domain/continuation-token.js';
 import { resolveSignedUrlExpiry, signedArtifactUrl } from '../domain/signed-url.js';
@@ -297,6 +297,82 @@ export class FilesystemArtifactStore implements ArtifactStore {
     await writeFile(tmp, JSON.stringify(rebuilt));
     await this.renameInto(tmp, metaFile, container, path).catch(() => rm(tmp, { force: true }));
     return toInfo(container, path, rebuilt);
+  }
+
+  async append(
+    container: string,
+    path: string,
+    data: Buffer | string,
+    options: { contentType?: string } = {},
+  ): Promise<number> {
+    assertArtifactContainer(container);
+    const p = normalizeArtifactPath(path);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (;;) {
+      if ((await this.readInfo(container, p)) === undefined) {
+        try {
+          const info = await this.put(container, p, bytes, { ...options, ifNoneMatch: '*' });
+          return info.size;
+        } catch (err) {
+          if (err instanceof ConflictError && (await this.readInfo(container, p)) !== undefined) continue;
+          throw err;
+        }
+      }
+      return withLock(`${this.root}\0${container}\0${p}`, async () => {
+        const current = await this.readInfo(container, p);
+        if (current === undefined) throw new NotFoundError(`Artifact ${container}/${p} was deleted while appending.`);
+        const file = await this.confined(container, p);
+        const fh = await open(file, 'a');
+        let st: BigIntStats;
+        try {
+          await fh.write(bytes);
+          await fh.sync();
+          st = await fh.stat({ bigint: true });
+        } finally {
+          await fh.close();
+        }
+        const sidecar: Sidecar = {
+          v: 1,
+          ino: st.ino.toString(),
+          size: Number(st.size),
+          contentHash: await hashFile(file),
+          contentType: current.contentType,
+          etag: `"${randomUUID()}"`,
+          lastModified: Date.now(),
+          metadata: current.metadata,
+        };
+        const tmp = join(this.root, TMP_DIR, `${randomUUID()}.json`);
+        await writeFile(tmp, JSON.stringify(sidecar));
+        await this.renameInto(tmp, this.metaPath(container, p), container, p);
+        this.notify(toInfo(container, p, sidecar));
+        return sidecar.size;
+      });
+    }
+  }
+
+  async readRange(container: string, path: string, offset: number, maxBytes: number): Promise<Buffer> {
+    assertArtifactContainer(container);
+    const p = normalizeArtifactPath(path);
+    checkRange(offset, maxBytes);
+    const file = await this.confined(container, p);
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (err) {
+      throw this.notFoundOr(err, container, p);
+    }
+    try {
+      const buf = Buffer.alloc(maxBytes);
+      let filled = 0;
+      while (filled < maxBytes) {
+        const { bytesRead } = await fh.read(buf, filled, maxBytes - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return buf.subarray(0, filled);
+    } finally {
+      await fh.close();
+    }
   }
 
   async get(container: string, path: string): Promise<Buffer> {

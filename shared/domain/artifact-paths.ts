@@ -59,3 +59,23 @@ export function normalizeArtifactPrefix(prefix: unknown): string {
   if (body === '') return '';
   return normalizeArtifactPath(body, 'prefix') + (trailing ? '/' : '');
 }
+
+/** The largest range one `readRange` call returns. */
+export const MAX_RANGE_BYTES = 64 * 1024 * 1024;
+
+/** Checks the arguments of `ArtifactStore.readRange`. */
+export function checkRange(offset: unknown, maxBytes: unknown): void {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new ValidationError(`offset must be a whole number of bytes ≥ 0; got ${String(offset)}.`, {
+      target: 'offset',
+    });
+  }
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_RANGE_BYTES) {
+    throw new ValidationError(
+      `maxBytes must be a whole number between 1 and ${MAX_RANGE_BYTES}; got ${String(maxBytes)}.`,
+      {
+        target: 'maxBytes',
+      },
+    );
+  }
+}

@@ -49,6 +49,14 @@ export interface ArtifactStore {
     data: Buffer | Uint8Array | string | Readable,
     options?: PutOptions,
   ): Promise<ArtifactInfo>;
+  /**
+   * Appends to the object, creating it when absent (live logs); returns its new size. One writer
+   * per object. On Blob Storage an appended object is an append blob and has no content hash
+   * (contentHash '').
+   */
+  append(container: string, path: string, data: Buffer | string, options?: { contentType?: string }): Promise<number>;
+  /** Up to `maxBytes` bytes from byte `offset` (empty at or past the end); NotFoundError if absent. */
+  readRange(container: string, path: string, offset: number, maxBytes: number): Promise<Buffer>;
   /** Whole content; NotFoundError if absent. */
   get(container: string, path: string): Promise<Buffer>;
   /** Streamed content; NotFoundError if absent. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAppError } from '../../shared/errors.js';
+import { NotFoundError, ValidationError, isAppError } from '../../shared/errors.js';
 import type { ArtifactStore } from '../../shared/ports/artifact-store.js';
 
 /**
@@ -213,6 +213,28 @@ export function artifactStoreContract(
       );
       assert.deepEqual((await store.list(c, { prefix: 'nothing/' })).items, []);
       assert.deepEqual((await store.list(containerName())).items, []);
+    });
+
+    test('append creates the object, then appends; readRange reads any slice; a put replaces it', async () => {
+      const c = containerName();
+      assert.equal(await store.append(c, 'logs/std_log.txt', 'line 1\n', { contentType: 'text/plain' }), 7);
+      assert.equal(await store.append(c, 'logs/std_log.txt', Buffer.from('line 2\n')), 14);
+      assert.equal((await store.get(c, 'logs/std_log.txt')).toString(), 'line 1\nline 2\n');
+      const info = await store.stat(c, 'logs/std_log.txt');
+      assert.equal(info?.size, 14);
+      assert.equal(info?.contentType, 'text/plain');
+      assert.equal((await store.readRange(c, 'logs/std_log.txt', 7, 100)).toString(), 'line 2\n');
+      assert.equal((await store.readRange(c, 'logs/std_log.txt', 2, 3)).toString(), 'ne ');
+      assert.equal((await store.readRange(c, 'logs/std_log.txt', 14, 10)).byteLength, 0);
+      assert.equal((await store.readRange(c, 'logs/std_log.txt', 99, 10)).byteLength, 0);
+      await assert.rejects(store.readRange(c, 'missing.txt', 0, 10), (err: unknown) => err instanceof NotFoundError);
+      await assert.rejects(
+        store.readRange(c, 'logs/std_log.txt', -1, 10),
+        (err: unknown) => err instanceof ValidationError,
+      );
+      await assert.rejects(store.append(c, '../escape', 'x'), (err: unknown) => err instanceof ValidationError);
+      await store.put(c, 'logs/std_log.txt', 'fresh');
+      assert.equal((await store.get(c, 'logs/std_log.txt')).toString(), 'fresh');
     });
 
     test('delete removes the object and its listing', async () => {
