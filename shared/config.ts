@@ -129,7 +129,61 @@ const envSchema = z.looseObject({
 
 type ParsedEnv = z.infer<typeof envSchema>;
 
-const KNOWN_KEYS = new Set<string>([...Object.keys(envSchema.shape), ...CLIENT_KEYS]);
+/** TESSERA_* variables the compute sets for the trainer (see `loadTrainerAssignment`). */
+const TRAINER_KEYS = [
+  'TESSERA_JOB_WORKSPACE',
+  'TESSERA_JOB_NAME',
+  'TESSERA_JOB_ATTEMPT',
+  'TESSERA_TRAINER_EXIT_FILE',
+  'TESSERA_TRAINER_WORKDIR',
+] as const;
+
+const KNOWN_KEYS = new Set<string>([...Object.keys(envSchema.shape), ...CLIENT_KEYS, ...TRAINER_KEYS]);
+
+/** Which attempt of which job a trainer process runs, and where it works (set by the compute). */
+export interface TrainerAssignmentConfig {
+  workspace: string;
+  job: string;
+  attempt: number;
+  /** Written once the outcome is reported (embedded compute). */
+  exitFile?: string;
+  /** The folder to stage code, inputs and outputs in. */
+  workDir?: string;
+}
+
+/** The environment the host was started with, for the processes it starts (trainers). */
+export function hostEnvironment(env: Env = process.env): Record<string, string | undefined> {
+  return { ...env };
+}
+
+/** Whether the compute gave this trainer process its job in the environment (else it is a spare, told over IPC). */
+export function hasTrainerAssignment(env: Env = process.env): boolean {
+  return env.TESSERA_JOB_NAME !== undefined && env.TESSERA_JOB_NAME !== '';
+}
+
+/** Reads the trainer's assignment; ConfigError naming the missing or bad variable. */
+export function loadTrainerAssignment(env: Env = process.env): TrainerAssignmentConfig {
+  const need = (key: (typeof TRAINER_KEYS)[number]): string => {
+    const value = env[key]?.trim();
+    if (value === undefined || value === '') {
+      throw new ConfigError(`${key} is not set: the trainer is started by a compute, which sets it.`, { target: key });
+    }
+    return value;
+  };
+  const attempt = Number(need('TESSERA_JOB_ATTEMPT'));
+  if (!Number.isInteger(attempt) || attempt < 1) {
+    throw new ConfigError('TESSERA_JOB_ATTEMPT must be a positive integer.', { target: 'TESSERA_JOB_ATTEMPT' });
+  }
+  const exitFile = env.TESSERA_TRAINER_EXIT_FILE?.trim();
+  const workDir = env.TESSERA_TRAINER_WORKDIR?.trim();
+  return {
+    workspace: need('TESSERA_JOB_WORKSPACE'),
+    job: need('TESSERA_JOB_NAME'),
+    attempt,
+    ...(exitFile ? { exitFile } : {}),
+    ...(workDir ? { workDir: resolve(workDir) } : {}),
+  };
+}
 
 /** Unset and empty are the same thing for app settings (portals often save '' for "no value"). */
 function dropEmpty(input: unknown): unknown {

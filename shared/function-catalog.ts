@@ -1,5 +1,10 @@
 import { app } from '@azure/functions';
-import type { HttpFunctionOptions, HttpMethod, TimerFunctionOptions } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpMethod,
+  ServiceBusQueueFunctionOptions,
+  TimerFunctionOptions,
+} from '@azure/functions';
 import * as df from 'durable-functions';
 import type {
   ActivityOptions,
@@ -13,7 +18,7 @@ import type {
  * host's admin listing) without asking the Functions runtime. Orchestrations may import this file.
  */
 
-export type TriggerKind = 'http' | 'timer' | 'orchestration' | 'activity';
+export type TriggerKind = 'http' | 'timer' | 'queue' | 'orchestration' | 'activity';
 
 export interface RegisteredFunction {
   name: string;
@@ -23,6 +28,8 @@ export interface RegisteredFunction {
   methods?: readonly HttpMethod[];
   /** Timer: six-field NCRONTAB schedule. */
   schedule?: string;
+  /** Queue: the Service Bus queue it reads. */
+  queueName?: string;
 }
 
 const registered = new Map<string, RegisteredFunction>();
@@ -52,6 +59,16 @@ export function registerHttp(name: string, options: HttpFunctionOptions): void {
 export function registerTimer(name: string, options: TimerFunctionOptions): void {
   if (!record({ name, trigger: 'timer', schedule: options.schedule })) return;
   app.timer(name, options);
+}
+
+/**
+ * app.serviceBusQueue. On Azure the connection is the app setting prefix `SERVICEBUS`
+ * (`SERVICEBUS__fullyQualifiedNamespace` with a managed identity); the local host reads its
+ * embedded queue of the same name.
+ */
+export function registerQueue(name: string, options: Omit<ServiceBusQueueFunctionOptions, 'connection'>): void {
+  if (!record({ name, trigger: 'queue', queueName: options.queueName })) return;
+  app.serviceBusQueue(name, { connection: 'SERVICEBUS', ...options });
 }
 
 export function registerOrchestration(

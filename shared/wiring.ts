@@ -34,6 +34,15 @@ import type { TrackingStore } from './ports/tracking-store.js';
 import { createTrackingService } from './services/tracking-service.js';
 import type { TrackingService } from './services/tracking-service.js';
 // --- end tracking ---
+// --- jobs (issue 4) ---
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { JOBS_CONTAINER } from './contracts/job.js';
+import type { Compute } from './ports/compute.js';
+import { createJobService } from './services/job-service.js';
+import type { JobService } from './services/job-service.js';
+import { hostEnvironment } from './config.js';
+// --- end jobs ---
 
 /**
  * The one composition root: reads the config once, picks the adapters for the configured store
@@ -51,6 +60,7 @@ export const COSMOS_ORDERINGS: Readonly<Record<string, OrderBy[][]>> = {
   [WORKSPACES_CONTAINER]: [[{ path: 'name' }]],
   // Versions newest first; names, datastores and computes by name.
   [ASSETS_CONTAINER]: [[{ path: 'seq', direction: 'desc' }], [{ path: 'name' }]],
+  [JOBS_CONTAINER]: [[{ path: 'createdAt', direction: 'desc' }]],
 };
 
 export interface Services {
@@ -78,6 +88,12 @@ export interface Services {
   tracking: TrackingService;
   trackingStore: TrackingStore;
   // --- end tracking ---
+  // --- jobs ---
+  /** Command jobs: submission, status, logs, cancel, outputs. */
+  jobs: JobService;
+  /** Where jobs run, created on first use (embedded: trainer processes; Azure: Container Apps jobs). */
+  compute(): Promise<Compute>;
+  // --- end jobs ---
 }
 
 export interface CreateServicesOptions {
@@ -128,6 +144,24 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     throw err;
   });
   // --- end tracking ---
+  // --- jobs ---
+  const compute = lazyCompute(config);
+  const jobs = createJobService({
+    store,
+    clock,
+    workspaces,
+    assets: assetServices.assets,
+    tracking: trackingServices.tracking,
+    tokens,
+    secrets: assetServices.secrets,
+    datastores: assetServices.datastores,
+    queue: stores.queue,
+    compute: compute.get,
+    publicUrl: config.publicUrl,
+    localMaxInstances: Math.max(2, availableParallelism()),
+    runsImages: config.store === 'azure',
+  });
+  // --- end jobs ---
   return {
     config,
     clock,
@@ -138,7 +172,10 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     housekeeping,
     ...assetServices,
     ...trackingServices,
-  };
+    jobs,
+    compute: compute.get,
+    closeCompute: compute.close,
+  } as Services;
 }
 
 /** Closes the stores of a services object built by `createServices`. */
@@ -146,6 +183,9 @@ export async function closeServicesOf(
   services: Pick<Services, 'store' | 'artifacts' | 'queue'> & Partial<Pick<Services, 'trackingStore'>>,
 ): Promise<void> {
   const results = await Promise.allSettled([
+    // --- jobs ---
+    (services as { closeCompute?: () => Promise<void> }).closeCompute?.(),
+    // --- end jobs ---
     services.queue.close(),
     services.artifacts.close(),
     services.store.close(),
@@ -204,7 +244,8 @@ async function createEmbeddedStores(config: Readonly<Config>): Promise<Stores> {
         publicBaseUrl: config.publicUrl,
       }),
     );
-    const queue = opened(await SqliteMessageQueue.open(join(config.dataDir, 'queues.db')));
+    // Trainers report through this queue from their own processes: look for their messages often.
+    const queue = opened(await SqliteMessageQueue.open(join(config.dataDir, 'queues.db'), { pollIntervalMs: 50 }));
     return { store, artifacts, queue, artifactSigningKey: signingKey };
   });
 }
@@ -346,6 +387,44 @@ async function createTrackingServices(
 }
 
 // --- end tracking ---------------------------------------------------------------------------
+
+// --- jobs -----------------------------------------------------------------------------------
+
+/**
+ * The compute adapter, opened on first use and closed with the services. Embedded: trainer
+ * processes of dist/trainer/main.js, queued in <dataDir>/compute.db. Azure: Container Apps jobs.
+ */
+function lazyCompute(config: Readonly<Config>): { get(): Promise<Compute>; close(): Promise<void> } {
+  let current: Promise<Compute> | undefined;
+  return {
+    get() {
+      current ??= (async (): Promise<Compute> => {
+        if (config.store === 'azure') {
+          throw new ConfigError(
+            'Jobs cannot run with TESSERA_STORE=azure yet: the Container Apps compute is not configured.',
+          );
+        }
+        const { ProcessCompute } = await import('./adapters/process-compute.js');
+        return ProcessCompute.open({
+          dataDir: config.dataDir,
+          trainerEntry: fileURLToPath(new URL('../trainer/main.js', import.meta.url)),
+          env: hostEnvironment(),
+        });
+      })().catch((err: unknown) => {
+        current = undefined;
+        throw err;
+      });
+      return current;
+    },
+    async close() {
+      const pending = current;
+      current = undefined;
+      if (pending !== undefined) await (await pending.catch(() => undefined))?.close();
+    },
+  };
+}
+
+// --- end jobs -------------------------------------------------------------------------------
 
 function requireCredential<T>(credential: T | undefined): T {
   if (credential === undefined)

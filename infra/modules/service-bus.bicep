@@ -32,7 +32,8 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
 
 resource jobsQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
   parent: namespace
-  name: 'jobs'
+  // The trainer's progress and completion reports (shared/contracts/job.ts JOB_EVENTS_QUEUE).
+  name: 'job-events'
   properties: {
     maxDeliveryCount: maxDeliveryCount
     lockDuration: 'PT5M'

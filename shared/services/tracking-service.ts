@@ -20,9 +20,16 @@ import {
   parseFilter,
   parseOrderBy,
 } from '../domain/mlflow-filter.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
-import type { ExperimentRecord, KeyValue, Metric, RunRecord, TrackingStore } from '../ports/tracking-store.js';
+import type {
+  ExperimentRecord,
+  KeyValue,
+  Metric,
+  RunRecord,
+  RunStatus,
+  TrackingStore,
+} from '../ports/tracking-store.js';
 
 /** MLflow's limits per log-batch request and per value. */
 export const MLFLOW_LIMITS = {
@@ -202,6 +209,57 @@ export function createTrackingService(deps: TrackingServiceDeps) {
         tags,
       });
       return { run: toRunJson(await run(ws, { run_id: runId })) };
+    },
+
+    /**
+     * The MLflow run of a job: run id = job name, in the experiment named `experimentName` (created
+     * when missing), status SCHEDULED until the job runs. Idempotent: an existing run is kept.
+     */
+    async startJobRun(
+      ws: string,
+      job: { runId: string; experimentName: string; runName: string; tags: KeyValue[]; startTime: number },
+    ): Promise<{ experimentId: string }> {
+      await prepare(ws);
+      let exp = await store.getExperimentByName(ws, job.experimentName);
+      if (exp === undefined) {
+        await store
+          .createExperiment(ws, job.experimentName, (id) => `${artifactRoot(ws)}/${id}`, [], clock.now())
+          .catch((err: unknown) => {
+            if (!(err instanceof ConflictError)) throw err; // created by a concurrent job: use it
+          });
+        exp = await store.getExperimentByName(ws, job.experimentName);
+        if (exp === undefined)
+          throw new NotFoundError(`Experiment '${job.experimentName}' vanished while creating it.`);
+      }
+      if (exp.lifecycleStage !== 'active') {
+        throw new ValidationError(
+          `The experiment '${job.experimentName}' is deleted: restore it (experiments/restore) or choose another experiment_name.`,
+          { target: 'experiment_name' },
+        );
+      }
+      const existing = await store.getRun(ws, job.runId);
+      if (existing !== undefined) return { experimentId: existing.experimentId };
+      const tags = [...job.tags];
+      if (!tags.some((t) => t.key === RUN_NAME_TAG)) tags.push({ key: RUN_NAME_TAG, value: job.runName });
+      for (const t of tags) checkValue(t, 'tags', MLFLOW_LIMITS.tagValueLength);
+      await store.createRun(ws, {
+        runId: job.runId,
+        experimentId: exp.experimentId,
+        runName: job.runName,
+        userId: '',
+        startTime: job.startTime,
+        artifactUri: `${exp.artifactLocation}/${job.runId}/artifacts`,
+        tags,
+      });
+      await store.updateRun(ws, job.runId, { status: 'SCHEDULED' });
+      return { experimentId: exp.experimentId };
+    },
+
+    /** Sets a job run's status (and end time once it ended), whatever its script did to it. */
+    async setJobRunStatus(ws: string, runId: string, status: RunStatus, endTime?: number): Promise<void> {
+      await prepare(ws);
+      if ((await store.getRun(ws, runId)) === undefined) return;
+      await store.updateRun(ws, runId, { status, ...(endTime === undefined ? {} : { endTime }) });
     },
 
     async getRun(ws: string, runId: string): Promise<{ run: MlflowRun }> {
