@@ -1,14 +1,16 @@
-import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Asset } from '../shared/contracts/assets.js';
 import type { AssetKind } from '../shared/contracts/azureml/index.js';
 import { loadSpecFile } from '../shared/services/spec-file.js';
-import { SpecError } from '../shared/domain/azureml/spec-loader.js';
-import { uploadLocalPath } from '../shared/services/upload-service.js';
-import { createHttpUploadTarget } from './sdk/upload-target.js';
+import { localPathOf, SpecError } from '../shared/domain/azureml/spec-loader.js';
+import { checkLocalPaths, uploadOne, uploadSpecLocalPaths } from './local-uploads.js';
 import type { MLClient } from './sdk/ml-client.js';
 import type { ResourceOperations, VersionedAssetOperations } from './sdk/asset-operations.js';
 import { render, table } from './output.js';
 import type { OutputFormat } from './output.js';
+import { CliUsageError } from './usage-error.js';
+
+export { CliUsageError } from './usage-error.js';
 
 /** The `tessera <kind>` groups and the asset kind each manages, as `az ml <group>`. */
 export const ASSET_GROUPS = {
@@ -20,8 +22,6 @@ export const ASSET_GROUPS = {
   compute: 'compute',
 } as const satisfies Record<string, AssetKind>;
 export type AssetGroup = keyof typeof ASSET_GROUPS;
-
-export class CliUsageError extends Error {}
 
 export interface AssetCommandOptions {
   file?: string;
@@ -38,6 +38,9 @@ export interface AssetCommandOptions {
   output: OutputFormat;
   rows?: number;
   downloadPath?: string;
+  /** `model create` without --file: the model's file or folder (local path or URI) and type. */
+  path?: string;
+  type?: string;
   /** Draw upload progress (uploads over a few MB) on this stream. */
   progress?: (text: string) => void;
 }
@@ -59,39 +62,6 @@ const LIST_COLUMNS: Record<AssetGroup, string[]> = {
   datastore: ['name', 'builtin', 'description', 'createdAt'],
   compute: ['name', 'description', 'createdAt'],
 };
-
-/** Progress is drawn only for uploads at least this large. */
-const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
-
-function setAtPath(target: Record<string, unknown>, keyPath: string, value: unknown): void {
-  const parts = keyPath.split('.');
-  let node: unknown = target;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const key = parts[i] as string;
-    node = Array.isArray(node) ? node[Number(key)] : (node as Record<string, unknown>)[key];
-    if (node === null || typeof node !== 'object')
-      throw new Error(`internal: no object at ${parts.slice(0, i + 1).join('.')}`);
-  }
-  const last = parts[parts.length - 1] as string;
-  if (Array.isArray(node)) node[Number(last)] = value;
-  else (node as Record<string, unknown>)[last] = value;
-}
-
-function progressBar(draw: (text: string) => void, label: string): (done: number, total: number) => void {
-  let lastPercent = -1;
-  return (done, total) => {
-    if (total < PROGRESS_MIN_BYTES) return;
-    const percent = Math.floor((done / total) * 100);
-    if (percent === lastPercent) return;
-    lastPercent = percent;
-    const width = 30;
-    const filled = Math.round((percent / 100) * width);
-    const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
-    draw(
-      `\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${percent}% ${mb(done)}/${mb(total)} MB${percent === 100 ? '\n' : ''}`,
-    );
-  };
-}
 
 function operations(client: MLClient, group: AssetGroup): VersionedAssetOperations | ResourceOperations {
   switch (group) {
@@ -130,7 +100,15 @@ function parseTags(pairs: readonly string[]): Record<string, string> {
  * are not sent again), then register it. Nothing is registered when validation or an upload fails.
  */
 async function create(group: AssetGroup, options: AssetCommandOptions, ctx: AssetCommandContext): Promise<Asset> {
-  if (options.file === undefined) throw new CliUsageError(`${group} create: --file is required`);
+  if (options.file === undefined) {
+    if (group === 'model' && options.path !== undefined) return createModelFromPath(options, ctx);
+    throw new CliUsageError(
+      group === 'model' ? 'model create: --file or --path is required' : `${group} create: --file is required`,
+    );
+  }
+  if (options.path !== undefined || options.type !== undefined) {
+    throw new CliUsageError(`${group} create: --path and --type are for 'model create' without --file`);
+  }
   const set = [...options.set];
   if (options.name !== undefined) set.push(`name=${options.name}`);
   if (options.version !== undefined) set.push(`version=${options.version}`);
@@ -140,34 +118,7 @@ async function create(group: AssetGroup, options: AssetCommandOptions, ctx: Asse
       `${options.file} is a ${loaded.kind} spec, not ${group}: use 'tessera ${loaded.kind} create'.`,
     );
   }
-  const spec = structuredClone(loaded.spec);
-  // Check every local path before sending anything, so a typo never leaves a half-done upload.
-  for (const ref of loaded.localPaths) {
-    try {
-      await stat(ref.path);
-    } catch {
-      throw new SpecError({
-        file: options.file,
-        keyPath: ref.keyPath,
-        problem: `the local path ${ref.path} does not exist`,
-        hint: "fix the path in the spec (relative paths start from the YAML file's folder) or create it",
-      });
-    }
-  }
-  for (const ref of loaded.localPaths) {
-    const target = createHttpUploadTarget({
-      endpoint: ctx.endpoint,
-      workspace: ctx.workspace,
-      ...(ctx.token === undefined ? {} : { token: ctx.token }),
-      ...(ctx.fetch === undefined ? {} : { fetch: ctx.fetch }),
-    });
-    const result = await uploadLocalPath({
-      localPath: ref.path,
-      target,
-      ...(options.progress ? { onProgress: progressBar(options.progress, `uploading ${ref.keyPath}`) } : {}),
-    });
-    setAtPath(spec, ref.keyPath, result.uri);
-  }
+  const spec = await uploadSpecLocalPaths(ctx, loaded, options.progress);
   if (typeof spec.name !== 'string' || spec.name === '') {
     throw new SpecError({
       file: options.file,
@@ -177,6 +128,37 @@ async function create(group: AssetGroup, options: AssetCommandOptions, ctx: Asse
     });
   }
   return operations(ctx.client, group).createOrUpdate(spec as { name: string });
+}
+
+/** The model types `model create --type` accepts, as az ml. */
+const MODEL_TYPES = ['custom_model', 'mlflow_model', 'triton_model'] as const;
+
+/**
+ * `tessera model create --name N --path P` (as `az ml model create` without a file): P is a job
+ * output (`azureml://jobs/<job>/outputs/<output>`, which the server resolves), a datastore or
+ * storage URI, or a local file or folder, uploaded first as `create --file` does.
+ */
+async function createModelFromPath(options: AssetCommandOptions, ctx: AssetCommandContext): Promise<Asset> {
+  if (options.set.length > 0) throw new CliUsageError('model create: --set needs --file');
+  if (options.name === undefined || options.name === '')
+    throw new CliUsageError('model create: --name (-n) is required with --path');
+  const type = options.type ?? 'custom_model';
+  if (!(MODEL_TYPES as readonly string[]).includes(type))
+    throw new CliUsageError(`model create: --type must be one of ${MODEL_TYPES.join(', ')}, got '${type}'`);
+  let path = options.path ?? '';
+  const local = localPathOf(path);
+  if (local !== undefined) {
+    const ref = { keyPath: 'path', path: resolve(local) };
+    await checkLocalPaths('model create', [ref], 'fix --path (a relative path starts from the current folder)');
+    path = (await uploadOne(ctx, ref.path, 'path', options.progress)).uri;
+  }
+  return ctx.client.models.createOrUpdate({
+    name: options.name,
+    type,
+    path,
+    ...(options.version === undefined ? {} : { version: options.version }),
+    ...(options.description === undefined ? {} : { description: options.description }),
+  });
 }
 
 /** Runs `tessera <group> <verb>`; returns the exit code. */

@@ -4,8 +4,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveCredentials } from './sdk/credentials.js';
 import { MLClient, MLClientError } from './sdk/ml-client.js';
-import { ASSET_GROUPS, CliUsageError, runAssetCommand } from './asset-commands.js';
+import { ASSET_GROUPS, runAssetCommand } from './asset-commands.js';
 import type { AssetGroup } from './asset-commands.js';
+import { runJobCommand } from './job-commands.js';
+import { CliUsageError } from './usage-error.js';
 import { parseOutputFormat, render } from './output.js';
 import { SpecError } from '../shared/domain/azureml/spec-loader.js';
 
@@ -19,7 +21,7 @@ const USAGE = `Usage: tessera <command> [options]
 Commands:
   health                                   Show host status
   workspace list                           List the workspaces you can use
-  workspace show [--name N]                Show a workspace (default: the current one)
+  workspace show [--name N]                Show a workspace (default: the current one) and its mlflow_tracking_uri
   workspace create --name N [--display-name D] [--description D]
   token create [--workspace W] [--description D] [--expires-in-days N]
                                            Create an API token (W may be '*' or a comma-separated list)
@@ -29,6 +31,8 @@ Commands:
 Assets (as az ml): GROUP is data, model, environment, component, datastore or compute
   GROUP create --file F [--set k=v ...] [--name N] [--version V]
                                            Register from an Azure ML YAML spec; local paths are uploaded
+  model create --name N [--version V] --path P [--type custom_model|mlflow_model|triton_model]
+               [--description D]           P: azureml://jobs/<job>/outputs/<output>, a datastore URI or a local path
   GROUP show -n NAME [-v VERSION | -l LABEL]
   GROUP list [-n NAME] [--tag k[=v]] [--archived true|false|all] [--limit N] [--continuation T]
   GROUP update -n NAME -v VERSION [--description D] [--tags k=v ...]
@@ -39,6 +43,18 @@ Assets (as az ml): GROUP is data, model, environment, component, datastore or co
   model download -n NAME [-v VERSION | -l LABEL] [--download-path DIR]
                                            Files into DIR/NAME/ (default ./NAME/)
   datastore|compute delete -n NAME
+
+Jobs (as az ml job): command jobs
+  job create --file F [--set k=v ...] [--name N] [--stream]
+                                           Upload local paths (code, inputs) and submit; --stream follows the log
+  job show -n NAME
+  job list [--experiment E] [--status S] [--archived true|false|all] [--limit N] [--continuation T]
+  job stream -n NAME                       Print the log until the job ends; exit 0 only if it completed
+  job cancel -n NAME
+  job download -n NAME [--download-path DIR] [--output-name O] [--all]
+                                           Outputs into DIR/named-outputs/<output>/; --all adds DIR/artifacts/
+  job archive|restore -n NAME
+
   -o, --output json|yaml|table             Output format (default json)
 
 Global options:
@@ -55,6 +71,8 @@ export interface CliIo {
   stderr(text: string): void;
   env?: Readonly<Record<string, string | undefined>>;
   fetch?: typeof fetch;
+  /** Milliseconds between job log polls (tests shorten it; default 500). */
+  pollMs?: number;
 }
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
@@ -86,6 +104,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         description: { type: 'string' },
         'expires-in-days': { type: 'string' },
         id: { type: 'string' },
+        path: { type: 'string', short: 'p' },
+        type: { type: 'string' },
+        stream: { type: 'boolean' },
+        experiment: { type: 'string' },
+        status: { type: 'string' },
+        'output-name': { type: 'string' },
+        all: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -117,17 +142,50 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return value;
     };
 
+    const archived = values.archived;
+    if (archived !== undefined && archived !== 'true' && archived !== 'false' && archived !== 'all') {
+      throw new UsageError(`--archived must be true, false or all, got '${archived}'`);
+    }
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new UsageError(`--limit must be a positive whole number, got '${values.limit}'`);
+
+    if (command === 'job') {
+      return await runJobCommand(
+        sub ?? '',
+        {
+          set: values.set ?? [],
+          stream: values.stream === true,
+          all: values.all === true,
+          output: format,
+          ...(values.file === undefined ? {} : { file: values.file }),
+          ...(values.name === undefined ? {} : { name: values.name }),
+          ...(values.experiment === undefined ? {} : { experiment: values.experiment }),
+          ...(values.status === undefined ? {} : { status: values.status }),
+          ...(archived === undefined ? {} : { archived }),
+          ...(limit === undefined ? {} : { limit }),
+          ...(values.continuation === undefined ? {} : { continuation: values.continuation }),
+          ...(values['download-path'] === undefined ? {} : { downloadPath: values['download-path'] }),
+          ...(values['output-name'] === undefined ? {} : { outputName: values['output-name'] }),
+          ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }),
+          progress: (text) => io.stderr(text),
+        },
+        {
+          client,
+          endpoint: credentials.endpoint,
+          token: credentials.token,
+          workspace: credentials.workspace,
+          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+          stdout: io.stdout,
+          stderr: io.stderr,
+        },
+      );
+    }
+
     if (command in ASSET_GROUPS) {
-      const archived = values.archived;
-      if (archived !== undefined && archived !== 'true' && archived !== 'false' && archived !== 'all') {
-        throw new UsageError(`--archived must be true, false or all, got '${archived}'`);
-      }
       const rows = values.rows === undefined ? undefined : Number(values.rows);
       if (rows !== undefined && (!Number.isInteger(rows) || rows < 1))
         throw new UsageError(`--rows must be a positive whole number, got '${values.rows}'`);
-      const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-        throw new UsageError(`--limit must be a positive whole number, got '${values.limit}'`);
       return await runAssetCommand(
         command as AssetGroup,
         sub ?? '',
@@ -146,6 +204,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(values.continuation === undefined ? {} : { continuation: values.continuation }),
           ...(rows === undefined ? {} : { rows }),
           ...(values['download-path'] === undefined ? {} : { downloadPath: values['download-path'] }),
+          ...(values.path === undefined ? {} : { path: values.path }),
+          ...(values.type === undefined ? {} : { type: values.type }),
           progress: (text) => io.stderr(text),
         },
         {

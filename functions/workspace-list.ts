@@ -1,4 +1,5 @@
 import { pageQuerySchema } from '../shared/contracts/paging.js';
+import { toWorkspaceViewList } from '../shared/contracts/workspace.js';
 import { registerHttp } from '../shared/function-catalog.js';
 import { defineHttp, jsonResponse, readQuery } from '../shared/http/index.js';
 
@@ -13,7 +14,7 @@ export const workspaceList = defineHttp({
       ...query,
       ...(principal.workspaces === '*' ? {} : { names: principal.workspaces }),
     });
-    return jsonResponse(200, page);
+    return jsonResponse(200, toWorkspaceViewList(page, services.config.publicUrl));
   },
 });
 

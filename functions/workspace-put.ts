@@ -1,5 +1,5 @@
 import { registerHttp } from '../shared/function-catalog.js';
-import { workspacePutBodySchema } from '../shared/contracts/workspace.js';
+import { toWorkspaceView, workspacePutBodySchema } from '../shared/contracts/workspace.js';
 import { defineHttp, jsonResponse, readJsonBody } from '../shared/http/index.js';
 
 export const WORKSPACE_PUT = 'workspace-put';
@@ -15,7 +15,9 @@ export const workspacePut = defineHttp({
       body,
       ifMatch === undefined ? {} : { ifMatch },
     );
-    return jsonResponse(created ? 201 : 200, workspace, { etag: workspace.etag });
+    return jsonResponse(created ? 201 : 200, toWorkspaceView(workspace, services.config.publicUrl), {
+      etag: workspace.etag,
+    });
   },
 });
 

@@ -1,14 +1,10 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, posix, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { pipeline } from 'node:stream/promises';
+import { resolve } from 'node:path';
 import type { ArchiveResult, Asset, AssetList } from '../../shared/contracts/assets.js';
 import { parseDataUri } from '../../shared/domain/data-uri.js';
+import { downloadDatastoreUri } from './datastore-download.js';
+import type { RawRequester, Requester } from './requester.js';
 
-/** How operation groups reach the REST API; provided by MLClient. */
-export type Requester = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+export type { RawRequester, Requester } from './requester.js';
 
 export interface AssetListOptions {
   /** Only this name. */
@@ -162,9 +158,6 @@ export class DataOperations extends VersionedAssetOperations {
   }
 }
 
-/** Sends an authenticated request and returns the raw response (downloads). */
-export type RawRequester = (path: string) => Promise<Response>;
-
 export interface ModelDownload {
   /** Where the files were written: <downloadPath>/<model name>. */
   directory: string;
@@ -198,34 +191,13 @@ export class ModelOperations extends VersionedAssetOperations {
       );
     }
     const directory = resolve(selector.downloadPath ?? '.', name);
-    const ws = enc(this.ws());
-    const ds = enc(uri.datastore);
-    const folder = uri.path.endsWith('/') || uri.path === '';
-    const trimmed = uri.path.replace(/\/+$/, '');
-    const baseName = posix.basename(trimmed);
-    let paths: string[];
-    if (folder) {
-      const listing = await this.requestData<{ files: string[] }>(
-        'GET',
-        `workspaces/${ws}/datastores/${ds}/files?prefix=${enc(uri.path)}`,
-      );
-      paths = listing.files.map((f) => {
-        const parsed = parseDataUri(f);
-        return parsed.scheme === 'azureml-datastore' ? parsed.path : f;
-      });
-    } else paths = [uri.path];
-    const written: string[] = [];
-    for (const p of paths) {
-      const relative = folder ? posix.join(baseName, p.slice(uri.path.length)) : baseName;
-      const target = resolve(directory, ...relative.split('/'));
-      if (!target.startsWith(directory + sep))
-        throw new TypeError(`download: refusing to write outside ${directory}: ${relative}`);
-      const response = await this.raw(`workspaces/${ws}/datastores/${ds}/paths/${p.split('/').map(enc).join('/')}`);
-      await mkdir(dirname(target), { recursive: true });
-      await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(target));
-      written.push(join(relative));
-    }
-    return { directory, files: written };
+    const files = await downloadDatastoreUri(
+      { request: (method, p, body) => this.requestData(method, p, body), raw: this.raw, workspace: this.ws() },
+      uri,
+      directory,
+      { keepFolderName: true },
+    );
+    return { directory, files };
   }
 }
 

@@ -12,6 +12,14 @@ export type {
   SpecWithName,
   VersionSelector,
 } from './asset-operations.js';
+export { JobOperations } from './job-operations.js';
+export type {
+  JobDownload,
+  JobDownloadOptions,
+  JobListOptions,
+  JobSpecInput,
+  JobStreamOptions,
+} from './job-operations.js';
 export { DEFAULT_ENDPOINT, resolveCredentials } from './credentials.js';
 export type { ResolveCredentialsOptions, ResolvedCredentials } from './credentials.js';
 export { createHttpUploadTarget } from './upload-target.js';
@@ -19,6 +27,8 @@ export { uploadLocalPath } from '../../shared/services/upload-service.js';
 export type { UploadResult } from '../../shared/services/upload-service.js';
 export { loadSpecFile } from '../../shared/services/spec-file.js';
 export type { Asset, AssetList } from '../../shared/contracts/assets.js';
+export type { Job, JobError, JobList, JobOutputView, JobStatus, StatusChange } from '../../shared/contracts/job.js';
+export type { WorkspacePutBody, WorkspaceView, WorkspaceViewList } from '../../shared/contracts/workspace.js';
 export type {
   AssetKind,
   DataSpec,

@@ -1,8 +1,9 @@
 import type { CreatedToken, TokenCreateBody, TokenInfo, TokenList } from '../../shared/contracts/token.js';
-import type { Workspace, WorkspaceList, WorkspacePutBody } from '../../shared/contracts/workspace.js';
+import type { WorkspacePutBody, WorkspaceView, WorkspaceViewList } from '../../shared/contracts/workspace.js';
 import { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
-import type { Requester } from './asset-operations.js';
 import { resolveCredentials } from './credentials.js';
+import { JobOperations } from './job-operations.js';
+import type { RawRequester, Requester } from './requester.js';
 
 /** The server's error body, kept whole so callers can act on code and target. */
 export class MLClientError extends Error {
@@ -50,10 +51,12 @@ export class MLClient {
   readonly #fetch: typeof fetch;
 
   readonly workspaces = {
-    list: (options: PageOptions = {}): Promise<WorkspaceList> => this.#request('GET', `workspaces${query(options)}`),
-    get: (name: string = this.workspace): Promise<Workspace> =>
+    list: (options: PageOptions = {}): Promise<WorkspaceViewList> =>
+      this.#request('GET', `workspaces${query(options)}`),
+    /** The workspace, with the `mlflow_tracking_uri` MLflow clients use for it. */
+    get: (name: string = this.workspace): Promise<WorkspaceView> =>
       this.#request('GET', `workspaces/${encodeURIComponent(name)}`),
-    put: (name: string, body: WorkspacePutBody = {}): Promise<Workspace> =>
+    put: (name: string, body: WorkspacePutBody = {}): Promise<WorkspaceView> =>
       this.#request('PUT', `workspaces/${encodeURIComponent(name)}`, body),
   };
 
@@ -70,6 +73,8 @@ export class MLClient {
   readonly components: VersionedAssetOperations;
   readonly datastores: ResourceOperations;
   readonly computes: ResourceOperations;
+  /** Command jobs: submit, follow, cancel, download outputs. */
+  readonly jobs: JobOperations;
 
   constructor(options: MLClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '').replace(/\/api$/, '');
@@ -77,13 +82,15 @@ export class MLClient {
     this.#token = options.token;
     this.#fetch = options.fetch ?? fetch;
     const request: Requester = (method, path, body) => this.#request(method, path, body);
+    const raw: RawRequester = (path, init) => this.#raw(path, init);
     const ws = () => this.workspace;
     this.data = new DataOperations(request, ws);
-    this.models = new ModelOperations(request, (path) => this.#raw(path), ws);
+    this.models = new ModelOperations(request, raw, ws);
     this.environments = new VersionedAssetOperations(request, ws, 'environments');
     this.components = new VersionedAssetOperations(request, ws, 'components');
     this.datastores = new ResourceOperations(request, ws, 'datastores');
     this.computes = new ResourceOperations(request, ws, 'computes');
+    this.jobs = new JobOperations(request, raw, ws);
   }
 
   /** Sends a request to the REST API (path relative to /api/), with the client's credentials. */
@@ -121,14 +128,15 @@ export class MLClient {
   }
 
   /** GET with the client's credentials, returning the raw response when it is a success. */
-  async #raw(path: string): Promise<Response> {
+  async #raw(path: string, init: { signal?: AbortSignal } = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
     const url = `${this.endpoint}/api/${path}`;
     let response: Response;
     try {
-      response = await this.#fetch(url, { headers });
+      response = await this.#fetch(url, { headers, ...(init.signal === undefined ? {} : { signal: init.signal }) });
     } catch (err) {
+      if (init.signal?.aborted === true) throw init.signal.reason;
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
       throw new MLClientError(
         0,
@@ -136,7 +144,7 @@ export class MLClient {
         `Cannot reach ${this.endpoint} (${reason}). Is the host running (npm start)?`,
       );
     }
-    if (!response.ok || response.body === null) {
+    if (!response.ok) {
       const text = await response.text();
       let message = `GET ${url} failed with HTTP ${response.status}`;
       let code = `Http${response.status}`;

@@ -65,6 +65,36 @@ export const workspaceListSchema = z.object({
 });
 export type WorkspaceList = z.infer<typeof workspaceListSchema>;
 
+/**
+ * What the REST API returns for a workspace: the workspace and where MLflow clients reach its
+ * tracking server. The URI depends on the host's public URL, so the HTTP layer adds it.
+ */
+export const workspaceViewSchema = workspaceSchema.extend({
+  /** `<public URL>/api/workspaces/<name>/mlflow`: set MLFLOW_TRACKING_URI to it. */
+  mlflow_tracking_uri: z.string(),
+});
+export type WorkspaceView = z.infer<typeof workspaceViewSchema>;
+
+export const workspaceViewListSchema = z.object({
+  value: z.array(workspaceViewSchema),
+  continuation: z.string().optional(),
+});
+export type WorkspaceViewList = z.infer<typeof workspaceViewListSchema>;
+
+/** The MLflow tracking URI of a workspace; MLflow clients append `/api/2.0/mlflow/...` to it. */
+export function mlflowTrackingUri(publicUrl: string, workspace: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/api/workspaces/${encodeURIComponent(workspace)}/mlflow`;
+}
+
+export function toWorkspaceView(workspace: Workspace, publicUrl: string): WorkspaceView {
+  return { ...workspace, mlflow_tracking_uri: mlflowTrackingUri(publicUrl, workspace.name) };
+}
+
+export function toWorkspaceViewList(list: WorkspaceList, publicUrl: string): WorkspaceViewList {
+  const value = list.value.map((w) => toWorkspaceView(w, publicUrl));
+  return list.continuation === undefined ? { value } : { value, continuation: list.continuation };
+}
+
 export function toWorkspace(doc: WorkspaceDocument, etag: string): Workspace {
   return {
     name: doc.name,

@@ -135,6 +135,22 @@ describe('workspace assets through the tessera CLI', () => {
     assert.deepEqual([...readFileSync(join(out, 'scorer', 'model', 'weights.bin'))], [1, 2, 3, 4]);
   });
 
+  it('registers a model from a local folder with --path (no spec file), uploaded as create --file does', async () => {
+    const created = json<{ version: string; spec: { path: string; type: string } }>(
+      await tessera('model', 'create', '--name', 'scorer-cli', '--path', 'model', '--type', 'custom_model'),
+    );
+    assert.equal(created.version, '1');
+    assert.match(
+      created.spec.path,
+      /^azureml:\/\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{64}\/model\/$/,
+    );
+    const fromFile = json<{ spec: { path: string } }>(await tessera('model', 'show', '-n', 'scorer', '-v', '1'));
+    assert.equal(created.spec.path, fromFile.spec.path, 'the same content lands in the same place');
+    const missing = await tessera('model', 'create', '--name', 'scorer-cli', '--path', 'no-such-folder');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no-such-folder does not exist/);
+  });
+
   it('works from the SDK the package exports (import { MLClient } from "tessera")', async () => {
     const sdk = (await import('tessera')) as typeof Sdk;
     const ml = await sdk.MLClient.fromEnvironment({ dataDir, endpoint: host.origin });

@@ -129,7 +129,9 @@ describe('platform end to end (host process + CLI)', () => {
     const created = await tessera('workspace', 'create', '--name', 'cli-ws', '--description', 'from the CLI');
     assert.equal(created.code, 0, created.stderr);
     const shown = await tessera('workspace', 'show', '--name', 'cli-ws');
-    assert.equal((JSON.parse(shown.stdout) as { description: string }).description, 'from the CLI');
+    const workspace = JSON.parse(shown.stdout) as { description: string; mlflow_tracking_uri: string };
+    assert.equal(workspace.description, 'from the CLI');
+    assert.match(workspace.mlflow_tracking_uri, /^http:\/\/127\.0\.0\.1:\d+\/api\/workspaces\/cli-ws\/mlflow$/);
     const missing = await tessera('workspace', 'show', '--name', 'does-not-exist');
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /does-not-exist/);

@@ -219,6 +219,22 @@ test('PUT creates (201) then updates (200); an empty body is allowed; If-Match i
   assert.equal(stale.status, 412);
 });
 
+test('workspace get, put and list return the MLflow tracking URI of the host', async () => {
+  assert.equal(services.config.publicUrl, 'http://127.0.0.1:7999');
+  const got = await call(workspaceGet, { params: { name: 'team-a' }, token: teamAToken });
+  assert.equal(got.status, 200);
+  assert.equal(got.json.mlflow_tracking_uri, 'http://127.0.0.1:7999/api/workspaces/team-a/mlflow');
+  assert.equal(got.headers.get('etag'), got.json.etag);
+  const put = await call(workspacePut, { method: 'PUT', params: { name: 'team-mlflow' }, token: adminToken });
+  assert.equal(put.status, 201);
+  assert.equal(put.json.mlflow_tracking_uri, 'http://127.0.0.1:7999/api/workspaces/team-mlflow/mlflow');
+  const list = await call(workspaceList, { token: adminToken });
+  assert.ok(list.json.value.length >= 3);
+  for (const w of list.json.value as { name: string; mlflow_tracking_uri: string }[]) {
+    assert.equal(w.mlflow_tracking_uri, `http://127.0.0.1:7999/api/workspaces/${w.name}/mlflow`);
+  }
+});
+
 test('workspace list shows only what the token may use', async () => {
   const scoped = await call(workspaceList, { token: teamAToken });
   assert.equal(scoped.status, 200);
