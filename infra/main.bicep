@@ -38,6 +38,8 @@ param cosmosContainerNames array = [
   'tokens'
   'uploadSessions'
   'assets'
+  'mlflowRunInputs'
+  'mlflowLoggedModels'
 ]
 
 @description('Blob containers to create for Tessera data (artifacts, snapshots, logs).')
@@ -176,6 +178,68 @@ module cosmos 'modules/cosmos.bicep' = {
         ]
       ]
       workspaces: [
+        [
+          {
+            path: '/name'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
+      mlflowLoggedModels: [
+        [
+          {
+            path: '/creationTimestampMs'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/creationTimestampMs'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/lastUpdatedTimestampMs'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/lastUpdatedTimestampMs'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/name'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
         [
           {
             path: '/name'

@@ -43,6 +43,15 @@ import { createJobService } from './services/job-service.js';
 import type { JobService } from './services/job-service.js';
 import { hostEnvironment } from './config.js';
 // --- end jobs ---
+// --- mlflow artifacts ---
+import { MLFLOW_LOGGED_MODELS_CONTAINER } from './contracts/mlflow-artifacts.js';
+import { LOGGED_MODEL_ORDERINGS } from './domain/logged-model-search.js';
+import { createLoggedModelService } from './services/logged-model-service.js';
+import type { LoggedModelService } from './services/logged-model-service.js';
+import { createMlflowArtifactService } from './services/mlflow-artifact-service.js';
+import type { MlflowArtifactService } from './services/mlflow-artifact-service.js';
+import { createRunInputsStore } from './services/mlflow-run-inputs.js';
+// --- end mlflow artifacts ---
 
 /**
  * The one composition root: reads the config once, picks the adapters for the configured store
@@ -61,6 +70,10 @@ export const COSMOS_ORDERINGS: Readonly<Record<string, OrderBy[][]>> = {
   // Versions newest first; names, datastores and computes by name.
   [ASSETS_CONTAINER]: [[{ path: 'seq', direction: 'desc' }], [{ path: 'name' }]],
   [JOBS_CONTAINER]: [[{ path: 'createdAt', direction: 'desc' }]],
+  // --- mlflow artifacts ---
+  // logged-models/search: newest first by default; by creation, last update or name either way.
+  [MLFLOW_LOGGED_MODELS_CONTAINER]: LOGGED_MODEL_ORDERINGS,
+  // --- end mlflow artifacts ---
 };
 
 export interface Services {
@@ -94,6 +107,12 @@ export interface Services {
   /** Where jobs run, created on first use (embedded: trainer processes; Azure: Container Apps jobs). */
   compute(): Promise<Compute>;
   // --- end jobs ---
+  // --- mlflow artifacts ---
+  /** MLflow's artifact API (proxied mlflow-artifacts, artifacts/list) over each workspace's workspaceartifactstore. */
+  mlflowArtifacts: MlflowArtifactService;
+  /** MLflow 3 logged models of each workspace. */
+  loggedModels: LoggedModelService;
+  // --- end mlflow artifacts ---
 }
 
 export interface CreateServicesOptions {
@@ -139,10 +158,12 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     throw err;
   });
   // --- tracking ---
-  const trackingServices = await createTrackingServices(config, workspaces, clock).catch(async (err: unknown) => {
-    await closeServicesOf(stores).catch(() => undefined);
-    throw err;
-  });
+  const trackingServices = await createTrackingServices(config, workspaces, clock, store).catch(
+    async (err: unknown) => {
+      await closeServicesOf(stores).catch(() => undefined);
+      throw err;
+    },
+  );
   // --- end tracking ---
   // --- jobs ---
   const compute = lazyCompute(config);
@@ -162,6 +183,15 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     runsImages: config.store === 'azure',
   });
   // --- end jobs ---
+  // --- mlflow artifacts ---
+  const mlflowArtifactServices = createMlflowArtifactServices(
+    stores,
+    assetServices,
+    trackingServices,
+    workspaces,
+    clock,
+  );
+  // --- end mlflow artifacts ---
   return {
     config,
     clock,
@@ -172,6 +202,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     housekeeping,
     ...assetServices,
     ...trackingServices,
+    ...mlflowArtifactServices,
     jobs,
     compute: compute.get,
     closeCompute: compute.close,
@@ -365,6 +396,7 @@ async function createTrackingServices(
   config: Readonly<Config>,
   workspaces: WorkspaceService,
   clock: Clock,
+  store: MetadataStore,
 ): Promise<Pick<Services, 'tracking' | 'trackingStore'>> {
   let trackingStore: TrackingStore;
   if (config.store === 'azure') {
@@ -382,6 +414,10 @@ async function createTrackingServices(
     store: trackingStore,
     clock,
     requireWorkspace: (ws) => workspaces.get(ws),
+    // --- mlflow artifacts ---
+    // Run inputs and outputs live in the metadata store: the TrackingStore port has no place for them.
+    runInputs: createRunInputsStore({ store }),
+    // --- end mlflow artifacts ---
   });
   return { tracking, trackingStore };
 }
@@ -425,6 +461,35 @@ function lazyCompute(config: Readonly<Config>): { get(): Promise<Compute>; close
 }
 
 // --- end jobs -------------------------------------------------------------------------------
+// --- mlflow artifacts -----------------------------------------------------------------------
+
+/**
+ * MLflow artifacts and logged models: bytes in each workspace's workspaceartifactstore datastore
+ * (through the datastore resolver), logged models in the metadata store, runs and experiments
+ * checked through the tracking service.
+ */
+function createMlflowArtifactServices(
+  stores: Stores,
+  assets: Pick<Services, 'datastores'>,
+  { tracking }: Pick<Services, 'tracking'>,
+  workspaces: WorkspaceService,
+  clock: Clock,
+): Pick<Services, 'mlflowArtifacts' | 'loggedModels'> {
+  const mlflowArtifacts = createMlflowArtifactService({
+    datastores: assets.datastores,
+    runArtifactUri: async (ws, runId) => (await tracking.getRun(ws, runId)).run.info.artifact_uri,
+  });
+  const loggedModels = createLoggedModelService({
+    store: stores.store,
+    clock,
+    getExperiment: async (ws, experimentId) => (await tracking.getExperiment(ws, experimentId)).experiment,
+    getRun: (ws, runId) => tracking.getRun(ws, runId),
+    requireWorkspace: (ws) => workspaces.get(ws),
+  });
+  return { mlflowArtifacts, loggedModels };
+}
+
+// --- end mlflow artifacts -------------------------------------------------------------------
 
 function requireCredential<T>(credential: T | undefined): T {
   if (credential === undefined)

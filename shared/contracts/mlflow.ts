@@ -5,7 +5,7 @@ import { z } from 'zod';
  * them). Proto3 JSON may carry int64 fields as strings, so integers accept both.
  */
 
-const int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'an integer')]).transform(Number);
+export const int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'an integer')]).transform(Number);
 /** A metric value: a number, or "NaN" / "Infinity" / "-Infinity" as proto3 JSON writes them. */
 const metricValue = z
   .union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)])
@@ -138,8 +138,33 @@ export interface MlflowRunInfo {
   lifecycle_stage: string;
 }
 
+/** A dataset a run used (MLflow's DatasetInput); schema and profile are JSON text as the client sent them. */
+export interface MlflowDatasetInput {
+  tags: MlflowKeyValue[];
+  dataset: {
+    name: string;
+    digest: string;
+    source_type: string;
+    source: string;
+    schema?: string;
+    profile?: string;
+  };
+}
+
+/** Run inputs: empty lists are left out, as proto3 JSON writes them. */
+export interface MlflowRunInputs {
+  dataset_inputs?: MlflowDatasetInput[];
+  model_inputs?: { model_id: string }[];
+}
+
+export interface MlflowRunOutputs {
+  model_outputs?: { model_id: string; step: number }[];
+}
+
 export interface MlflowRun {
   info: MlflowRunInfo;
   data: { metrics: MlflowMetric[]; params: MlflowKeyValue[]; tags: MlflowKeyValue[] };
-  inputs: Record<string, never>;
+  inputs: MlflowRunInputs;
+  /** Present only when the run has outputs (MLflow 3 logged models), so MLflow 2 clients see what they know. */
+  outputs?: MlflowRunOutputs;
 }

@@ -30,6 +30,7 @@ import type {
 import { parseAssetReference, parseAzureMlUri } from '../domain/azureml/references.js';
 import { formatDatastoreUri, parseDataUri } from '../domain/data-uri.js';
 import { commandProblems } from '../domain/job-command.js';
+import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
 import { AppError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
@@ -72,7 +73,6 @@ export interface JobServiceDeps {
 export const JOB_DOCUMENT_VERSION = 1;
 /** Where a job's own files go (outputs without a path): Azure ML's default output location. */
 export const DEFAULT_OUTPUT_DATASTORE = 'workspaceblobstore';
-export const ARTIFACT_DATASTORE = 'workspaceartifactstore';
 export const STD_LOG = 'user_logs/std_log.txt';
 /** How much of a log one read returns. */
 export const LOG_PAGE_BYTES = 1024 * 1024;
@@ -566,10 +566,7 @@ export function createJobService(deps: JobServiceDeps) {
         ],
         startTime: now,
       });
-      const artifactsUri = formatDatastoreUri(
-        ARTIFACT_DATASTORE,
-        `mlflow/experiments/${experimentId}/${name}/artifacts/`,
-      );
+      const artifactsUri = runArtifactsUri(experimentId, name);
       const trackingUri = `${deps.publicUrl}/api/workspaces/${ws}/mlflow`;
       const environmentVariables = Object.fromEntries(
         Object.entries(spec.environment_variables ?? {}).map(([k, v]) => [k, String(v)]),

@@ -13,6 +13,7 @@ import type {
   SearchRunsRequest,
   UpdateRunRequest,
 } from '../contracts/mlflow.js';
+import type { LogInputsRequest, LogModelRequest, LogOutputsRequest } from '../contracts/mlflow-artifacts.js';
 import {
   EXPERIMENT_FILTER_DIALECT,
   EXPERIMENT_ORDER_DIALECT,
@@ -20,7 +21,7 @@ import {
   parseFilter,
   parseOrderBy,
 } from '../domain/mlflow-filter.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type {
   ExperimentRecord,
@@ -30,6 +31,7 @@ import type {
   RunStatus,
   TrackingStore,
 } from '../ports/tracking-store.js';
+import type { RunInputs, RunInputsStore } from './mlflow-run-inputs.js';
 
 /** MLflow's limits per log-batch request and per value. */
 export const MLFLOW_LIMITS = {
@@ -46,6 +48,8 @@ export const MLFLOW_LIMITS = {
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 const RUN_NAME_TAG = 'mlflow.runName';
+/** The run tag MLflow 2 keeps the history of `log_model` calls in: a JSON array of MLmodel summaries. */
+export const LOGGED_MODELS_HISTORY_TAG = 'mlflow.log-model.history';
 
 export interface TrackingServiceDeps {
   store: TrackingStore;
@@ -54,6 +58,10 @@ export interface TrackingServiceDeps {
   artifactRoot?: (ws: string) => string;
   /** Throws NotFoundError when the workspace does not exist (checked once per workspace and process). */
   requireWorkspace?: (ws: string) => Promise<unknown>;
+  // --- mlflow artifacts ---
+  /** Dataset/model inputs and model outputs of runs; without it runs have none and logging them is a 501. */
+  runInputs?: RunInputsStore;
+  // --- end mlflow artifacts ---
 }
 
 /**
@@ -263,7 +271,8 @@ export function createTrackingService(deps: TrackingServiceDeps) {
     },
 
     async getRun(ws: string, runId: string): Promise<{ run: MlflowRun }> {
-      return { run: toRunJson(await run(ws, { run_id: runId })) };
+      const found = await run(ws, { run_id: runId });
+      return { run: toRunJson(found, await deps.runInputs?.get(ws, found.runId)) };
     },
 
     async updateRun(ws: string, req: UpdateRunRequest): Promise<{ run_info: MlflowRunInfo }> {
@@ -301,8 +310,15 @@ export function createTrackingService(deps: TrackingServiceDeps) {
         maxResults,
         offset,
       });
+      const inputs =
+        deps.runInputs === undefined || page.items.length === 0
+          ? undefined
+          : await deps.runInputs.getMany(
+              ws,
+              page.items.map((r) => r.runId),
+            );
       return {
-        runs: page.items.map(toRunJson),
+        runs: page.items.map((r) => toRunJson(r, inputs?.get(r.runId))),
         ...(page.more ? { next_page_token: encodeToken('offset', offset + maxResults) } : {}),
       };
     },
@@ -373,8 +389,141 @@ export function createTrackingService(deps: TrackingServiceDeps) {
         ...(page.next === undefined ? {} : { next_page_token: encodeToken('after', page.next) }),
       };
     },
+
+    // --- mlflow artifacts ---
+
+    /**
+     * MLflow 2 `runs/log-model`: appends the model's summary (the fields MLflow's server keeps, see
+     * `summarizeLoggedModel`) to the run's `mlflow.log-model.history` tag, as MLflow's server does.
+     */
+    async logModel(ws: string, req: LogModelRequest): Promise<object> {
+      const summary = summarizeLoggedModel(req.model_json);
+      const found = await activeRun(ws, req);
+      const previous = lastTag(found.tags, LOGGED_MODELS_HISTORY_TAG)?.value;
+      const value = appendToModelHistory(previous, summary, MLFLOW_LIMITS.tagValueLength);
+      await writeBatch(ws, found.runId, { metrics: [], params: [], tags: [{ key: LOGGED_MODELS_HISTORY_TAG, value }] });
+      return {};
+    },
+
+    /** `runs/log-inputs`: the run's dataset inputs (and MLflow 3 model inputs), shown by runs/get. */
+    async logInputs(ws: string, req: LogInputsRequest): Promise<object> {
+      const store = requireRunInputs(deps.runInputs);
+      const found = await activeRun(ws, req);
+      await store.add(ws, found.runId, {
+        datasetInputs: (req.datasets ?? []).map((d) => ({
+          tags: d.tags,
+          dataset: {
+            name: d.dataset.name,
+            digest: d.dataset.digest,
+            source_type: d.dataset.source_type,
+            source: d.dataset.source,
+            ...(d.dataset.schema === undefined ? {} : { schema: d.dataset.schema }),
+            ...(d.dataset.profile === undefined ? {} : { profile: d.dataset.profile }),
+          },
+        })),
+        modelInputs: req.models ?? [],
+      });
+      return {};
+    },
+
+    /** `runs/outputs` (MLflow 3): the logged models a run produced, shown by runs/get as `outputs`. */
+    async logOutputs(ws: string, req: LogOutputsRequest): Promise<object> {
+      const store = requireRunInputs(deps.runInputs);
+      const found = await activeRun(ws, req);
+      await store.add(ws, found.runId, { modelOutputs: req.models ?? [] });
+      return {};
+    },
+    // --- end mlflow artifacts ---
   };
 }
+
+// --- mlflow artifacts -------------------------------------------------------------------------
+
+function requireRunInputs(store: RunInputsStore | undefined): RunInputsStore {
+  if (store === undefined) {
+    throw new AppError('Unsupported', 'This deployment keeps no run inputs or outputs (no metadata store was wired).');
+  }
+  return store;
+}
+
+/** The MLmodel fields MLflow's server keeps in the history tag (mlflow.models.Model.get_tags_dict). */
+const MODEL_HISTORY_FIELDS = ['run_id', 'utc_time_created', 'artifact_path', 'model_uuid'] as const;
+/** What MLflow's server requires of a logged model's JSON. */
+const MODEL_REQUIRED_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'] as const;
+
+/**
+ * Parses `model_json` and reduces it to what MLflow's server records: run_id, utc_time_created,
+ * artifact_path, model_uuid and the flavors, each flavor without its `config` entry.
+ */
+export function summarizeLoggedModel(modelJson: string): Record<string, unknown> {
+  let model: unknown;
+  try {
+    model = JSON.parse(modelJson);
+  } catch {
+    model = undefined;
+  }
+  if (model === null || typeof model !== 'object' || Array.isArray(model)) {
+    throw new ValidationError(`Malformed model info: model_json is not a JSON object: ${modelJson.slice(0, 200)}`, {
+      target: 'model_json',
+    });
+  }
+  const fields = model as Record<string, unknown>;
+  const missing = MODEL_REQUIRED_FIELDS.filter((k) => !(k in fields));
+  if (missing.length > 0) {
+    throw new ValidationError(`Model json is missing mandatory fields: ${missing.join(', ')}.`, {
+      target: 'model_json',
+    });
+  }
+  const summary: Record<string, unknown> = {};
+  for (const key of MODEL_HISTORY_FIELDS) if (key in fields) summary[key] = fields[key];
+  const flavors = fields.flavors;
+  summary.flavors =
+    flavors !== null && typeof flavors === 'object' && !Array.isArray(flavors)
+      ? Object.fromEntries(
+          Object.entries(flavors as Record<string, unknown>).map(([name, config]) => [
+            name,
+            config !== null && typeof config === 'object' && !Array.isArray(config)
+              ? Object.fromEntries(Object.entries(config as Record<string, unknown>).filter(([k]) => k !== 'config'))
+              : config,
+          ]),
+        )
+      : flavors;
+  return summary;
+}
+
+/**
+ * The history tag's next value: the previous JSON array (an unreadable one is started afresh)
+ * with `summary` appended. MLflow's server refuses a history longer than the tag value limit;
+ * Tessera drops the oldest entries instead, so a run that logs many models keeps logging them
+ * and the tag keeps the most recent ones. A single summary over the limit is refused.
+ */
+export function appendToModelHistory(previous: string | undefined, summary: unknown, limit: number): string {
+  let history: unknown[] = [];
+  if (previous !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(previous);
+      if (Array.isArray(parsed)) history = parsed;
+    } catch {
+      history = [];
+    }
+  }
+  history.push(summary);
+  let value = JSON.stringify(history);
+  while (value.length > limit && history.length > 1) {
+    history.shift();
+    value = JSON.stringify(history);
+  }
+  if (value.length > limit) {
+    throw new ValidationError(
+      `The logged model's summary takes ${value.length} characters as the '${LOGGED_MODELS_HISTORY_TAG}' tag; the ` +
+        `limit is ${limit}. Log the model with fewer flavors or shorter flavor settings.`,
+      { target: 'model_json' },
+    );
+  }
+  return value;
+}
+
+// --- end mlflow artifacts ---------------------------------------------------------------------
 
 function lastTag(tags: readonly KeyValue[], key: string): KeyValue | undefined {
   for (let i = tags.length - 1; i >= 0; i--) if (tags[i]?.key === key) return tags[i];
@@ -451,7 +600,10 @@ export function toMetricJson(m: Metric): MlflowMetric {
   return { key: m.key, value, timestamp: m.timestamp, step: m.step };
 }
 
-export function toRunJson(r: RunRecord): MlflowRun {
+export function toRunJson(r: RunRecord, io?: RunInputs): MlflowRun {
+  const datasets = io?.datasetInputs ?? [];
+  const modelInputs = io?.modelInputs ?? [];
+  const modelOutputs = io?.modelOutputs ?? [];
   return {
     info: {
       run_id: r.runId,
@@ -466,6 +618,10 @@ export function toRunJson(r: RunRecord): MlflowRun {
       lifecycle_stage: r.lifecycleStage,
     },
     data: { metrics: r.metrics.map(toMetricJson), params: r.params, tags: r.tags },
-    inputs: {},
+    inputs: {
+      ...(datasets.length === 0 ? {} : { dataset_inputs: datasets }),
+      ...(modelInputs.length === 0 ? {} : { model_inputs: modelInputs }),
+    },
+    ...(modelOutputs.length === 0 ? {} : { outputs: { model_outputs: modelOutputs } }),
   };
 }
