@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { TRAINER_ENV_KEYS } from './contracts/trainer-launch.js';
 import { ConfigError } from './errors.js';
 import type { ErrorDetail } from './errors.js';
 
@@ -21,11 +22,25 @@ export interface CosmosConfig {
 export type BlobConfig = { accountUrl: string } | { connectionString: string };
 export type ServiceBusConfig = { namespace: string } | { connectionString: string };
 
+/** The pre-provisioned Container Apps jobs that run trainers (the Azure compute). */
+export interface ContainerAppsConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  /** The manual-trigger job for CPU trainers. */
+  trainerJobName: string;
+  /** The manual-trigger job on the GPU workload profile; absent: GPU computes are refused. */
+  gpuTrainerJobName?: string;
+  /** Azure Resource Manager endpoint, no trailing slash (https://management.azure.com by default). */
+  armEndpoint: string;
+}
+
 export interface AzureConfig {
   cosmos: CosmosConfig;
   blob: BlobConfig;
   serviceBus: ServiceBusConfig;
   keyVaultUrl?: string;
+  /** Present when CONTAINER_APPS_SUBSCRIPTION_ID, CONTAINER_APPS_RESOURCE_GROUP and TRAINER_JOB_NAME are set. */
+  containerApps?: ContainerAppsConfig;
 }
 
 export interface EntraConfig {
@@ -56,8 +71,11 @@ export interface Config {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** TESSERA_* variables read by the CLI and SDK, not by the host; accepted so they are not reported as typos. */
-const CLIENT_KEYS = ['TESSERA_ENDPOINT', 'TESSERA_TOKEN', 'TESSERA_WORKSPACE'] as const;
+/**
+ * TESSERA_* variables read by the CLI and SDK, or given to the trainer by its compute (see
+ * shared/contracts/trainer-launch.ts), not by the host; accepted so they are not reported as typos.
+ */
+const CLIENT_KEYS = ['TESSERA_ENDPOINT', 'TESSERA_TOKEN', 'TESSERA_WORKSPACE', ...TRAINER_ENV_KEYS] as const;
 
 /** Keys whose values must never appear in an error message. */
 const SECRET_KEYS = new Set(['COSMOS_KEY', 'BLOB_CONNECTION_STRING', 'SERVICEBUS_CONNECTION_STRING']);
@@ -71,6 +89,7 @@ const DEFAULTS = {
   TESSERA_TOKEN_TTL_DAYS: 90,
   DURABLE_HISTORY_RETENTION_DAYS: 30,
   COSMOS_DATABASE: 'tessera',
+  CONTAINER_APPS_ARM_ENDPOINT: 'https://management.azure.com',
 } as const;
 
 /** What each key expects, in words, for error messages. */
@@ -95,11 +114,32 @@ const EXPECTED: Record<string, string> = {
   ENTRA_AUDIENCE: "the API's application id URI or client id",
   ENTRA_JWKS_URL: 'an https URL serving a JSON Web Key Set',
   ENTRA_ISSUER: 'the exact issuer (iss) of accepted tokens',
+  CONTAINER_APPS_SUBSCRIPTION_ID: 'the id (a GUID) of the subscription that holds the trainer jobs',
+  CONTAINER_APPS_RESOURCE_GROUP:
+    "the name of the trainer jobs' resource group (1-90 letters, digits, '-', '_', '.', '(' or ')')",
+  TRAINER_JOB_NAME:
+    "the name of the manual-trigger Container Apps job for CPU trainers (2-32 lower-case letters, digits and '-', starting with a letter)",
+  TRAINER_GPU_JOB_NAME:
+    "the name of the manual-trigger Container Apps job on the GPU workload profile (2-32 lower-case letters, digits and '-', starting with a letter)",
+  CONTAINER_APPS_ARM_ENDPOINT: 'the https URL of Azure Resource Manager, e.g. https://management.usgovcloudapi.net',
 };
+
+/** The keys that make up `azure.containerApps`; the first three are required together. */
+const CONTAINER_APPS_REQUIRED = [
+  'CONTAINER_APPS_SUBSCRIPTION_ID',
+  'CONTAINER_APPS_RESOURCE_GROUP',
+  'TRAINER_JOB_NAME',
+] as const;
+const CONTAINER_APPS_OPTIONAL = ['TRAINER_GPU_JOB_NAME', 'CONTAINER_APPS_ARM_ENDPOINT'] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 const days = z.coerce.number().int().min(1).max(3650);
 const text = z.string().trim().min(1);
+/** Container Apps job names: 2-32 lower-case letters, digits and single dashes, starting with a letter. */
+const containerAppsJobName = z
+  .string()
+  .trim()
+  .regex(/^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
 
 const envSchema = z.looseObject({
   TESSERA_STORE: z.enum(['embedded', 'azure']).default(DEFAULTS.TESSERA_STORE),
@@ -125,6 +165,15 @@ const envSchema = z.looseObject({
   ENTRA_AUDIENCE: text.optional(),
   ENTRA_JWKS_URL: httpUrl.optional(),
   ENTRA_ISSUER: text.optional(),
+  CONTAINER_APPS_SUBSCRIPTION_ID: z.guid().optional(),
+  CONTAINER_APPS_RESOURCE_GROUP: z
+    .string()
+    .trim()
+    .regex(/^[-\w.()]{0,89}[-\w()]$/)
+    .optional(),
+  TRAINER_JOB_NAME: containerAppsJobName.optional(),
+  TRAINER_GPU_JOB_NAME: containerAppsJobName.optional(),
+  CONTAINER_APPS_ARM_ENDPOINT: z.url({ protocol: /^https$/ }).optional(),
 });
 
 type ParsedEnv = z.infer<typeof envSchema>;
@@ -231,6 +280,21 @@ function checkCrossFieldRules(env: ParsedEnv, ctx: z.RefinementCtx): void {
     requireOneOf(env, ctx, 'SERVICEBUS_NAMESPACE', 'SERVICEBUS_CONNECTION_STRING');
   }
 
+  // The Container Apps compute: all three required keys, or none (then jobs cannot run on Azure).
+  const containerAppsSet = [...CONTAINER_APPS_REQUIRED, ...CONTAINER_APPS_OPTIONAL].filter((k) => env[k] !== undefined);
+  if (containerAppsSet.length > 0) {
+    for (const key of CONTAINER_APPS_REQUIRED.filter((k) => env[k] === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message:
+          `${key} is required when the Container Apps compute is configured ` +
+          `(${containerAppsSet.join(', ')} ${containerAppsSet.length === 1 ? 'is' : 'are'} set). ` +
+          `Set ${key} to ${EXPECTED[key]}, or unset the other Container Apps settings.`,
+      });
+    }
+  }
+
   const entraKeys = ['ENTRA_TENANT_ID', 'ENTRA_AUDIENCE'] as const;
   const entraSet = entraKeys.filter((k) => env[k] !== undefined);
   const entraOverrides = (['ENTRA_JWKS_URL', 'ENTRA_ISSUER'] as const).filter((k) => env[k] !== undefined);
@@ -316,6 +380,19 @@ function toConfig(env: ParsedEnv): Config {
           : { namespace: serviceBusNamespace(env.SERVICEBUS_NAMESPACE ?? '') },
       ...(env.KEY_VAULT_URL === undefined ? {} : { keyVaultUrl: env.KEY_VAULT_URL }),
     };
+    if (
+      env.CONTAINER_APPS_SUBSCRIPTION_ID !== undefined &&
+      env.CONTAINER_APPS_RESOURCE_GROUP !== undefined &&
+      env.TRAINER_JOB_NAME !== undefined
+    ) {
+      azure.containerApps = {
+        subscriptionId: env.CONTAINER_APPS_SUBSCRIPTION_ID,
+        resourceGroup: env.CONTAINER_APPS_RESOURCE_GROUP,
+        trainerJobName: env.TRAINER_JOB_NAME,
+        ...(env.TRAINER_GPU_JOB_NAME === undefined ? {} : { gpuTrainerJobName: env.TRAINER_GPU_JOB_NAME }),
+        armEndpoint: (env.CONTAINER_APPS_ARM_ENDPOINT ?? DEFAULTS.CONTAINER_APPS_ARM_ENDPOINT).replace(/\/+$/, ''),
+      };
+    }
     config.azure = azure;
   }
   if (env.ENTRA_TENANT_ID !== undefined && env.ENTRA_AUDIENCE !== undefined) {

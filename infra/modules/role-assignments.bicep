@@ -25,8 +25,14 @@ param keyVaultName string
 @description('Name of the Application Insights component.')
 param appInsightsName string
 
-@description('Grant the function identity Contributor on the resource group so the compute adapter can create, start and delete Container Apps jobs.')
+@description('Grant the function identity Contributor on the resource group. The compute adapter does not need it (it has Container Apps Jobs Operator on the trainer jobs); kept for deployments that relied on it.')
 param grantComputeContributor bool
+
+@description('Name of the Container Apps job for CPU trainers.')
+param cpuTrainerJobName string
+
+@description('Name of the Container Apps job for GPU trainers; empty when none is deployed.')
+param gpuTrainerJobName string
 
 var role = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -39,6 +45,9 @@ var role = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   managedIdentityOperator: 'f1a07417-d97a-45cb-824c-7a7467783830'
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
+  // Read, start and stop Container Apps jobs and their executions.
+  containerAppsJobsOperator: 'b9a307c4-5aa3-4b52-ba60-2b17c136cd7b'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
 // Cosmos DB Built-in Data Contributor (a data-plane role, not an Azure RBAC role).
@@ -67,6 +76,14 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 resource trainerIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: trainerIdentityName
 }
+
+var trainerJobNames = filter([cpuTrainerJobName, gpuTrainerJobName], jobName => !empty(jobName))
+
+resource trainerJobs 'Microsoft.App/jobs@2024-03-01' existing = [
+  for jobName in trainerJobNames: {
+    name: jobName
+  }
+]
 
 // Host storage with an identity: Blob Data Owner (host leases, deployment package, artifacts),
 // Queue and Table Data Contributor (durable task hub).
@@ -137,7 +154,22 @@ resource functionCosmos 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignment
   }
 }
 
+// The compute adapter reads the trainer jobs, starts executions of them and stops those, scoped to
+// each job: the identity cannot start or change anything else.
+resource functionOperatesTrainerJobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for i in range(0, length(trainerJobNames)): {
+    name: guid(trainerJobs[i].id, functionPrincipalId, role.containerAppsJobsOperator)
+    scope: trainerJobs[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.containerAppsJobsOperator)
+      principalId: functionPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
 // Creating a Container Apps job that runs as the trainer identity needs the right to assign it.
+// The jobs are now created by this template, so the app itself may no longer need this.
 resource functionAssignsTrainerIdentity 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(trainerIdentity.id, functionPrincipalId, role.managedIdentityOperator)
   scope: trainerIdentity
@@ -164,6 +196,34 @@ resource trainerStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.storageBlobDataContributor)
+    principalId: trainerPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Trainers read the job and its assets from Cosmos DB with the same store code as the app, so they
+// get the app's data role (Cosmos DB Built-in Data Reader, 00000000-0000-0000-0000-000000000001,
+// is enough if the trainer never writes). Cosmos applies one role assignment at a time, so this
+// one waits for the function app's.
+resource trainerCosmos 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, trainerPrincipalId, cosmosDataContributor)
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosDataContributor}'
+    principalId: trainerPrincipalId
+    scope: cosmos.id
+  }
+  dependsOn: [
+    functionCosmos
+  ]
+}
+
+// Datastore credentials of user-registered datastores, which the trainer reads its inputs with.
+resource trainerKeyVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, trainerPrincipalId, role.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.keyVaultSecretsUser)
     principalId: trainerPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -156,3 +156,89 @@ test('Entra settings come as a pair', () => {
   assert.equal(missing.target, 'ENTRA_AUDIENCE');
   assert.match(missing.message, /ENTRA_AUDIENCE is required/);
 });
+
+const CONTAINER_APPS = {
+  CONTAINER_APPS_SUBSCRIPTION_ID: '00000000-1111-2222-3333-444444444444',
+  CONTAINER_APPS_RESOURCE_GROUP: 'rg-tessera',
+  TRAINER_JOB_NAME: 'tessera-trainer',
+};
+
+test('Container Apps compute settings: config.azure.containerApps, ARM endpoint by default', () => {
+  assert.equal(loadConfig({ ...AZURE }).azure?.containerApps, undefined);
+  assert.deepEqual(loadConfig({ ...AZURE, ...CONTAINER_APPS }).azure?.containerApps, {
+    subscriptionId: '00000000-1111-2222-3333-444444444444',
+    resourceGroup: 'rg-tessera',
+    trainerJobName: 'tessera-trainer',
+    armEndpoint: 'https://management.azure.com',
+  });
+  const gov = loadConfig({
+    ...AZURE,
+    ...CONTAINER_APPS,
+    TRAINER_GPU_JOB_NAME: 'tessera-trainer-gpu',
+    CONTAINER_APPS_ARM_ENDPOINT: 'https://management.usgovcloudapi.net/',
+  });
+  assert.equal(gov.azure?.containerApps?.gpuTrainerJobName, 'tessera-trainer-gpu');
+  assert.equal(gov.azure?.containerApps?.armEndpoint, 'https://management.usgovcloudapi.net');
+  assert.ok(Object.isFrozen(gov.azure?.containerApps));
+  // Settings for the embedded store are validated but unused.
+  assert.equal(loadConfig({ ...CONTAINER_APPS }).azure, undefined);
+});
+
+test('Container Apps settings come as a set and the error names the missing ones', () => {
+  const gpuOnly = configError({ ...AZURE, TRAINER_GPU_JOB_NAME: 'tessera-trainer-gpu' });
+  assert.deepEqual(gpuOnly.details.map((d) => d.target).sort(), [
+    'CONTAINER_APPS_RESOURCE_GROUP',
+    'CONTAINER_APPS_SUBSCRIPTION_ID',
+    'TRAINER_JOB_NAME',
+  ]);
+  assert.match(
+    gpuOnly.message,
+    /TRAINER_JOB_NAME is required when the Container Apps compute is configured \(TRAINER_GPU_JOB_NAME is set\)/,
+  );
+  const { TRAINER_JOB_NAME: _omit, ...noJob } = CONTAINER_APPS;
+  const missingJob = configError({ ...AZURE, ...noJob });
+  assert.equal(missingJob.target, 'TRAINER_JOB_NAME');
+  assert.match(missingJob.message, /Set TRAINER_JOB_NAME to the name of the manual-trigger Container Apps job/);
+  assert.equal(
+    configError({ ...AZURE, CONTAINER_APPS_ARM_ENDPOINT: 'https://management.azure.com' }).details.length,
+    3,
+  );
+});
+
+test('Container Apps settings are checked for their format', () => {
+  const cases: [string, string][] = [
+    ['CONTAINER_APPS_SUBSCRIPTION_ID', 'my-subscription'],
+    ['CONTAINER_APPS_RESOURCE_GROUP', 'rg/with/slashes'],
+    ['CONTAINER_APPS_RESOURCE_GROUP', 'ends-with-dot.'],
+    ['TRAINER_JOB_NAME', 'Tessera-Trainer'],
+    ['TRAINER_JOB_NAME', 'a'],
+    ['TRAINER_JOB_NAME', 'double--dash'],
+    ['TRAINER_JOB_NAME', 'x'.repeat(33)],
+    ['TRAINER_GPU_JOB_NAME', '9gpu'],
+    ['CONTAINER_APPS_ARM_ENDPOINT', 'http://management.azure.com'],
+  ];
+  for (const [key, value] of cases) {
+    const err = configError({ ...AZURE, ...CONTAINER_APPS, [key]: value });
+    assert.equal(err.target, key, `${key}=${value}`);
+    assert.match(
+      err.message,
+      new RegExp(`${key}=${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid: expected`),
+    );
+  }
+  assert.match(
+    configError({ ...AZURE, ...CONTAINER_APPS, CONTAINER_APPS_ARM_ENDPOINT: 'ftp://x' }).message,
+    /or unset it to use the default \(https:\/\/management\.azure\.com\)/,
+  );
+});
+
+test("the trainer's launch variables are known keys, not typos", () => {
+  assert.doesNotThrow(() =>
+    loadConfig({
+      TESSERA_JOB_WORKSPACE: 'ws',
+      TESSERA_JOB_NAME: 'job-1',
+      TESSERA_JOB_ATTEMPT: '1',
+      TESSERA_JOB_EXECUTION_HINT: '{}',
+    }),
+  );
+  assert.match(configError({ TESSERA_JOB_ATTEMP: '1' }).message, /did you mean TESSERA_JOB_ATTEMPT\?/);
+});
