@@ -40,6 +40,10 @@ param cosmosContainerNames array = [
   'assets'
   'mlflowRunInputs'
   'mlflowLoggedModels'
+  'jobs'
+  'trackingExperiments'
+  'trackingRuns'
+  'trackingMetricHistory'
 ]
 
 @description('Blob containers to create for Tessera data (artifacts, snapshots, logs).')
@@ -89,41 +93,8 @@ param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 @minValue(1)
 param gpuWorkloadProfileMaxNodes int = 1
 
-@description('Grant the function identity Contributor on this resource group. The compute adapter does not need it: the trainer jobs are deployed here and the identity gets Container Apps Jobs Operator on them.')
-param grantComputeContributor bool = false
-
-@description('Container image of the trainer, e.g. myregistry.azurecr.io/tessera-trainer:1.0.0. Its working directory must hold dist/trainer/main.js: the trainer jobs run `node dist/trainer/main.js`.')
-@minLength(1)
-param trainerImage string
-
-@description('Login server of the registry the trainer image is pulled from with the trainer identity, e.g. myregistry.azurecr.io. Grant the trainer identity (output trainerIdentityId) AcrPull on it; this template does not. Empty for a public image.')
-param trainerImageRegistry string = ''
-
-@description('Deploy the GPU trainer job (on the gpu workload profile) and set TRAINER_GPU_JOB_NAME. Without it, jobs on GPU computes are refused with a message naming the setting.')
-param deployGpuTrainerJob bool = true
-
-@description('Workload profile of the CPU trainer job: Consumption (the replica sizes compute sizes are mapped to, see shared/adapters/README.md) or cpu (the dedicated profile).')
-@allowed([
-  'Consumption'
-  'cpu'
-])
-param cpuTrainerWorkloadProfile string = 'Consumption'
-
-@description('CPU cores of a CPU trainer whose compute names no size Tessera maps, as a string. On Consumption, memory must be 2 GiB per core.')
-param cpuTrainerCpu string = '1'
-
-@description('Memory of a CPU trainer whose compute names no size Tessera maps, e.g. 2Gi.')
-param cpuTrainerMemory string = '2Gi'
-
-@description('CPU cores of a GPU trainer, as a string; must fit the GPU workload profile (Consumption-GPU-NC8as-T4: 8 cores and 56 GiB).')
-param gpuTrainerCpu string = '8'
-
-@description('Memory of a GPU trainer; must fit the GPU workload profile.')
-param gpuTrainerMemory string = '56Gi'
-
-@description('Longest a trainer may run, in seconds, before Container Apps stops it. Keep it above the longest job timeout you use.')
-@minValue(60)
-param trainerReplicaTimeoutSeconds int = 86400
+@description('Grant the function identity Contributor on this resource group, so the compute adapter can create, start and delete Container Apps jobs. Set to false to grant a narrower custom role yourself.')
+param grantComputeContributor bool = true
 
 @description('Turn on Key Vault purge protection. Recommended for production; it cannot be turned off again.')
 param keyVaultPurgeProtection bool = true
@@ -142,9 +113,6 @@ var names = {
   keyVault: take('kv-${base}-${token}', 24)
   containerApps: 'cae-${base}-${token}'
   trainerIdentity: 'id-${base}-trainer-${token}'
-  // Container Apps job names: at most 32 lower-case letters, digits and dashes.
-  cpuTrainerJob: '${base}-trainer'
-  gpuTrainerJob: '${base}-trainer-gpu'
   plan: 'plan-${base}-${token}'
   functionApp: 'func-${base}-${token}'
 }
@@ -287,6 +255,227 @@ module cosmos 'modules/cosmos.bicep' = {
           }
         ]
       ]
+      jobs: [
+        [
+          {
+            path: '/createdAt'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
+      // MLflow tracking (shared/contracts/tracking-documents.ts TRACKING_COSMOS_ORDERINGS)
+      trackingExperiments: [
+        [
+          {
+            path: '/creationTime'
+            order: 'ascending'
+          }
+          {
+            path: '/seq'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/creationTime'
+            order: 'descending'
+          }
+          {
+            path: '/seq'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/name'
+            order: 'ascending'
+          }
+          {
+            path: '/creationTime'
+            order: 'descending'
+          }
+          {
+            path: '/seq'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/name'
+            order: 'descending'
+          }
+          {
+            path: '/creationTime'
+            order: 'descending'
+          }
+          {
+            path: '/seq'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/lastUpdateTime'
+            order: 'ascending'
+          }
+          {
+            path: '/creationTime'
+            order: 'descending'
+          }
+          {
+            path: '/seq'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/lastUpdateTime'
+            order: 'descending'
+          }
+          {
+            path: '/creationTime'
+            order: 'descending'
+          }
+          {
+            path: '/seq'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
+      trackingRuns: [
+        [
+          {
+            path: '/startTime'
+            order: 'ascending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/endTime'
+            order: 'ascending'
+          }
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/endTime'
+            order: 'descending'
+          }
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/status'
+            order: 'ascending'
+          }
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/status'
+            order: 'descending'
+          }
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/runName'
+            order: 'ascending'
+          }
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+        [
+          {
+            path: '/runName'
+            order: 'descending'
+          }
+          {
+            path: '/startTime'
+            order: 'descending'
+          }
+          {
+            path: '/id'
+            order: 'ascending'
+          }
+        ]
+      ]
     }
   }
 }
@@ -311,17 +500,6 @@ module keyVault 'modules/key-vault.bicep' = {
   }
 }
 
-// Keys and value formats follow shared/config.ts; values are strings as app settings are.
-// The store settings, shared by the function app and the trainer jobs.
-var storeSettings = {
-  TESSERA_STORE: 'azure'
-  COSMOS_ENDPOINT: cosmos.outputs.endpoint
-  COSMOS_DATABASE: cosmosDatabaseName
-  BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
-  SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
-  KEY_VAULT_URL: keyVault.outputs.vaultUri
-}
-
 module containerApps 'modules/container-apps.bicep' = {
   name: 'container-apps'
   params: {
@@ -334,31 +512,21 @@ module containerApps 'modules/container-apps.bicep' = {
     cpuProfileMaxNodes: cpuWorkloadProfileMaxNodes
     gpuProfileType: gpuWorkloadProfileType
     gpuProfileMaxNodes: gpuWorkloadProfileMaxNodes
-    trainerImage: trainerImage
-    trainerImageRegistry: trainerImageRegistry
-    trainerSettings: storeSettings
-    cpuTrainerJobName: names.cpuTrainerJob
-    gpuTrainerJobName: deployGpuTrainerJob ? names.gpuTrainerJob : ''
-    cpuTrainerProfile: cpuTrainerWorkloadProfile
-    cpuTrainerCpu: cpuTrainerCpu
-    cpuTrainerMemory: cpuTrainerMemory
-    gpuTrainerCpu: gpuTrainerCpu
-    gpuTrainerMemory: gpuTrainerMemory
-    trainerReplicaTimeoutSeconds: trainerReplicaTimeoutSeconds
   }
 }
 
-var tesseraSettings = union(storeSettings, {
+// Keys and value formats follow shared/config.ts; values are strings as app settings are.
+var tesseraSettings = {
+  TESSERA_STORE: 'azure'
+  COSMOS_ENDPOINT: cosmos.outputs.endpoint
+  COSMOS_DATABASE: cosmosDatabaseName
+  BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
+  SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
   ENTRA_TENANT_ID: entraTenantId
   ENTRA_AUDIENCE: entraAudience
+  KEY_VAULT_URL: keyVault.outputs.vaultUri
   DURABLE_HISTORY_RETENTION_DAYS: string(durableHistoryRetentionDays)
-  // The Container Apps compute (config.azure.containerApps). An empty TRAINER_GPU_JOB_NAME is unset.
-  CONTAINER_APPS_SUBSCRIPTION_ID: subscription().subscriptionId
-  CONTAINER_APPS_RESOURCE_GROUP: resourceGroup().name
-  CONTAINER_APPS_ARM_ENDPOINT: environment().resourceManager
-  TRAINER_JOB_NAME: containerApps.outputs.cpuTrainerJobName
-  TRAINER_GPU_JOB_NAME: containerApps.outputs.gpuTrainerJobName
-})
+}
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
@@ -388,8 +556,6 @@ module roles 'modules/role-assignments.bicep' = {
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     grantComputeContributor: grantComputeContributor
-    cpuTrainerJobName: containerApps.outputs.cpuTrainerJobName
-    gpuTrainerJobName: containerApps.outputs.gpuTrainerJobName
   }
 }
 
@@ -402,5 +568,3 @@ output keyVaultUrl string = keyVault.outputs.vaultUri
 output containerAppsEnvironmentId string = containerApps.outputs.environmentId
 output trainerIdentityId string = containerApps.outputs.trainerIdentityId
 output trainerIdentityClientId string = containerApps.outputs.trainerIdentityClientId
-output trainerJobName string = containerApps.outputs.cpuTrainerJobName
-output trainerGpuJobName string = containerApps.outputs.gpuTrainerJobName

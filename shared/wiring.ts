@@ -30,6 +30,7 @@ import { createAssetService } from './services/asset-service.js';
 import type { AssetService } from './services/asset-service.js';
 // --- end assets and secrets ---
 // --- tracking (issue 4) ---
+import { TRACKING_COSMOS_ORDERINGS } from './contracts/tracking-documents.js';
 import type { TrackingStore } from './ports/tracking-store.js';
 import { createTrackingService } from './services/tracking-service.js';
 import type { TrackingService } from './services/tracking-service.js';
@@ -74,6 +75,10 @@ export const COSMOS_ORDERINGS: Readonly<Record<string, OrderBy[][]>> = {
   // logged-models/search: newest first by default; by creation, last update or name either way.
   [MLFLOW_LOGGED_MODELS_CONTAINER]: LOGGED_MODEL_ORDERINGS,
   // --- end mlflow artifacts ---
+  // --- tracking ---
+  // MLflow experiments and runs: default orders and attribute orders (CosmosTrackingStore).
+  ...TRACKING_COSMOS_ORDERINGS,
+  // --- end tracking ---
 };
 
 export interface Services {
@@ -389,8 +394,9 @@ function blobAccountName(blob: NonNullable<Config['azure']>['blob']): string {
 // --- tracking -------------------------------------------------------------------------------
 
 /**
- * The MLflow tracking store and service: SQLite in <dataDir>/tracking.db on the embedded host; on
- * Azure none yet (calls answer 501 NOT_IMPLEMENTED). A workspace must exist before it is tracked in.
+ * The MLflow tracking store and service: SQLite in <dataDir>/tracking.db on the embedded host,
+ * Cosmos DB (containers trackingExperiments, trackingRuns, trackingMetricHistory) on Azure. A
+ * workspace must exist before it is tracked in.
  */
 async function createTrackingServices(
   config: Readonly<Config>,
@@ -401,10 +407,21 @@ async function createTrackingServices(
   let trackingStore: TrackingStore;
   if (config.store === 'azure') {
     // SQLite's WAL needs a local disk, which a Functions app on Azure does not have.
-    const { createUnavailableTrackingStore } = await import('./adapters/unavailable-tracking-store.js');
-    trackingStore = createUnavailableTrackingStore(
-      'MLflow tracking is not available with TESSERA_STORE=azure yet (there is no Cosmos DB tracking store); use the embedded host.',
-    );
+    const cosmos = config.azure?.cosmos;
+    if (cosmos === undefined) {
+      throw new ConfigError('TESSERA_STORE=azure but the Azure settings are missing; set COSMOS_ENDPOINT.');
+    }
+    const { CosmosTrackingStore } = await import('./adapters/cosmos-tracking-store.js');
+    const credential =
+      cosmos.key === undefined
+        ? await (await import('./adapters/azure-identity.js')).createDefaultAzureCredential()
+        : undefined;
+    trackingStore = CosmosTrackingStore.fromConfig({
+      endpoint: cosmos.endpoint,
+      database: cosmos.database,
+      orderings: COSMOS_ORDERINGS,
+      ...(cosmos.key === undefined ? { credential } : { key: cosmos.key }),
+    });
   } else {
     const { SqliteTrackingStore } = await import('./adapters/sqlite-tracking-store.js');
     mkdirSync(config.dataDir, { recursive: true });

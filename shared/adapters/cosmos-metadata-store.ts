@@ -65,7 +65,8 @@ function indexPath(segments: readonly string[]): string {
   return '/' + segments.join('/');
 }
 
-function statusOf(err: unknown): number | undefined {
+/** The HTTP status of a Cosmos SDK error (its `code`, or `statusCode`). */
+export function statusOf(err: unknown): number | undefined {
   const code = (err as { code?: unknown; statusCode?: unknown } | null)?.code;
   if (typeof code === 'number') return code;
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
@@ -73,7 +74,7 @@ function statusOf(err: unknown): number | undefined {
 }
 
 /** Maps Cosmos failures to the coded errors; anything unrecognised is rethrown as is. */
-function fromCosmosError(err: unknown, what: string): never {
+export function fromCosmosError(err: unknown, what: string): never {
   const status = statusOf(err);
   const message = err instanceof Error ? err.message : String(err);
   switch (status) {

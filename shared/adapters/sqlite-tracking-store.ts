@@ -104,6 +104,9 @@ const RUN_COLUMNS: Record<string, string> = {
   end_time: 'r.end_time',
 };
 
+/** Attributes that may be NULL: ordering by them puts NULL last. The others are NOT NULL. */
+const NULLABLE_RUN_COLUMNS = new Set(['end_time']);
+
 const EXPERIMENT_COLUMNS: Record<string, string> = {
   name: 'e.name',
   creation_time: 'e.creation_time',
@@ -226,8 +229,14 @@ export class SqliteTrackingStore implements TrackingStore {
 
   async setExperimentTag(ws: string, experimentId: string, tag: KeyValue, now: number): Promise<void> {
     const id = toInt(experimentId) ?? -1;
-    this.db.prepare('INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?, ?)').run(ws, id, tag.key, tag.value);
-    this.db.prepare('UPDATE experiments SET last_update_time = ? WHERE ws = ? AND experiment_id = ?').run(now, ws, id);
+    this.db.transaction(() => {
+      // No tag without its experiment: an orphan would show up on an experiment created later with that id.
+      const touched = this.db
+        .prepare('UPDATE experiments SET last_update_time = ? WHERE ws = ? AND experiment_id = ?')
+        .run(now, ws, id);
+      if (touched.changes === 0) return;
+      this.db.prepare('INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?, ?)').run(ws, id, tag.key, tag.value);
+    })();
   }
 
   async createRun(ws: string, run: RunInsert): Promise<void> {
@@ -306,8 +315,14 @@ export class SqliteTrackingStore implements TrackingStore {
     })();
   }
 
-  async deleteTag(_ws: string, runId: string, key: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM tags WHERE run_uuid = ? AND key = ?').run(runId, key).changes > 0;
+  async deleteTag(ws: string, runId: string, key: string): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          'DELETE FROM tags WHERE run_uuid = ? AND key = ? AND EXISTS (SELECT 1 FROM runs WHERE run_uuid = ? AND ws = ?)',
+        )
+        .run(runId, key, runId, ws).changes > 0
+    );
   }
 
   async searchRuns(ws: string, search: RunSearch): Promise<Page<RunRecord>> {
@@ -318,6 +333,9 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async metricHistory(ws: string, runId: string, key: string, after: number, limit: number): Promise<HistoryPage> {
+    if (this.db.prepare('SELECT 1 FROM runs WHERE run_uuid = ? AND ws = ?').get(runId, ws) === undefined) {
+      return { metrics: [], next: undefined };
+    }
     const rows = this.db
       .prepare(
         `SELECT m.id, m.key, m.value, m.is_nan, m.timestamp, m.step FROM metrics m
@@ -417,7 +435,10 @@ export function buildRunSearchSql(ws: string, search: RunSearch): { sql: string;
   search.orderBy.forEach((o, i) => {
     const dir = o.ascending ? 'ASC' : 'DESC';
     if (o.entity === 'attribute') {
-      order.push(`${column(RUN_COLUMNS, o.key)} ${dir}`);
+      const c = column(RUN_COLUMNS, o.key);
+      // Runs without an end time sort last either way, as in MLflow (SQLite puts NULL first in ASC).
+      if (NULLABLE_RUN_COLUMNS.has(o.key)) order.push(`${c} IS NULL`);
+      order.push(`${c} ${dir}`);
       return;
     }
     const filtered = o.entity === 'metric' ? metricAlias.get(o.key) : undefined;
