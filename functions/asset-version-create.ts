@@ -10,7 +10,11 @@ export const assetVersionCreate = defineHttp({
   auth: 'workspace',
   async handler({ services, request, principal }) {
     const kind = parseOrThrow(kindSegmentSchema, request.params.kind, 'kind');
-    const body = await readJsonBody(request, assetSpecBodySchema);
+    // A model or data asset may name a job's output as its path (azureml://jobs/<job>/outputs/<o>).
+    const body = await services.jobs.withJobOutputPath(
+      request.params.ws ?? '',
+      await readJsonBody(request, assetSpecBodySchema),
+    );
     const asset = await services.assets.createVersion(request.params.ws ?? '', kind, request.params.name ?? '', body, {
       principal: principal.id,
     });

@@ -38,9 +38,17 @@ export const commandJobOrchestrator: OrchestrationHandler = function* (
   let ending: Omit<JobFinalizeInput, 'workspace' | 'name'> | undefined;
 
   for (let attempt = 1; ending === undefined; attempt++) {
-    const started = jobStartResultSchema.parse(
+    let started = jobStartResultSchema.parse(
       yield context.df.callActivityWithRetry(JOB_START_ACTIVITY, ACTIVITY_RETRY, { workspace, name, attempt }),
     );
+    while (started.state === 'waiting') {
+      // The compute is full: wait for a free instance (the job stays Queued).
+      const retryAt = context.df.currentUtcDateTime.getTime() + started.retryAfterSeconds * 1000;
+      yield context.df.createTimer(new Date(retryAt));
+      started = jobStartResultSchema.parse(
+        yield context.df.callActivityWithRetry(JOB_START_ACTIVITY, ACTIVITY_RETRY, { workspace, name, attempt }),
+      );
+    }
     if (started.state === 'ended') {
       return jobFinalizeResultSchema.parse(
         yield context.df.callActivityWithRetry(JOB_FINALIZE_ACTIVITY, ACTIVITY_RETRY, {

@@ -111,6 +111,8 @@ export interface Services {
   jobs: JobService;
   /** Where jobs run, created on first use (embedded: trainer processes; Azure: Container Apps jobs). */
   compute(): Promise<Compute>;
+  /** Closes the compute adapter if it was opened (its trainers keep running). */
+  closeCompute(): Promise<void>;
   // --- end jobs ---
   // --- mlflow artifacts ---
   /** MLflow's artifact API (proxied mlflow-artifacts, artifacts/list) over each workspace's workspaceartifactstore. */
@@ -211,16 +213,16 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     jobs,
     compute: compute.get,
     closeCompute: compute.close,
-  } as Services;
+  };
 }
 
 /** Closes the stores of a services object built by `createServices`. */
 export async function closeServicesOf(
-  services: Pick<Services, 'store' | 'artifacts' | 'queue'> & Partial<Pick<Services, 'trackingStore'>>,
+  services: Pick<Services, 'store' | 'artifacts' | 'queue'> & Partial<Pick<Services, 'trackingStore' | 'closeCompute'>>,
 ): Promise<void> {
   const results = await Promise.allSettled([
     // --- jobs ---
-    (services as { closeCompute?: () => Promise<void> }).closeCompute?.(),
+    services.closeCompute?.(),
     // --- end jobs ---
     services.queue.close(),
     services.artifacts.close(),
@@ -453,9 +455,13 @@ function lazyCompute(config: Readonly<Config>): { get(): Promise<Compute>; close
     get() {
       current ??= (async (): Promise<Compute> => {
         if (config.store === 'azure') {
-          throw new ConfigError(
-            'Jobs cannot run with TESSERA_STORE=azure yet: the Container Apps compute is not configured.',
-          );
+          const { createContainerAppsCompute, createMissingContainerAppsCompute } =
+            await import('./adapters/container-apps-compute.js');
+          const containerApps = config.azure?.containerApps;
+          // Without the settings, a submit is a ConfigError naming them.
+          return containerApps === undefined
+            ? createMissingContainerAppsCompute()
+            : createContainerAppsCompute(containerApps);
         }
         const { ProcessCompute } = await import('./adapters/process-compute.js');
         return ProcessCompute.open({

@@ -200,9 +200,13 @@ export type CommandJobInput = z.output<typeof commandJobInputSchema>;
 export const jobStartInputSchema = commandJobInputSchema.extend({ attempt: z.number().int().positive() });
 export type JobStartInput = z.output<typeof jobStartInputSchema>;
 
-/** `started`: the compute took it; `ended`: nothing to wait for (canceled before it started, or it could not start). */
+/**
+ * `started`: the compute took it; `waiting`: the compute is full and has no queue of its own (try
+ * again after `retryAfterSeconds`); `ended`: nothing to wait for (canceled before it started).
+ */
 export const jobStartResultSchema = z.discriminatedUnion('state', [
   z.object({ state: z.literal('started'), executionId: z.string(), timeoutSeconds: z.number().optional() }),
+  z.object({ state: z.literal('waiting'), retryAfterSeconds: z.number().positive(), reason: z.string() }),
   z.object({ state: z.literal('ended') }),
 ]);
 export type JobStartResult = z.output<typeof jobStartResultSchema>;

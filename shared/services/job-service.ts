@@ -694,6 +694,23 @@ export function createJobService(deps: JobServiceDeps) {
     /** The datastore URI of a completed job's output (`azureml://jobs/<job>/outputs/<output>`). */
     outputUri,
 
+    /**
+     * A spec whose `path` is `azureml://jobs/<job>/outputs/<output>[/paths/<p>]` (as `az ml model
+     * create --path` takes it), with that path replaced by the output's datastore URI; any other
+     * spec unchanged. ValidationError for an unknown job or output, or one not Completed.
+     */
+    async withJobOutputPath<T extends Record<string, unknown>>(ws: string, spec: T): Promise<T> {
+      const path = spec.path;
+      if (typeof path !== 'string' || !path.startsWith('azureml://jobs/')) return spec;
+      const resolved = await resolveDataPath(
+        ws,
+        path,
+        typeof spec.type === 'string' ? spec.type : 'uri_folder',
+        'path',
+      );
+      return { ...spec, path: resolved.uri };
+    },
+
     // -------------------------------------------------------------------------------------------
     // The orchestration's activities.
     // -------------------------------------------------------------------------------------------
@@ -738,7 +755,16 @@ export function createJobService(deps: JobServiceDeps) {
         return d;
       });
       const compute = await deps.compute();
-      const executionId = await compute.submit({ workspace: ws, job: name, attempt, target: doc.target });
+      let executionId: string;
+      try {
+        executionId = await compute.submit({ workspace: ws, job: name, attempt, target: doc.target });
+      } catch (err) {
+        // A compute without a queue of its own (Container Apps) refuses a start beyond max_instances.
+        if (err instanceof AppError && err.code === 'Transient' && err.target === 'maxInstances') {
+          return { state: 'waiting', retryAfterSeconds: 15, reason: err.message };
+        }
+        throw err;
+      }
       await update(ws, name, (d) => {
         d.executionId = executionId;
         return d;
