@@ -10,6 +10,7 @@ import { buildRunSearchSql, SqliteTrackingStore } from '../shared/adapters/sqlit
 import { openSqlite } from '../shared/adapters/sqlite-database.js';
 import { parseFilter, parseOrderBy } from '../shared/domain/mlflow-filter.js';
 import { createTrackingService } from '../shared/services/tracking-service.js';
+import { bulkLoadRuns } from './support/bulk-runs.js';
 
 const WS = 'bench';
 const FILTER = 'metrics.acc > 0.5';
@@ -80,40 +81,9 @@ async function run(): Promise<void> {
 
   // 2. `runCount` runs, each with acc (two steps), loss, a param and a tag. Setup, not measured: bulk
   // loaded in one transaction on a second connection, with the rows logBatch would write.
-  const db = openSqlite(store.file);
   const s0 = performance.now();
-  let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const insertRun = db.prepare(`INSERT INTO runs VALUES (?, ?, ?, ?, 'bench', 'FINISHED', ?, NULL, ?, 'active')`);
-  const insertTag = db.prepare('INSERT INTO tags VALUES (?, ?, ?)');
-  const insertParam = db.prepare('INSERT INTO params VALUES (?, ?, ?)');
-  const insertMetric = db.prepare(
-    'INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, 0, ?, ?)',
-  );
-  const insertLatest = db.prepare('INSERT INTO latest_metrics VALUES (?, ?, ?, 0, ?, ?, ?, ?)');
-  db.transaction(() => {
-    for (let i = 0; i < runCount; i++) {
-      const runId = `run${String(i).padStart(8, '0')}`;
-      insertRun.run(
-        runId,
-        WS,
-        Number(experiment_id),
-        `r${i}`,
-        1_700_000_000_000 + i,
-        `mlflow-artifacts:/bench/${runId}`,
-      );
-      insertTag.run(runId, 'mlflow.runName', `r${i}`);
-      insertParam.run(runId, 'lr', String(i % 10));
-      const acc = random();
-      const loss = random();
-      insertMetric.run(runId, 'acc', random() * 0.5, 1, 0);
-      insertMetric.run(runId, 'acc', acc, 2, 1);
-      insertMetric.run(runId, 'loss', loss, 2, 1);
-      insertLatest.run(runId, 'acc', acc, 2, 1, WS, Number(experiment_id));
-      insertLatest.run(runId, 'loss', loss, 2, 1, WS, Number(experiment_id));
-    }
-  })();
-  db.exec('ANALYZE');
+  bulkLoadRuns(store.file, WS, Number(experiment_id), runCount);
+  const db = openSqlite(store.file);
   const setupSeconds = (performance.now() - s0) / 1000;
 
   const request = { experiment_ids: [experiment_id], filter: FILTER, order_by: ORDER, max_results: PAGE };

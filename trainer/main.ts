@@ -10,10 +10,13 @@ import { closeServices, getServices } from '../shared/wiring.js';
 import { runAttempt } from './run-attempt.js';
 
 /**
- * The trainer process: started by a compute for one attempt of one job (TESSERA_JOB_WORKSPACE,
- * TESSERA_JOB_NAME, TESSERA_JOB_ATTEMPT), with the platform's settings, so it reaches the same
- * stores as the host. It reports its outcome through the job-events queue and then, on the
- * embedded compute, writes its exit file: a trainer that is gone without one died unreported.
+ * The trainer process, started by a compute with the platform's settings, so it reaches the same
+ * stores as the host. Either it is given one attempt of one job in its environment
+ * (TESSERA_JOB_WORKSPACE, TESSERA_JOB_NAME, TESSERA_JOB_ATTEMPT: Container Apps, or the embedded
+ * compute starting it cold), or it is a worker of the embedded compute: started with an IPC
+ * channel, it loads the platform once and runs the assignments it is sent, one after another.
+ * For each attempt it reports the outcome through the job-events queue and then writes the
+ * attempt's exit file: an attempt whose trainer is gone without one died unreported.
  */
 const assignmentMessageSchema = z.object({
   workspace: z.string(),
@@ -23,32 +26,11 @@ const assignmentMessageSchema = z.object({
   workDir: z.string().optional(),
 });
 
-/**
- * A spare trainer (started by the embedded compute with an IPC channel and no job): it loads the
- * platform first, then waits for its assignment; it leaves if the host goes away before one comes.
- */
-async function awaitAssignment(send: NonNullable<typeof process.send>): Promise<TrainerAssignmentConfig> {
-  await getServices();
-  return new Promise((resolve, reject) => {
-    process.once('disconnect', () => process.exit(0));
-    process.once('message', (message: unknown) => {
-      const parsed = assignmentMessageSchema.safeParse(message);
-      process.removeAllListeners('disconnect');
-      process.disconnect();
-      if (parsed.success) resolve(parsed.data as TrainerAssignmentConfig);
-      else reject(new Error(`bad assignment message: ${parsed.error.message}`));
-    });
-    send({ ready: true });
-  });
-}
+const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-async function main(): Promise<number> {
-  const task =
-    !hasTrainerAssignment() && process.send !== undefined
-      ? await awaitAssignment(process.send.bind(process))
-      : loadTrainerAssignment();
+/** Runs one attempt and reports it; never throws for the job's own faults. */
+async function runOne(task: TrainerAssignmentConfig): Promise<void> {
   const services = await getServices();
-  const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   let outcome: JobFinishedMessage;
   try {
     outcome = await runAttempt(
@@ -79,8 +61,58 @@ async function main(): Promise<number> {
     body: outcome,
     messageId: `${task.workspace}-${task.job}-${task.attempt}-finished`,
   });
-  log(`reported ${outcome.outcome}${outcome.reason === undefined ? '' : `: ${outcome.reason}`}`);
+  log(
+    `[trainer ${task.job}#${task.attempt}] reported ${outcome.outcome}${outcome.reason === undefined ? '' : `: ${outcome.reason}`}`,
+  );
   if (task.exitFile !== undefined) writeFileSync(task.exitFile, JSON.stringify({ reported: outcome.outcome }));
+}
+
+/**
+ * A worker: assignments arrive over IPC (listened for from the first moment, so none is missed
+ * while the platform loads) and run one at a time; after each it tells the compute it is idle.
+ * Without its host (the channel closed) an idle worker leaves, a busy one finishes first.
+ */
+async function work(): Promise<void> {
+  const pending: unknown[] = [];
+  let wake: (() => void) | undefined;
+  let busy = false;
+  process.on('message', (message: unknown) => {
+    pending.push(message);
+    wake?.();
+  });
+  process.on('disconnect', () => {
+    if (!busy) process.exit(0);
+  });
+  // IPC errors (the host went away) must not kill a worker in the middle of a job.
+  process.on('error', () => undefined);
+  await getServices();
+  for (;;) {
+    if (pending.length === 0) {
+      if (!process.connected) return;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      continue;
+    }
+    const parsed = assignmentMessageSchema.safeParse(pending.shift());
+    if (!parsed.success) {
+      log(`worker: ignored a bad assignment message: ${parsed.error.message}`);
+      continue;
+    }
+    busy = true;
+    await runOne(parsed.data as TrainerAssignmentConfig);
+    busy = false;
+    if (!process.connected) return;
+    try {
+      process.send?.({ idle: true });
+    } catch {
+      return;
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  if (!hasTrainerAssignment() && process.send !== undefined) await work();
+  else await runOne(loadTrainerAssignment());
   await closeServices();
   return 0;
 }

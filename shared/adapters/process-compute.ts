@@ -13,8 +13,13 @@ import type { SqliteDatabase } from './sqlite-database.js';
  * restarted host adopts the trainers that outlived it (they are started detached, in their own
  * process group, and keep running when the host dies) and starts what was still waiting.
  *
- * A trainer writes its exit file after it has reported its outcome through the job-events queue;
- * a trainer process that is gone without one died unreported (killed, or crashed): `lost`.
+ * A trainer writes the execution's exit file after it has reported its outcome through the
+ * job-events queue; a trainer process that is gone without one died unreported: `lost`.
+ *
+ * Trainers are kept warm and reused: a worker (a trainer started with an IPC channel) loads the
+ * platform once, then runs one assignment after another, so a job starts without paying for a
+ * process start and module loading. A busy worker whose host dies finishes its job, reports it and
+ * exits; an idle one exits at once.
  */
 
 export interface ProcessComputeOptions {
@@ -29,10 +34,11 @@ export interface ProcessComputeOptions {
   /** Grace between SIGTERM and SIGKILL when a trainer is stopped. */
   stopGraceMs?: number;
   /**
-   * Keep one trainer started and loaded, waiting for its assignment (default true): a job then
-   * starts without paying for a Node process start and module loading.
+   * Reuse warm trainer workers (default true), keeping `spareWorkers` (default 1) idle ones loaded
+   * ahead of demand; false starts a fresh trainer process for every execution.
    */
   spare?: boolean;
+  spareWorkers?: number;
   log?: (message: string) => void;
 }
 
@@ -66,8 +72,8 @@ export class ProcessCompute implements Compute {
   readonly kind = 'process';
   private readonly db: SqliteDatabase;
   private readonly children = new Map<string, ChildProcess>();
-  /** A trainer started ahead of time, waiting on its IPC channel for an assignment. */
-  private spare: ChildProcess | undefined;
+  /** Warm trainers: `busy` is the execution a worker runs, undefined while it waits for one. */
+  private readonly workers = new Map<ChildProcess, { busy: string | undefined }>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -175,10 +181,8 @@ export class ProcessCompute implements Compute {
     // Trainers keep running: a restarted host adopts them.
     this.closed = true;
     clearInterval(this.timer);
-    if (this.spare !== undefined) {
-      this.spare.kill();
-      this.spare = undefined;
-    }
+    for (const [child, w] of this.workers) if (w.busy === undefined) child.kill();
+    this.workers.clear();
     for (const child of this.children.values()) child.removeAllListeners('exit');
     this.children.clear();
     this.db.close();
@@ -198,17 +202,18 @@ export class ProcessCompute implements Compute {
       .run(state, detail ?? null, state, Date.now(), id);
   }
 
-  /** A running row whose process is gone: ended if it reported, lost otherwise. */
+  /** A running row: ended once its exit file exists; lost if its process is gone without one. */
   private check(row: Row, exit?: string): void {
-    if (row.pid !== null && alive(row.pid) && exit === undefined) return;
-    if (existsSync(this.exitFile(row.id))) this.setState(row.id, 'ended');
-    else {
-      this.setState(
-        row.id,
-        'lost',
-        `the trainer of ${row.job} (attempt ${row.attempt}, pid ${row.pid ?? '?'}) ${exit ?? 'is gone'} without reporting an outcome`,
-      );
+    if (existsSync(this.exitFile(row.id))) {
+      this.setState(row.id, 'ended');
+      return;
     }
+    if (row.pid !== null && alive(row.pid) && exit === undefined) return;
+    this.setState(
+      row.id,
+      'lost',
+      `the trainer of ${row.job} (attempt ${row.attempt}, pid ${row.pid ?? '?'}) ${exit ?? 'is gone'} without reporting an outcome`,
+    );
   }
 
   /** Looks at the trainers this process did not start, then starts what fits. */
@@ -216,7 +221,7 @@ export class ProcessCompute implements Compute {
     if (this.closed) return;
     try {
       const running = this.db.prepare("SELECT * FROM executions WHERE state = 'running'").all() as Row[];
-      for (const row of running) if (!this.children.has(row.id)) this.check(row);
+      for (const row of running) if (!this.children.has(row.id) || existsSync(this.exitFile(row.id))) this.check(row);
       this.pump();
     } catch (err) {
       this.options.log?.(`process compute: sweep failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -255,10 +260,19 @@ export class ProcessCompute implements Compute {
     return { ...this.options.env };
   }
 
-  /** Starts the spare trainer if there is none (it loads the platform, then waits for an assignment). */
+  /** Starts workers until `spareWorkers` of them wait for an assignment (loaded or loading). */
   private ensureSpare(): void {
-    if (this.closed || this.options.spare === false || this.spare !== undefined) return;
-    const out = openSync(join(this.options.dataDir, 'compute', 'spare.log'), 'a');
+    if (this.closed || this.options.spare === false) return;
+    const want = this.options.spareWorkers ?? 1;
+    let idle = [...this.workers.values()].filter((w) => w.busy === undefined).length;
+    while (idle < want) {
+      if (this.startWorker() === undefined) return;
+      idle++;
+    }
+  }
+
+  private startWorker(): ChildProcess | undefined {
+    const out = openSync(join(this.options.dataDir, 'compute', 'workers.log'), 'a');
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [this.options.trainerEntry], {
@@ -267,48 +281,86 @@ export class ProcessCompute implements Compute {
         env: this.trainerEnv(),
       });
     } catch {
-      return; // jobs then start cold
+      return undefined; // jobs then start cold
     } finally {
       closeSync(out);
     }
+    const worker = { busy: undefined as string | undefined };
+    this.workers.set(child, worker);
     child.once('error', () => undefined);
-    child.once('exit', () => {
-      if (this.spare === child) this.spare = undefined;
+    child.on('message', (message: unknown) => {
+      if ((message as { idle?: unknown } | null)?.idle !== true) return;
+      const done = worker.busy;
+      worker.busy = undefined;
+      if (this.closed) return;
+      if (done !== undefined) {
+        this.children.delete(done);
+        const row = this.row(done);
+        if (row?.state === 'running') this.check(row, 'ended');
+      }
+      const idle = [...this.workers.values()].filter((w) => w.busy === undefined).length;
+      if (idle > Math.max(1, this.options.spareWorkers ?? 1) + 1) {
+        this.workers.delete(child);
+        child.kill();
+      }
+      this.pump();
+    });
+    child.once('exit', (code, signal) => {
+      this.workers.delete(child);
+      const busy = worker.busy;
+      if (this.closed) return;
+      if (busy !== undefined) {
+        this.children.delete(busy);
+        const row = this.row(busy);
+        if (row?.state === 'running') {
+          this.check(row, signal === null ? `exited with code ${code ?? '?'}` : `was killed by ${signal}`);
+        }
+      }
+      this.pump();
+      this.ensureSpare();
     });
     child.unref();
     child.channel?.unref();
-    this.spare = child;
-  }
-
-  /** Hands the execution to the spare trainer, if one is up; returns it. */
-  private assignSpare(row: Row): ChildProcess | undefined {
-    const child = this.spare;
-    this.spare = undefined;
-    if (child === undefined || !child.connected || child.pid === undefined) {
-      child?.kill();
-      return undefined;
-    }
-    try {
-      child.send({
-        workspace: row.workspace,
-        job: row.job,
-        attempt: row.attempt,
-        exitFile: this.exitFile(row.id),
-        workDir: join(this.options.dataDir, 'jobs', fileKey(row.id)),
-      });
-    } catch {
-      child.kill();
-      return undefined;
-    }
     return child;
   }
 
+  /** Hands the execution to a waiting worker, if there is one; returns it. */
+  private assignWorker(row: Row): ChildProcess | undefined {
+    for (const [child, worker] of this.workers) {
+      if (worker.busy !== undefined) continue;
+      if (!child.connected || child.pid === undefined) {
+        this.workers.delete(child);
+        child.kill();
+        continue;
+      }
+      try {
+        child.send({
+          workspace: row.workspace,
+          job: row.job,
+          attempt: row.attempt,
+          exitFile: this.exitFile(row.id),
+          workDir: join(this.options.dataDir, 'jobs', fileKey(row.id)),
+        });
+      } catch {
+        this.workers.delete(child);
+        child.kill();
+        continue;
+      }
+      worker.busy = row.id;
+      return child;
+    }
+    return undefined;
+  }
+
   private launch(row: Row): void {
-    const warm = this.assignSpare(row);
-    setImmediate(() => this.ensureSpare());
-    if (warm !== undefined) {
-      this.track(row, warm);
-      return;
+    if (this.options.spare !== false) {
+      const warm = this.assignWorker(row) ?? (this.startWorker() && this.assignWorker(row));
+      setImmediate(() => this.ensureSpare());
+      if (warm !== undefined) {
+        this.db.prepare('UPDATE executions SET pid = ? WHERE id = ?').run(warm.pid ?? null, row.id);
+        this.children.set(row.id, warm);
+        return;
+      }
     }
     const out = openSync(this.trainerLog(row.id), 'a');
     let child: ChildProcess;

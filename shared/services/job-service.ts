@@ -746,9 +746,12 @@ export function createJobService(deps: JobServiceDeps) {
         { createdBy: `job:${name}` },
       );
       await deps.secrets.put(jobTokenSecretName(ws, name), token.token);
+      // The host's URL may have changed since the job was created (a restart on another port).
+      const trackingUri = `${deps.publicUrl}/api/workspaces/${ws}/mlflow`;
       doc = await update(ws, name, (d) => {
         d.attempt = attempt;
-        d.execution = { ...d.execution, attempt };
+        d.execution = { ...d.execution, attempt, mlflow: { ...d.execution.mlflow, trackingUri } };
+        d.mlflow = { ...d.mlflow, tracking_uri: trackingUri };
         d.tokenId = token.id;
         d.orchestratedAt ??= now;
         delete d.executionId;
