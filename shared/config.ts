@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { TRAINER_ENV_KEYS } from './contracts/trainer-launch.js';
+import { TRAINER_ENV_KEYS, parseTrainerExecutionHint } from './contracts/trainer-launch.js';
 import { ConfigError } from './errors.js';
 import type { ErrorDetail } from './errors.js';
 
@@ -198,6 +198,8 @@ export interface TrainerAssignmentConfig {
   exitFile?: string;
   /** The folder to stage code, inputs and outputs in. */
   workDir?: string;
+  /** What the compute could not honour (TESSERA_JOB_EXECUTION_HINT), for the job's notices. */
+  notices?: string[];
 }
 
 /** The environment the host was started with, for the processes it starts (trainers). */
@@ -225,7 +227,9 @@ export function loadTrainerAssignment(env: Env = process.env): TrainerAssignment
   }
   const exitFile = env.TESSERA_TRAINER_EXIT_FILE?.trim();
   const workDir = env.TESSERA_TRAINER_WORKDIR?.trim();
+  const notices = parseTrainerExecutionHint(env.TESSERA_JOB_EXECUTION_HINT)?.notices;
   return {
+    ...(notices === undefined || notices.length === 0 ? {} : { notices }),
     workspace: need('TESSERA_JOB_WORKSPACE'),
     job: need('TESSERA_JOB_NAME'),
     attempt,

@@ -99,7 +99,7 @@ export async function runAttempt(deps: TrainerDeps, task: TrainerAssignmentConfi
   });
 
   const { execution, token } = await deps.assignment(ws, job, attempt);
-  await progress('Preparing');
+  await progress('Preparing', task.notices);
   const wd = task.workDir ?? (await mkdtemp(join(tmpdir(), 'tessera-job-')));
   await rm(wd, { recursive: true, force: true });
   await mkdir(wd, { recursive: true });
