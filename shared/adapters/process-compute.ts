@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Compute, ExecutionStatus, TrainerLaunch } from '../ports/compute.js';
 import { openSqlite } from './sqlite-database.js';
@@ -54,13 +54,27 @@ interface Row {
   detail: string | null;
 }
 
+/**
+ * Whether a process (or, given -pgid, any process of a group) exists and is not a zombie: a
+ * trainer adopted after a restart is not our child, and where nothing reaps orphans it lingers
+ * as a zombie after it dies.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (pid > 0) {
+    try {
+      // /proc/<pid>/stat: "pid (comm) S ..." where S is the state; Z is a zombie.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return true; // no /proc (not Linux): trust kill(0)
+    }
+  }
+  return true;
 }
 
 /** A file name for an execution id (`ws/job/attempt`). */
@@ -139,7 +153,8 @@ export class ProcessCompute implements Compute {
   async status(id: string): Promise<ExecutionStatus> {
     const row = this.row(id);
     if (row === undefined) return { state: 'lost', detail: `the compute has no record of execution ${id}` };
-    if (row.state === 'running') this.check(row);
+    // Our own trainers are judged when their exit event comes (with its code or signal).
+    if (row.state === 'running' && (!this.children.has(id) || existsSync(this.exitFile(id)))) this.check(row);
     const now = this.row(id) ?? row;
     return now.state === 'lost'
       ? { state: 'lost', detail: now.detail ?? 'the trainer stopped without reporting' }
@@ -170,7 +185,8 @@ export class ProcessCompute implements Compute {
       };
       kill('SIGTERM');
       const grace = setTimeout(() => {
-        if (alive(pid)) kill('SIGKILL');
+        // The trainer exits at once on SIGTERM; the user's command may not: look at the whole group.
+        if (alive(-pid) || alive(pid)) kill('SIGKILL');
       }, this.options.stopGraceMs ?? 5000);
       grace.unref();
     }

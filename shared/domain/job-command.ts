@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 const BINDING = /\$\{\{\s*(inputs|outputs)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const OPTIONAL_SEGMENT = /\$\[\[([\s\S]*?)\]\]/g;
 const OTHER_BINDING = /\$\{\{\s*([^}]*?)\s*\}\}/g;
+const SEGMENT_OR_BINDING = new RegExp(`${OPTIONAL_SEGMENT.source}|${BINDING.source}`, 'g');
 
 export interface CommandReferences {
   inputs: string[];
@@ -80,11 +81,12 @@ export function bindCommand(
       const table = kind === 'inputs' ? values.inputs : values.outputs;
       return Object.hasOwn(table, name) ? (table[name] as string) : whole;
     });
-  const withOptional = command.replace(OPTIONAL_SEGMENT, (_whole, inner: string) => {
+  // One pass over segments and bindings: a bound value is never scanned again for bindings.
+  return command.replace(SEGMENT_OR_BINDING, (whole, inner: string | undefined) => {
+    if (inner === undefined) return replace(whole);
     const present = names(inner, 'inputs').every((n) => Object.hasOwn(values.inputs, n));
     return present ? replace(inner) : '';
   });
-  return replace(withOptional);
 }
 
 const ADJECTIVES = [

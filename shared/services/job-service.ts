@@ -924,7 +924,11 @@ export function createJobService(deps: JobServiceDeps) {
     input: Pick<JobFinalizeInput, 'outcome' | 'exitCode' | 'reason' | 'attempt'>,
   ): Promise<JobStatus> {
     const doc = await read(ws, name);
-    if (isTerminal(doc.status)) return doc.status;
+    if (isTerminal(doc.status)) {
+      // A retried finalize: the status is stored, but the steps after it may not have run.
+      await closeOut(ws, name, doc, doc.status, doc.endedAt ?? clock.now());
+      return doc.status;
+    }
     const now = clock.now();
     let status: JobStatus;
     let error: JobError | undefined;
@@ -971,7 +975,7 @@ export function createJobService(deps: JobServiceDeps) {
         status = 'Canceled';
         break;
     }
-    await update(ws, name, (d) => {
+    const stored = await update(ws, name, (d) => {
       if (isTerminal(d.status)) return undefined;
       const next = withStatus(d, status, now);
       next.outputs = outputs;
@@ -979,10 +983,21 @@ export function createJobService(deps: JobServiceDeps) {
       if (input.exitCode !== undefined) next.exitCode = input.exitCode;
       return next;
     });
+    await closeOut(ws, name, stored, stored.status, stored.endedAt ?? now);
+    return stored.status;
+  }
+
+  /** After the final status is stored: the MLflow run ends, the trainer's token goes. Idempotent. */
+  async function closeOut(
+    ws: string,
+    name: string,
+    doc: JobDocument,
+    status: JobStatus,
+    endTime: number,
+  ): Promise<void> {
     const runStatus = status === 'Completed' ? 'FINISHED' : status === 'Canceled' ? 'KILLED' : 'FAILED';
-    await deps.tracking.setJobRunStatus(ws, name, runStatus, now);
+    await deps.tracking.setJobRunStatus(ws, name, runStatus, endTime);
     if (doc.tokenId !== undefined) await deps.tokens.revoke(doc.tokenId).catch(() => undefined);
     await deps.secrets.delete(jobTokenSecretName(ws, name));
-    return status;
   }
 }
