@@ -1,7 +1,7 @@
 import { registerHttp } from '../shared/function-catalog.js';
 import { verifyArtifactSignature } from '../shared/domain/signed-url.js';
 import { ForbiddenError, NotFoundError } from '../shared/errors.js';
-import { defineHttp } from '../shared/http/index.js';
+import { artifactResponse, defineHttp } from '../shared/http/index.js';
 
 export const ARTIFACT_SIGNED_GET = 'artifact-signed-get';
 
@@ -28,17 +28,7 @@ export const artifactSignedGet = defineHttp({
       throw new NotFoundError(`Artifact '${container}/${path}' does not exist.`, { target: 'path' });
     const body = await services.artifacts.stream(container, path);
     context.debug(`serving ${container}/${path} (${info.size} bytes) by signed URL`);
-    return {
-      status: 200,
-      body,
-      headers: {
-        'content-type': info.contentType,
-        'content-length': String(info.size),
-        etag: info.etag,
-        'last-modified': new Date(info.lastModified).toUTCString(),
-        'cache-control': 'private, no-cache',
-      },
-    };
+    return artifactResponse(info, body, { 'cache-control': 'private, no-cache' });
   },
 });
 

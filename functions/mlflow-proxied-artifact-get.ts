@@ -1,4 +1,4 @@
-import { defineHttp } from '../shared/http/index.js';
+import { artifactResponse, defineHttp } from '../shared/http/index.js';
 import { registerMlflowArtifacts, withMlflowErrors } from '../shared/http/mlflow-http.js';
 
 export const MLFLOW_PROXIED_ARTIFACT_GET = 'mlflow-proxied-artifact-get';
@@ -9,16 +9,7 @@ export const mlflowProxiedArtifactGet = withMlflowErrors(
     auth: 'workspace',
     async handler({ services, request, workspace = '' }) {
       const { info, body } = await services.mlflowArtifacts.open(workspace, request.params.path ?? '');
-      return {
-        status: 200,
-        body,
-        headers: {
-          'content-type': info.contentType,
-          'content-length': String(info.size),
-          etag: info.etag,
-          'last-modified': new Date(info.lastModified).toUTCString(),
-        },
-      };
+      return artifactResponse(info, body);
     },
   }),
 );

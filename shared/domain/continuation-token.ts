@@ -24,15 +24,22 @@ export function encodeContinuationToken<T>(format: ContinuationTokenFormat<T>, b
   return Buffer.from(JSON.stringify(token)).toString('base64url');
 }
 
-/** The position `token` resumes from; a ValidationError (target 'continuation') unless it was made for `binding`. */
-export function decodeContinuationToken<T>(format: ContinuationTokenFormat<T>, token: string, binding: string): T {
+/** The JSON object a base64url token holds; undefined when it holds none (garbage, not JSON, not an object). */
+export function readTokenFields(token: string): Record<string, unknown> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
     parsed = undefined;
   }
-  const fields = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : undefined;
+}
+
+/** The position `token` resumes from; a ValidationError (target 'continuation') unless it was made for `binding`. */
+export function decodeContinuationToken<T>(format: ContinuationTokenFormat<T>, token: string, binding: string): T {
+  const fields = readTokenFields(token);
   const position = fields?.[format.positionKey];
   if (fields === undefined || !format.isPosition(position)) throw invalidToken(format.unreadable);
   if (fields[format.bindingKey] !== binding) throw invalidToken(format.otherListing ?? format.unreadable);

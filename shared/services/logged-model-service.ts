@@ -17,6 +17,7 @@ import { loggedModelArtifactLocation, proxiedPathOfArtifactUri } from '../domain
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
+import { readTokenFields } from '../domain/continuation-token.js';
 
 export interface LoggedModelServiceDeps {
   store: MetadataStore;
@@ -341,13 +342,7 @@ function encodeSearchToken(binding: string, continuation: string | undefined, sk
 
 function decodeSearchToken(token: string | undefined, binding: string): { continuation?: string; skip: number } {
   if (token === undefined || token === '') return { skip: 0 };
-  let fields: unknown;
-  try {
-    fields = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    fields = undefined;
-  }
-  const t = fields !== null && typeof fields === 'object' ? (fields as Record<string, unknown>) : {};
+  const t = readTokenFields(token) ?? {};
   const c = t.c;
   if (
     t.b !== binding ||

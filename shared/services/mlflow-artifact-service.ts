@@ -9,6 +9,7 @@ import {
 import { AppError, NotFoundError, ValidationError } from '../errors.js';
 import type { ArtifactInfo, ArtifactStore } from '../ports/artifact-store.js';
 import type { DatastoreResolver } from '../ports/datastore-resolver.js';
+import { readTokenFields } from '../domain/continuation-token.js';
 
 export interface MlflowArtifactServiceDeps {
   datastores: DatastoreResolver;
@@ -186,13 +187,7 @@ function encodeListToken(runId: string, path: string, offset: number): string {
 
 function decodeListToken(token: string | undefined, runId: string, path: string): number {
   if (token === undefined || token === '') return 0;
-  let fields: unknown;
-  try {
-    fields = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    fields = undefined;
-  }
-  const t = fields !== null && typeof fields === 'object' ? (fields as Record<string, unknown>) : {};
+  const t = readTokenFields(token) ?? {};
   if (t.r !== runId || t.p !== path || typeof t.o !== 'number' || !Number.isSafeInteger(t.o) || t.o < 0) {
     throw new ValidationError(
       `Invalid page token '${token}'; pass back the next_page_token of the same run and path unchanged.`,
