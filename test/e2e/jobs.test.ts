@@ -297,6 +297,31 @@ describe('command jobs through the tessera CLI and the REST API', () => {
     assert.equal((await api('GET', 'workspaces/default/jobs/no-such-job')).status, 404);
   });
 
+  it('resources.instance_count × process_count_per_instance start that many ranks, each with its own log', async () => {
+    const created = await api('POST', 'workspaces/default/jobs', {
+      command: 'echo "rank $RANK of $WORLD_SIZE at $MASTER_ADDR"',
+      environment: { image: 'python:3.11' },
+      resources: { instance_count: 2 },
+      distribution: { type: 'pytorch', process_count_per_instance: 2 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const name = (created.body as Job).name;
+    const done = await waitFor('the distributed job to end', async () => {
+      const j = await job(name);
+      return ['Completed', 'Failed'].includes(j.status) ? j : undefined;
+    });
+    assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+    assert.ok(done.notices.some((n) => /4 processes/.test(n)));
+    const res = await fetch(`${host.origin}/api/workspaces/default/jobs/${name}/logs`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.match(await res.text(), /rank 0 of 4 at 127\.0\.0\.1/);
+    const downloads = tempDir('job-ranks');
+    json(await tessera('job', 'download', '-n', name, '--download-path', downloads, '--all'));
+    const rank3 = readFileSync(join(downloads, 'artifacts', 'user_logs', 'std_log_process_3.txt'), 'utf8');
+    assert.match(rank3, /rank 3 of 4/);
+  });
+
   it('bad tracking calls get MLflow error bodies', async () => {
     const missing = await mlflow('runs/log-metric', { run_id: 'no-such-run', key: 'm', value: 1, timestamp: 1 });
     assert.equal(missing.status, 404);
