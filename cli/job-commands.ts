@@ -46,7 +46,7 @@ function notRunnable(file: string, jobKind: string): SpecError {
     file,
     keyPath: 'type',
     problem: `${jobKind} jobs are not supported by tessera job create yet`,
-    hint: 'only command jobs (type: command) run on Tessera for now',
+    hint: 'command and sweep jobs run on Tessera for now',
   });
 }
 
@@ -77,7 +77,9 @@ async function create(options: JobCommandOptions, ctx: JobCommandContext): Promi
       `${options.file} is a ${loaded.kind} spec, not a job: use 'tessera ${loaded.kind} create'.`,
     );
   }
-  if (loaded.jobKind !== 'command') throw notRunnable(options.file, loaded.jobKind ?? 'unknown');
+  if (loaded.jobKind !== 'command' && loaded.jobKind !== 'sweep') {
+    throw notRunnable(options.file, loaded.jobKind ?? 'unknown');
+  }
   const spec = await uploadSpecLocalPaths(ctx, loaded, options.progress);
   return ctx.client.jobs.createOrUpdate(spec);
 }

@@ -1,6 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { JOB_EVENTS_QUEUE, JOB_FINISHED_EVENT, jobEventMessageSchema } from '../shared/contracts/job.js';
+import {
+  JOB_CANCEL_EVENT,
+  JOB_EVENTS_QUEUE,
+  JOB_FINISHED_EVENT,
+  jobEventMessageSchema,
+} from '../shared/contracts/job.js';
 import { registerQueue } from '../shared/function-catalog.js';
 import { jobInstanceId } from '../shared/services/job-service.js';
 import { getServices } from '../shared/wiring.js';
@@ -10,6 +15,7 @@ export const JOB_EVENTS_QUEUE_TRIGGER = 'job-events-queue';
 /**
  * The trainer's reports: progress moves the job's status forward (Preparing, Running, Finalizing);
  * completion is raised as the JobFinished event of the job's orchestration, which finalizes it.
+ * A cancel request (a sweep stopping its trials) is raised as the job's cancel event.
  * A malformed message is logged and dropped (a retry cannot fix it).
  */
 export async function jobEventsQueue(message: unknown, context: InvocationContext): Promise<void> {
@@ -25,6 +31,17 @@ export async function jobEventsQueue(message: unknown, context: InvocationContex
   }
   const client = df.getClient(context);
   const instanceId = jobInstanceId(event.workspace, event.job);
+  if (event.kind === 'cancel') {
+    // A sweep cancels its trials: as the cancel route does.
+    const job = await (await getServices()).jobs.requestCancel(event.workspace, event.job);
+    if (['Completed', 'Failed', 'Canceled'].includes(job.status)) return;
+    await client.raiseEvent(instanceId, JOB_CANCEL_EVENT, { reason: event.reason }).catch((err: unknown) => {
+      context.warn(
+        `job-events: cancel of ${event.job} not delivered: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
+    return;
+  }
   const status = await client.getStatus(instanceId).catch(() => undefined);
   if (status?.runtimeStatus === undefined) {
     context.warn(`job-events: job ${event.job} has no orchestration; its report was dropped`);

@@ -1,6 +1,6 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { COMMAND_JOB_ORCHESTRATION } from '../shared/contracts/job.js';
+import { COMMAND_JOB_ORCHESTRATION, TRIAL_SWEEP_ORCHESTRATION } from '../shared/contracts/job.js';
 import { registerTimer } from '../shared/function-catalog.js';
 import { jobInstanceId } from '../shared/services/job-service.js';
 import { getServices } from '../shared/wiring.js';
@@ -22,11 +22,12 @@ export async function jobWatchdogTimer(_timer: Timer, context: InvocationContext
   for (const lost of report.lost) context.warn(`job ${lost.job}: attempt ${lost.attempt} lost (${lost.reason ?? ''})`);
   if (report.orphans.length === 0) return;
   const client = df.getClient(context);
-  for (const { workspace, name } of report.orphans) {
+  for (const { workspace, name, type } of report.orphans) {
     const instanceId = jobInstanceId(workspace, name);
     const existing = await client.getStatus(instanceId).catch(() => undefined);
     if (existing?.runtimeStatus !== undefined) continue;
-    await client.startNew(COMMAND_JOB_ORCHESTRATION, { instanceId, input: { workspace, name } });
+    const orchestration = type === 'sweep' ? TRIAL_SWEEP_ORCHESTRATION : COMMAND_JOB_ORCHESTRATION;
+    await client.startNew(orchestration, { instanceId, input: { workspace, name } });
     context.log(`job ${name}: started its orchestration, which had not started`);
   }
 }

@@ -42,6 +42,8 @@ import { JOBS_CONTAINER } from './contracts/job.js';
 import type { Compute } from './ports/compute.js';
 import { createJobService } from './services/job-service.js';
 import type { JobService } from './services/job-service.js';
+import { createSweepService } from './services/sweep-service.js';
+import type { SweepService } from './services/sweep-service.js';
 import { hostEnvironment } from './config.js';
 // --- end jobs ---
 // --- mlflow artifacts ---
@@ -109,6 +111,8 @@ export interface Services {
   // --- jobs ---
   /** Command jobs: submission, status, logs, cancel, outputs. */
   jobs: JobService;
+  /** Sweep jobs on the trial engine. */
+  sweeps: SweepService;
   /** Where jobs run, created on first use (embedded: trainer processes; Azure: Container Apps jobs). */
   compute(): Promise<Compute>;
   /** Closes the compute adapter if it was opened (its trainers keep running). */
@@ -189,6 +193,14 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     localMaxInstances: Math.max(2, availableParallelism()),
     runsImages: config.store === 'azure',
   });
+  const sweeps = createSweepService({
+    store,
+    clock,
+    jobs,
+    tracking: trackingServices.tracking,
+    queue: stores.queue,
+    publicUrl: config.publicUrl,
+  });
   // --- end jobs ---
   // --- mlflow artifacts ---
   const mlflowArtifactServices = createMlflowArtifactServices(
@@ -211,6 +223,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     ...trackingServices,
     ...mlflowArtifactServices,
     jobs,
+    sweeps,
     compute: compute.get,
     closeCompute: compute.close,
   };

@@ -11,6 +11,11 @@ export const COMMAND_JOB_ORCHESTRATION = 'commandJob';
 export const JOB_START_ACTIVITY = 'job-start';
 export const JOB_STOP_ACTIVITY = 'job-stop';
 export const JOB_FINALIZE_ACTIVITY = 'job-finalize';
+/** The trial engine: sweep jobs (and AutoML) propose trials, run them as command jobs, pick the best. */
+export const TRIAL_SWEEP_ORCHESTRATION = 'trialSweep';
+export const TRIALS_PROPOSE_ACTIVITY = 'trials-propose';
+export const TRIALS_CANCEL_ACTIVITY = 'trials-cancel';
+export const TRIALS_FINALIZE_ACTIVITY = 'trials-finalize';
 /** External events of the `commandJob` orchestration. */
 export const JOB_FINISHED_EVENT = 'JobFinished';
 export const JOB_CANCEL_EVENT = 'JobCancel';
@@ -108,10 +113,25 @@ export interface JobOutputView {
 }
 
 /** A job as the API returns it. */
+/** A sweep's trials so far, best first (as its parent job shows them). */
+export interface TrialSummary {
+  primary_metric: string;
+  goal: 'maximize' | 'minimize';
+  /** Trials created so far, and how many the limits allow. */
+  created: number;
+  max_total_trials: number;
+  /** Completed trials with the primary metric, best first. */
+  leaderboard: { name: string; value: number; parameters: Record<string, string | number | boolean> }[];
+  best?: string;
+}
+
 export interface Job {
   name: string;
   workspace: string;
-  type: 'command';
+  type: 'command' | 'sweep';
+  /** The sweep job this job is a trial of. */
+  parent?: string;
+  trials?: TrialSummary;
   display_name?: string;
   description?: string;
   experiment_name: string;
@@ -187,7 +207,20 @@ export const jobFinishedMessageSchema = z.object({
 });
 export type JobFinishedMessage = z.output<typeof jobFinishedMessageSchema>;
 
-export const jobEventMessageSchema = z.discriminatedUnion('kind', [jobProgressMessageSchema, jobFinishedMessageSchema]);
+/** Asks a job's orchestration to cancel it (sent for the trials of a canceled or timed-out sweep). */
+export const jobCancelMessageSchema = z.object({
+  kind: z.literal('cancel'),
+  workspace: z.string(),
+  job: z.string(),
+  reason: z.string(),
+});
+export type JobCancelMessage = z.output<typeof jobCancelMessageSchema>;
+
+export const jobEventMessageSchema = z.discriminatedUnion('kind', [
+  jobProgressMessageSchema,
+  jobFinishedMessageSchema,
+  jobCancelMessageSchema,
+]);
 export type JobEventMessage = z.output<typeof jobEventMessageSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -225,3 +258,25 @@ export const jobFinalizeInputSchema = jobStartInputSchema.extend({
 export type JobFinalizeInput = z.output<typeof jobFinalizeInputSchema>;
 
 export const jobFinalizeResultSchema = z.object({ status: z.enum(JOB_STATUSES) });
+
+// ---------------------------------------------------------------------------------------------
+// The trial engine's orchestration boundary.
+// ---------------------------------------------------------------------------------------------
+
+export const trialsProposeInputSchema = commandJobInputSchema.extend({ round: z.number().int().nonnegative() });
+/** The next batch of trials (command jobs already created), or done with why. */
+export const trialsProposeResultSchema = z.object({
+  trials: z.array(z.string()),
+  done: z.boolean(),
+  timeoutSeconds: z.number().optional(),
+});
+export type TrialsProposeResult = z.output<typeof trialsProposeResultSchema>;
+
+export const trialsCancelInputSchema = commandJobInputSchema.extend({
+  trials: z.array(z.string()),
+  reason: z.string(),
+});
+
+export const trialsFinalizeInputSchema = commandJobInputSchema.extend({
+  outcome: z.enum(['completed', 'canceled', 'timeout']),
+});

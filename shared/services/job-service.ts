@@ -108,6 +108,8 @@ export interface JobDocument extends StoredDocument, Omit<Job, 'name' | 'workspa
 
 export interface CreateJobContext {
   createdBy?: string;
+  /** The sweep (or AutoML) job this job is a trial of. */
+  parent?: string;
 }
 
 export interface JobLog {
@@ -128,7 +130,7 @@ export interface TrainerAssignment {
 /** What the watchdog found: executions whose trainer is gone without a word, and jobs no orchestration took. */
 export interface WatchReport {
   lost: JobFinishedMessage[];
-  orphans: { workspace: string; name: string }[];
+  orphans: { workspace: string; name: string; type: string }[];
 }
 
 export type JobService = ReturnType<typeof createJobService>;
@@ -145,7 +147,7 @@ function toJob(doc: JobDocument): Job {
   return {
     name: doc.name,
     workspace: doc.workspace,
-    type: 'command',
+    type: doc.type,
     ...(doc.display_name === undefined ? {} : { display_name: doc.display_name }),
     ...(doc.description === undefined ? {} : { description: doc.description }),
     experiment_name: doc.experiment_name,
@@ -165,6 +167,8 @@ function toJob(doc: JobDocument): Job {
     attempt: doc.attempt,
     archived: doc.archived,
     ...(doc.exitCode === undefined ? {} : { exitCode: doc.exitCode }),
+    ...(doc.parent === undefined ? {} : { parent: doc.parent }),
+    ...(doc.trials === undefined ? {} : { trials: doc.trials }),
   };
 }
 
@@ -488,6 +492,56 @@ export function createJobService(deps: JobServiceDeps) {
     return spec as CommandJobSpec;
   };
 
+  /** Everything a command spec names, resolved and checked; nothing is stored. */
+  const resolveCommandSpec = async (ws: string, spec: CommandJobSpec, name: string) => {
+    const inputs = await resolveInputs(ws, spec.inputs ?? {});
+    const outputs = resolveOutputs(name, spec.outputs ?? {});
+    const problems = commandProblems(spec.command, new Set(Object.keys(inputs)), new Set(Object.keys(outputs)));
+    if (problems.length > 0) {
+      throw new ValidationError(`command: ${problems.join('; ')}.`, {
+        target: 'command',
+        details: problems.map((message) => ({ target: 'command', message })),
+      });
+    }
+    let code: string | undefined;
+    if (spec.code !== undefined) {
+      if (isLocalPath(spec.code)) {
+        throw new ValidationError(
+          `code: ${spec.code} is a local path; upload it first (tessera job create uploads the code folder).`,
+          { target: 'code' },
+        );
+      }
+      const parsedCode = parseDataUri(spec.code);
+      if (parsedCode.scheme !== 'azureml-datastore') {
+        throw new ValidationError(
+          `code: give the uploaded folder as azureml://datastores/<datastore>/paths/<path> (got ${spec.code}).`,
+          { target: 'code' },
+        );
+      }
+      code = spec.code;
+    }
+    const { target, notices: computeNotices } = await resolveCompute(ws, spec.compute);
+    const envNotices = await resolveEnvironment(ws, spec.environment);
+    const distribution = spec.distribution as { type?: string; process_count_per_instance?: number } | undefined;
+    const instanceCount = spec.resources?.instance_count ?? 1;
+    const perInstance = distribution?.process_count_per_instance ?? 1;
+    const processCount = instanceCount * perInstance;
+    const notices = [...computeNotices, ...envNotices];
+    if (processCount > 1 && !deps.runsImages) {
+      notices.push(
+        `resources.instance_count ${instanceCount} × process_count_per_instance ${perInstance}: ${processCount} processes run on this host, with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set.`,
+      );
+    }
+    const maxProcesses = 16;
+    if (processCount > maxProcesses) {
+      throw new ValidationError(
+        `resources.instance_count × process_count_per_instance is ${processCount}; at most ${maxProcesses} processes run per job.`,
+        { target: 'resources.instance_count' },
+      );
+    }
+    return { inputs, outputs, code, target, notices, processCount, distribution };
+  };
+
   // ---------------------------------------------------------------------------------------------
 
   return {
@@ -506,51 +560,11 @@ export function createJobService(deps: JobServiceDeps) {
           target: 'name',
         });
       }
-      const inputs = await resolveInputs(ws, spec.inputs ?? {});
-      const outputs = resolveOutputs(name, spec.outputs ?? {});
-      const problems = commandProblems(spec.command, new Set(Object.keys(inputs)), new Set(Object.keys(outputs)));
-      if (problems.length > 0) {
-        throw new ValidationError(`command: ${problems.join('; ')}.`, {
-          target: 'command',
-          details: problems.map((message) => ({ target: 'command', message })),
-        });
-      }
-      let code: string | undefined;
-      if (spec.code !== undefined) {
-        if (isLocalPath(spec.code)) {
-          throw new ValidationError(
-            `code: ${spec.code} is a local path; upload it first (tessera job create uploads the code folder).`,
-            { target: 'code' },
-          );
-        }
-        const parsedCode = parseDataUri(spec.code);
-        if (parsedCode.scheme !== 'azureml-datastore') {
-          throw new ValidationError(
-            `code: give the uploaded folder as azureml://datastores/<datastore>/paths/<path> (got ${spec.code}).`,
-            { target: 'code' },
-          );
-        }
-        code = spec.code;
-      }
-      const { target, notices: computeNotices } = await resolveCompute(ws, spec.compute);
-      const envNotices = await resolveEnvironment(ws, spec.environment);
-      const distribution = spec.distribution as { type?: string; process_count_per_instance?: number } | undefined;
-      const instanceCount = spec.resources?.instance_count ?? 1;
-      const perInstance = distribution?.process_count_per_instance ?? 1;
-      const processCount = instanceCount * perInstance;
-      const notices = [...computeNotices, ...envNotices];
-      if (processCount > 1 && !deps.runsImages) {
-        notices.push(
-          `resources.instance_count ${instanceCount} × process_count_per_instance ${perInstance}: ${processCount} processes run on this host, with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set.`,
-        );
-      }
-      const maxProcesses = 16;
-      if (processCount > maxProcesses) {
-        throw new ValidationError(
-          `resources.instance_count × process_count_per_instance is ${processCount}; at most ${maxProcesses} processes run per job.`,
-          { target: 'resources.instance_count' },
-        );
-      }
+      const { inputs, outputs, code, target, notices, processCount, distribution } = await resolveCommandSpec(
+        ws,
+        spec,
+        name,
+      );
       const now = clock.now();
       const experimentName = spec.experiment_name ?? 'Default';
       const tags = Object.fromEntries(Object.entries(spec.tags ?? {}).map(([k, v]) => [k, String(v)]));
@@ -563,6 +577,7 @@ export function createJobService(deps: JobServiceDeps) {
           { key: 'mlflow.source.type', value: 'JOB' },
           { key: 'mlflow.source.name', value: name },
           { key: 'azureml.compute', value: target.name },
+          ...(context.parent === undefined ? [] : [{ key: 'mlflow.parentRunId', value: context.parent }]),
         ],
         startTime: now,
       });
@@ -610,6 +625,7 @@ export function createJobService(deps: JobServiceDeps) {
         execution,
         target,
         ...(context.createdBy === undefined ? {} : { createdBy: context.createdBy }),
+        ...(context.parent === undefined ? {} : { parent: context.parent }),
       };
       try {
         return toJob(await (await container()).create(doc));
@@ -621,6 +637,13 @@ export function createJobService(deps: JobServiceDeps) {
         }
         throw err;
       }
+    },
+
+    /** Checks a command spec as `create` would (references, bindings, compute), storing nothing. */
+    async validate(ws: string, body: unknown): Promise<void> {
+      await deps.workspaces.get(ws);
+      const spec = parseCommandSpec(body);
+      await resolveCommandSpec(ws, spec, spec.name ?? 'validation');
     },
 
     async get(ws: string, name: string): Promise<Job> {
@@ -852,7 +875,7 @@ export function createJobService(deps: JobServiceDeps) {
                 });
               }
             } else if (d.orchestratedAt === undefined && now - d.createdAt > ORPHAN_AFTER_MS) {
-              report.orphans.push({ workspace: d.workspace, name: d.name });
+              report.orphans.push({ workspace: d.workspace, name: d.name, type: d.type });
             }
           }
           continuation = page.continuation;

@@ -74,6 +74,48 @@ describe('command jobs through the tessera CLI and the REST API', () => {
       'compute.yml',
       'name: two-slots\ntype: amlcompute\nsize: Standard_DS3_v2\nmin_instances: 0\nmax_instances: 2\n',
     );
+    mkdirSync(join(specs, 'trial'));
+    writeFileSync(
+      join(specs, 'trial', 'trial.mjs'),
+      [
+        'const [lr, depth, base] = process.argv.slice(2).map(Number);',
+        'const score = base - (lr - 0.3) ** 2 + depth * 0.01;',
+        "const res = await fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', {",
+        "  method: 'POST',",
+        "  headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' },",
+        "  body: JSON.stringify({ run_id: process.env.MLFLOW_RUN_ID, key: 'score', value: score, timestamp: Date.now() }),",
+        '});',
+        "if (!res.ok) throw new Error('log-metric: ' + res.status);",
+        "console.log('score', score);",
+      ].join('\n'),
+    );
+    yaml(
+      'sweep.yml',
+      [
+        'type: sweep',
+        'trial:',
+        '  code: ./trial',
+        '  command: node trial.mjs ${{search_space.lr}} ${{search_space.depth}} ${{inputs.base}}',
+        '  environment:',
+        '    image: node:20',
+        'inputs:',
+        '  base: 1',
+        'search_space:',
+        '  lr:',
+        '    type: choice',
+        '    values: [0.1, 0.3, 0.5]',
+        '  depth:',
+        '    type: choice',
+        '    values: [1, 2]',
+        'sampling_algorithm: grid',
+        'objective:',
+        '  goal: maximize',
+        '  primary_metric: score',
+        'limits:',
+        '  max_concurrent_trials: 2',
+        'experiment_name: sweeps',
+      ].join('\n'),
+    );
     yaml('queued.yml', 'command: sleep 1\nenvironment:\n  image: python:3.11\ncompute: azureml:two-slots\n');
   });
   after(async () => {
@@ -271,17 +313,6 @@ describe('command jobs through the tessera CLI and the REST API', () => {
         /inputs\.d/,
       ],
       [{ command: 'echo', environment: 'azureml:my-env:1' }, 400, /environment azureml:my-env:1 does not exist/],
-      [
-        {
-          type: 'sweep',
-          trial: { command: 'echo', environment: env },
-          search_space: { lr: { type: 'choice', values: [1, 2] } },
-          objective: { primary_metric: 'loss', goal: 'minimize' },
-          sampling_algorithm: 'grid',
-        },
-        400,
-        /sweep jobs are not supported/,
-      ],
       [{ command: 'echo', environment: env, code: '/home/me/src' }, 400, /local path/],
       [{ command: 'echo', environment: env, colour: 'blue' }, 400, /colour/],
     ];
@@ -320,6 +351,61 @@ describe('command jobs through the tessera CLI and the REST API', () => {
     json(await tessera('job', 'download', '-n', name, '--download-path', downloads, '--all'));
     const rank3 = readFileSync(join(downloads, 'artifacts', 'user_logs', 'std_log_process_3.txt'), 'utf8');
     assert.match(rank3, /rank 3 of 4/);
+  });
+
+  it('a grid sweep runs every trial as a command job, two at a time, and picks the best by its metric', async () => {
+    const created = json<Job>(await tessera('job', 'create', '--file', 'sweep.yml'));
+    assert.equal(created.type, 'sweep');
+    const done = await waitFor(
+      'the sweep to end',
+      async () => {
+        const j = await job(created.name);
+        return ['Completed', 'Failed', 'Canceled'].includes(j.status) ? j : undefined;
+      },
+      90_000,
+    );
+    assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+    assert.equal(done.trials?.created, 6);
+    assert.equal(done.trials?.leaderboard.length, 6);
+    assert.deepEqual(done.trials?.leaderboard[0]?.parameters, { lr: 0.3, depth: 2 });
+    const best = done.trials?.best ?? '';
+    assert.equal((await job(best)).parent, created.name);
+    const trials = json<JobList>(await tessera('job', 'list', '--experiment', 'sweeps', '--status', 'Completed'));
+    const children = trials.value.filter((j) => j.parent === created.name);
+    assert.equal(children.length, 6);
+    const spans = children.map((j) => {
+      const at = (s: string) => j.statusHistory.find((h) => h.status === s)?.at ?? 0;
+      return [at('Preparing'), at('Finalizing')] as const;
+    });
+    for (const [start] of spans) {
+      assert.ok(spans.filter(([a, b]) => a <= start && start < b).length <= 2, 'at most max_concurrent_trials at once');
+    }
+    const { body } = await mlflow(`runs/get?run_id=${created.name}`);
+    const run = (body as { run: { info: { status: string }; data: { tags?: { key: string; value: string }[] } } }).run;
+    assert.equal(run.info.status, 'FINISHED');
+    assert.equal(run.data.tags?.find((t) => t.key === 'best_child_run_id')?.value, best);
+  });
+
+  it('bad sweep specs are refused with a 400 naming the problem', async () => {
+    const base = {
+      type: 'sweep',
+      trial: { command: 'echo ${{search_space.lr}}', environment: { image: 'python:3.11' } },
+      search_space: { lr: { type: 'choice', values: [1, 2] } },
+      objective: { goal: 'maximize', primary_metric: 'acc' },
+      sampling_algorithm: 'grid',
+    };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ sampling_algorithm: 'bayesian' }, /bayesian sampling is not supported yet/],
+      [{ search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } } }, /grid sampling takes only choice/],
+      [{ sampling_algorithm: 'random' }, /max_total_trials is required/],
+      [{ early_termination: { type: 'bandit', slack_factor: 0.1 } }, /bandit policies are not supported yet/],
+      [{ trial: { command: 'echo ${{inputs.nope}}', environment: { image: 'x' } } }, /no input 'nope'/],
+    ];
+    for (const [change, message] of cases) {
+      const res = await api('POST', 'workspaces/default/jobs', { ...base, ...change });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.match((res.body as { error: { message: string } }).error.message, message);
+    }
   });
 
   it('bad tracking calls get MLflow error bodies', async () => {

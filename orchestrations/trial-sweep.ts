@@ -1,0 +1,70 @@
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import {
+  COMMAND_JOB_ORCHESTRATION,
+  JOB_CANCEL_EVENT,
+  TRIALS_CANCEL_ACTIVITY,
+  TRIALS_FINALIZE_ACTIVITY,
+  TRIALS_PROPOSE_ACTIVITY,
+  TRIAL_SWEEP_ORCHESTRATION,
+  commandJobInputSchema,
+  jobFinalizeResultSchema,
+  trialsProposeResultSchema,
+} from '../shared/contracts/job.js';
+import type { JobStatus } from '../shared/contracts/job.js';
+import { registerOrchestration } from '../shared/function-catalog.js';
+
+export { TRIAL_SWEEP_ORCHESTRATION };
+
+const ACTIVITY_RETRY = new df.RetryOptions(1000, 4);
+ACTIVITY_RETRY.backoffCoefficient = 2;
+
+/**
+ * The trial engine (instance id `job:<workspace>:<name>`, like every job): asks for a batch of at
+ * most max_concurrent_trials trials, runs each as a `commandJob` sub-orchestration of its own
+ * instance, waits for the batch, and asks again until the proposer is done; a cancel request or
+ * the sweep's timeout cancels the running trials. Finally the best trial is recorded.
+ */
+export const trialSweepOrchestrator: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<Task, JobStatus, unknown> {
+  const { workspace, name } = commandJobInputSchema.parse(context.df.getInput());
+  const cancel = context.df.waitForExternalEvent(JOB_CANCEL_EVENT);
+  let timeout: Task | undefined;
+  let outcome: 'completed' | 'canceled' | 'timeout' = 'completed';
+
+  for (let round = 0; ; round++) {
+    const plan = trialsProposeResultSchema.parse(
+      yield context.df.callActivityWithRetry(TRIALS_PROPOSE_ACTIVITY, ACTIVITY_RETRY, { workspace, name, round }),
+    );
+    if (timeout === undefined && plan.timeoutSeconds !== undefined) {
+      timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + plan.timeoutSeconds * 1000));
+    }
+    if (plan.done) break;
+    const batch = context.df.Task.all(
+      plan.trials.map((trial) =>
+        context.df.callSubOrchestrator(
+          COMMAND_JOB_ORCHESTRATION,
+          { workspace, name: trial },
+          `job:${workspace}:${trial}`,
+        ),
+      ),
+    );
+    const winner = yield context.df.Task.any(timeout === undefined ? [batch, cancel] : [batch, cancel, timeout]);
+    if (winner === batch) continue;
+    outcome = winner === cancel ? 'canceled' : 'timeout';
+    yield context.df.callActivityWithRetry(TRIALS_CANCEL_ACTIVITY, ACTIVITY_RETRY, {
+      workspace,
+      name,
+      trials: plan.trials,
+      reason: outcome === 'canceled' ? `the sweep ${name} was canceled` : `the sweep ${name} reached its timeout`,
+    });
+    yield batch; // the trials end Canceled (or finish first)
+    break;
+  }
+  return jobFinalizeResultSchema.parse(
+    yield context.df.callActivityWithRetry(TRIALS_FINALIZE_ACTIVITY, ACTIVITY_RETRY, { workspace, name, outcome }),
+  ).status;
+};
+
+registerOrchestration(TRIAL_SWEEP_ORCHESTRATION, trialSweepOrchestrator);

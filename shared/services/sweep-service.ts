@@ -1,0 +1,339 @@
+import { createHash } from 'node:crypto';
+import { parseSpec } from '../contracts/azureml/index.js';
+import type { SweepJobSpec } from '../contracts/azureml/index.js';
+import { JOBS_CONTAINER, JOB_EVENTS_QUEUE, isTerminal } from '../contracts/job.js';
+import type { Job, JobStatus, TrialSummary, TrialsProposeResult } from '../contracts/job.js';
+import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
+import { generateJobName } from '../domain/job-command.js';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import { gridSampler, randomSampler } from '../ml/search-space.js';
+import type { Point, Sampler } from '../ml/search-space.js';
+import type { Clock } from '../ports/clock.js';
+import type { MessageQueue } from '../ports/message-queue.js';
+import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
+import type { JobDocument, JobService } from './job-service.js';
+import type { TrackingService } from './tracking-service.js';
+
+/**
+ * Sweep jobs, on the trial engine: the parent job holds the search space, the objective and the
+ * limits; each trial is a command job (`<sweep>_<n>`) of the trial template with the sampled
+ * parameters as inputs, run by the `commandJob` orchestration like any other job; the parent's
+ * `trialSweep` orchestration asks for batches of at most max_concurrent_trials, waits for them,
+ * and ends with the best trial by the primary metric its runs logged to MLflow.
+ */
+
+export interface SweepServiceDeps {
+  store: MetadataStore;
+  clock: Clock;
+  jobs: JobService;
+  tracking: TrackingService;
+  queue: MessageQueue;
+  publicUrl: string;
+}
+
+interface SweepState {
+  spec: SweepJobSpec;
+  /** Trial names created so far, in order (trial n has point n). */
+  created: string[];
+  points: Point[];
+  maxTotal: number;
+  maxConcurrent: number;
+}
+
+type SweepDocument = JobDocument & { sweep: SweepState };
+
+export type SweepService = ReturnType<typeof createSweepService>;
+
+const DEFAULT_CONCURRENCY = 4;
+
+function samplerOf(spec: SweepJobSpec, name: string): Sampler {
+  const sampling = spec.sampling_algorithm;
+  const type = typeof sampling === 'string' ? sampling : sampling.type;
+  if (type === 'grid') return gridSampler(spec.search_space);
+  if (type === 'random') {
+    const options = typeof sampling === 'string' ? {} : (sampling as { seed?: number; rule?: string });
+    if (options.rule === 'sobol') {
+      throw new ValidationError('sampling_algorithm.rule: sobol sampling is not supported yet; use rule: random.', {
+        target: 'sampling_algorithm',
+      });
+    }
+    const seed = options.seed ?? createHash('sha256').update(name).digest().readUInt32BE(0);
+    return randomSampler(spec.search_space, seed);
+  }
+  throw new ValidationError(`sampling_algorithm: ${type} sampling is not supported yet; use grid or random.`, {
+    target: 'sampling_algorithm',
+  });
+}
+
+export function createSweepService(deps: SweepServiceDeps) {
+  const { clock } = deps;
+  let containerPromise: Promise<DocumentContainer> | undefined;
+  const container = (): Promise<DocumentContainer> => {
+    containerPromise ??= deps.store.container(JOBS_CONTAINER).catch((err: unknown) => {
+      containerPromise = undefined;
+      throw err;
+    });
+    return containerPromise;
+  };
+
+  const read = async (ws: string, name: string): Promise<WithMeta<SweepDocument>> => {
+    const doc = await (await container()).read<SweepDocument>(ws, name);
+    if (doc === undefined || doc.type !== 'sweep') {
+      throw new NotFoundError(`Sweep job '${name}' does not exist in workspace '${ws}'.`, { target: 'name' });
+    }
+    return doc;
+  };
+
+  const update = async (ws: string, name: string, change: (d: SweepDocument) => SweepDocument | undefined) => {
+    for (let attempt = 0; ; attempt++) {
+      const current = await read(ws, name);
+      const next = change(structuredClone(current) as SweepDocument);
+      if (next === undefined) return current;
+      try {
+        const { _etag: _e, _ts: _t, ...body } = next as WithMeta<SweepDocument>;
+        return await (await container()).replace(body as SweepDocument, { ifMatch: current._etag });
+      } catch (err) {
+        if (err instanceof PreconditionFailedError && attempt < 20) continue;
+        throw err;
+      }
+    }
+  };
+
+  /** The trial command job for point `index`. */
+  const trialSpec = (parent: SweepDocument, index: number, point: Point): Record<string, unknown> => {
+    const spec = parent.sweep.spec;
+    const outputs = Object.fromEntries(
+      Object.entries(spec.outputs ?? {}).map(([k, o]) => {
+        // Trials do not register their outputs as assets: the sweep's best trial is the one to register.
+        const { name: _n, version: _v, ...rest } = o;
+        return [k, rest];
+      }),
+    );
+    return {
+      ...spec.trial,
+      // `${{search_space.x}}` is the sampled value, given to the trial as input x.
+      command: spec.trial.command.replace(/\$\{\{\s*search_space\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, '$${{inputs.$1}}'),
+      type: 'command',
+      name: `${parent.name}_${index}`,
+      display_name: `${parent.display_name ?? parent.name} trial ${index}`,
+      experiment_name: parent.experiment_name,
+      ...(spec.compute === undefined ? {} : { compute: spec.compute }),
+      inputs: { ...(spec.inputs ?? {}), ...point },
+      outputs,
+      tags: { ...parent.tags, 'azureml.sweep': parent.name },
+      ...(spec.limits?.trial_timeout === undefined ? {} : { limits: { timeout: spec.limits.trial_timeout } }),
+    };
+  };
+
+  const summary = async (ws: string, doc: SweepDocument): Promise<TrialSummary> => {
+    const metric = doc.sweep.spec.objective.primary_metric;
+    const goal = doc.sweep.spec.objective.goal;
+    const board: TrialSummary['leaderboard'] = [];
+    for (const [i, trial] of doc.sweep.created.entries()) {
+      const job = await deps.jobs.get(ws, trial).catch(() => undefined);
+      if (job?.status !== 'Completed') continue;
+      const run = await deps.tracking.getRun(ws, trial).catch(() => undefined);
+      const value = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        board.push({ name: trial, value, parameters: doc.sweep.points[i] ?? {} });
+      }
+    }
+    board.sort((a, b) => (goal === 'maximize' ? b.value - a.value : a.value - b.value));
+    return {
+      primary_metric: metric,
+      goal,
+      created: doc.sweep.created.length,
+      max_total_trials: doc.sweep.maxTotal,
+      leaderboard: board,
+      ...(board[0] === undefined ? {} : { best: board[0].name }),
+    };
+  };
+
+  return {
+    /** Validates a sweep spec (the trial template is checked as a command job would be) and stores the parent, Queued. */
+    async create(ws: string, body: unknown, context: { createdBy?: string } = {}): Promise<Job> {
+      const spec = parseSpec('job', body) as SweepJobSpec & { type: string };
+      if (spec.type !== 'sweep') throw new ValidationError('Not a sweep job.', { target: 'type' });
+      const name = spec.name ?? generateJobName();
+      if ((await (await container()).read(ws, name)) !== undefined) {
+        throw new ConflictError(`A job named '${name}' already exists in workspace '${ws}'; job names are unique.`, {
+          target: 'name',
+        });
+      }
+      if (spec.early_termination !== undefined) {
+        throw new ValidationError(
+          `early_termination: ${spec.early_termination.type} policies are not supported yet; remove early_termination (every trial then runs to its end).`,
+          { target: 'early_termination' },
+        );
+      }
+      const sampler = samplerOf(spec, name);
+      const limits = spec.limits ?? {};
+      if (sampler.size === Infinity && limits.max_total_trials === undefined) {
+        throw new ValidationError('limits.max_total_trials is required with random sampling.', {
+          target: 'limits.max_total_trials',
+        });
+      }
+      const maxTotal = Math.min(limits.max_total_trials ?? sampler.size, sampler.size);
+      const maxConcurrent = Math.max(1, Math.min(limits.max_concurrent_trials ?? DEFAULT_CONCURRENCY, maxTotal));
+      const now = clock.now();
+      const parent = {
+        name,
+        display_name: spec.display_name,
+        experiment_name: spec.experiment_name ?? 'Default',
+        tags: Object.fromEntries(Object.entries(spec.tags ?? {}).map(([k, v]) => [k, String(v)])),
+        sweep: { spec, created: [], points: [], maxTotal, maxConcurrent },
+      } as unknown as SweepDocument;
+      // The first trial, checked as a command job: a bad template is a 400 now, not a failed sweep later.
+      await deps.jobs.validate(ws, trialSpec(parent, 0, sampler.point(0)));
+      const { experimentId } = await deps.tracking.startJobRun(ws, {
+        runId: name,
+        experimentName: parent.experiment_name,
+        runName: spec.display_name ?? name,
+        tags: [
+          ...Object.entries(parent.tags).map(([key, value]) => ({ key, value })),
+          { key: 'mlflow.source.type', value: 'JOB' },
+          { key: 'azureml.runsource', value: 'hyperdrive' },
+        ],
+        startTime: now,
+      });
+      const trackingUri = `${deps.publicUrl}/api/workspaces/${ws}/mlflow`;
+      const doc = {
+        id: name,
+        pk: ws,
+        kind: 'job',
+        schemaVersion: 1,
+        name,
+        workspace: ws,
+        type: 'sweep',
+        ...(spec.display_name === undefined ? {} : { display_name: spec.display_name }),
+        ...(spec.description === undefined ? {} : { description: spec.description }),
+        experiment_name: parent.experiment_name,
+        tags: parent.tags,
+        status: 'Queued',
+        compute: spec.compute?.replace(/^azureml:/, '') ?? 'local',
+        spec: { ...spec, name } as Record<string, unknown>,
+        statusHistory: [{ status: 'Queued', at: now }],
+        createdAt: now,
+        notices: [],
+        outputs: {},
+        artifacts_uri: runArtifactsUri(experimentId, name),
+        mlflow: { run_id: name, experiment_id: experimentId, tracking_uri: trackingUri },
+        attempt: 1,
+        archived: false,
+        sweep: parent.sweep,
+        trials: {
+          primary_metric: spec.objective.primary_metric,
+          goal: spec.objective.goal,
+          created: 0,
+          max_total_trials: maxTotal,
+          leaderboard: [],
+        },
+        ...(context.createdBy === undefined ? {} : { createdBy: context.createdBy }),
+      } as unknown as SweepDocument;
+      const stored = await (await container()).create(doc);
+      return deps.jobs.get(ws, stored.name);
+    },
+
+    /** The next batch of trials (created as command jobs), or done: limits reached, or canceled. */
+    async propose(ws: string, name: string, round: number): Promise<TrialsProposeResult> {
+      const doc = await read(ws, name);
+      const timeout = doc.sweep.spec.limits?.timeout;
+      const timeoutSeconds = timeout === undefined ? {} : { timeoutSeconds: timeout };
+      if (isTerminal(doc.status) || doc.cancelRequested === true) return { trials: [], done: true, ...timeoutSeconds };
+      const sampler = samplerOf(doc.sweep.spec, name);
+      // Trials of this round already created (a retried activity) are returned again.
+      const start = round * doc.sweep.maxConcurrent;
+      const end = Math.min(start + doc.sweep.maxConcurrent, doc.sweep.maxTotal);
+      if (start >= end) return { trials: [], done: true, ...timeoutSeconds };
+      const trials: string[] = [];
+      for (let i = start; i < end; i++) {
+        const trial = `${name}_${i}`;
+        const point = sampler.point(i);
+        const exists = await deps.jobs.get(ws, trial).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof NotFoundError) return false;
+            throw err;
+          },
+        );
+        if (!exists) await deps.jobs.create(ws, trialSpec(doc, i, point), { parent: name });
+        trials.push(trial);
+        await update(ws, name, (d) => {
+          if (d.sweep.created.includes(trial)) return undefined;
+          d.sweep.created = [...d.sweep.created, trial];
+          d.sweep.points = [...d.sweep.points, point];
+          if (d.status === 'Queued') {
+            d.status = 'Running';
+            d.startedAt = clock.now();
+            d.statusHistory = [...d.statusHistory, { status: 'Running', at: d.startedAt }];
+          }
+          return d;
+        });
+      }
+      const refreshed = await read(ws, name);
+      const board = await summary(ws, refreshed);
+      await update(ws, name, (d) => {
+        d.trials = board;
+        return d;
+      });
+      if (round === 0) await deps.tracking.setJobRunStatus(ws, name, 'RUNNING');
+      return { trials, done: false, ...timeoutSeconds };
+    },
+
+    /** Asks the orchestrations of these trials to cancel them (through the job-events queue). */
+    async cancelTrials(ws: string, trials: readonly string[], reason: string): Promise<void> {
+      if (trials.length === 0) return;
+      await deps.queue.send(
+        JOB_EVENTS_QUEUE,
+        trials.map((job) => ({
+          body: { kind: 'cancel', workspace: ws, job, reason },
+          messageId: `cancel-${ws}-${job}`,
+        })),
+      );
+    },
+
+    /** Ends the sweep: the leaderboard, the best trial, the final status and the parent run's summary. */
+    async finalize(ws: string, name: string, outcome: 'completed' | 'canceled' | 'timeout'): Promise<JobStatus> {
+      const doc = await read(ws, name);
+      if (isTerminal(doc.status)) return doc.status;
+      const board = await summary(ws, doc);
+      const best = board.leaderboard[0];
+      const now = clock.now();
+      const status: JobStatus = outcome === 'canceled' ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
+      await update(ws, name, (d) => {
+        if (isTerminal(d.status)) return undefined;
+        d.trials = board;
+        d.status = status;
+        d.endedAt = now;
+        d.statusHistory = [...d.statusHistory, { status, at: now }];
+        if (outcome === 'timeout')
+          d.notices = [...d.notices, 'limits.timeout was reached: the running trials were canceled.'];
+        if (status === 'Failed') {
+          d.error = {
+            code: outcome === 'timeout' ? 'JobTimeout' : 'NoTrialSucceeded',
+            message:
+              outcome === 'timeout'
+                ? `limits.timeout (${d.sweep.spec.limits?.timeout ?? '?'} s) was reached before any trial completed with ${board.primary_metric}.`
+                : `No trial completed with a value of the primary metric ${board.primary_metric}; see the trials' errors (tessera job list, tessera job show).`,
+          };
+        }
+        return d;
+      });
+      if (best !== undefined) {
+        await deps.tracking.logBatch(ws, {
+          run_id: name,
+          metrics: [{ key: `best_${board.primary_metric}`, value: best.value, timestamp: now, step: 0 }],
+          tags: [{ key: 'best_child_run_id', value: best.name }],
+          params: [],
+        });
+      }
+      await deps.tracking.setJobRunStatus(
+        ws,
+        name,
+        status === 'Completed' ? 'FINISHED' : status === 'Canceled' ? 'KILLED' : 'FAILED',
+        now,
+      );
+      return status;
+    },
+  };
+}
