@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
 import { ValidationError } from '../../shared/errors.js';
 import { classificationMetrics, encodeLabels } from '../../shared/ml/metrics.js';
 import { knnTrainer } from '../../shared/ml/models/knn.js';
@@ -8,7 +9,9 @@ import {
   gaussianNaiveBayesTrainer,
   multinomialNaiveBayesTrainer,
 } from '../../shared/ml/models/naive-bayes.js';
-import type { Matrix } from '../../shared/ml/types.js';
+import { createOnnxGraph } from '../../shared/ml/onnx/graph-builder.js';
+import { Rng } from '../../shared/ml/rng.js';
+import type { FittedModel, Matrix } from '../../shared/ml/types.js';
 import { loadClassification, noDatasets } from './ml-datasets.js';
 
 const close = (actual: number, expected: number, tol = 1e-12, label = ''): void => {
@@ -230,4 +233,155 @@ test('iris holdout: KNN and GaussianNaiveBayes are accurate', { skip: noDatasets
     assert.ok(m.accuracy >= 0.9, `${name} accuracy ${m.accuracy}`);
     assert.ok(m.AUC_weighted >= 0.95, `${name} AUC_weighted ${m.AUC_weighted}`);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// ONNX export: the graph run by onnxruntime agrees with the TypeScript model on the same rows.
+//
+// Inputs are float32-representable (Math.fround), so the graph's float32 constants and feeds hold
+// exactly the numbers the TypeScript model saw, and the comparison measures the graph's float32
+// arithmetic only. Continuous synthetic features keep exact distance ties (which float32 rounding
+// could break differently from float64) out of the kNN checks; five query rows repeat training
+// rows to exercise the distance-0 rule.
+
+const rng = new Rng(3);
+const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+
+function synthetic(
+  rows: number,
+  width: number,
+  classes: number,
+): { X: Matrix; labels: string[]; values: Float64Array } {
+  const data = new Float64Array(rows * width);
+  const labels: string[] = [];
+  const values = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const c = rng.int(classes);
+    labels.push(`class_${c}`);
+    let sum = 0;
+    for (let j = 0; j < width; j++) {
+      const v = Math.fround(3 + c * 1.5 * (j % 2 === 0 ? -1 : 1) + 1.2 * gaussian());
+      data[i * width + j] = v;
+      sum += v;
+    }
+    values[i] = Math.fround(sum + gaussian());
+  }
+  return { X: { rows, cols: width, data }, labels, values };
+}
+
+const TRAIN = synthetic(200, 4, 3);
+const QUERY = synthetic(60, 4, 3);
+for (let r = 0; r < 5; r++) QUERY.X.data.set(TRAIN.X.data.subarray(r * 7 * 4, r * 7 * 4 + 4), r * 4);
+const SAMPLE_WEIGHTS = Float64Array.from({ length: 200 }, () => 0.5 + rng.int(3));
+
+interface OnnxOutputs {
+  labels?: readonly string[];
+  probabilities?: Float32Array;
+  prediction?: Float32Array;
+}
+
+async function runExported(model: FittedModel, X: Matrix): Promise<OnnxOutputs> {
+  const g = createOnnxGraph('exported');
+  const x = g.input('features', 'float', ['N', X.cols]);
+  const out = model.exportOnnx(g, { tensor: x, width: X.cols });
+  if (out.label !== undefined) g.output(out.label, 'string', ['N']);
+  if (out.probabilities !== undefined) g.output(out.probabilities, 'float', ['N', model.classes?.length ?? 0]);
+  if (out.prediction !== undefined) g.output(out.prediction, 'float', ['N', 1]);
+  const session = await new OnnxModelRuntime().load(g.toBytes());
+  try {
+    const result = await session.run({
+      features: { type: 'float', dims: [X.rows, X.cols], data: Float32Array.from(X.data) },
+    });
+    const pick = (name: string | undefined) => (name === undefined ? undefined : result[name]);
+    const label = pick(out.label);
+    const probabilities = pick(out.probabilities);
+    const prediction = pick(out.prediction);
+    return {
+      ...(label?.type === 'string' ? { labels: label.data } : {}),
+      ...(probabilities?.type === 'float' ? { probabilities: probabilities.data } : {}),
+      ...(prediction?.type === 'float' ? { prediction: prediction.data } : {}),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+/** Every element within 1e-5 of the TypeScript value, relative to that value. */
+function assertRelative(actual: ArrayLike<number> | undefined, expected: ArrayLike<number>, label: string): void {
+  assert.ok(actual !== undefined, `${label}: missing output`);
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i] as number;
+    const e = expected[i] as number;
+    assert.ok(Math.abs(a - e) <= 1e-5 * Math.abs(e), `${label}[${i}]: onnxruntime ${a}, TypeScript ${e}`);
+  }
+}
+
+const CLASSIFIERS: [string, () => FittedModel, Matrix][] = [
+  ['KNN uniform', () => knnTrainer.fit(TRAIN.X, TRAIN.labels, { nNeighbors: 5 }, SEED), QUERY.X],
+  [
+    'KNN distance, sample weights',
+    () =>
+      knnTrainer.fit(
+        TRAIN.X,
+        TRAIN.labels,
+        { nNeighbors: 7, weights: 'distance' },
+        { seed: 1, weights: SAMPLE_WEIGHTS },
+      ),
+    QUERY.X,
+  ],
+  ['GaussianNaiveBayes', () => gaussianNaiveBayesTrainer.fit(TRAIN.X, TRAIN.labels, {}, SEED), QUERY.X],
+  [
+    'MultinomialNaiveBayes',
+    () =>
+      multinomialNaiveBayesTrainer.fit(
+        { ...TRAIN.X, data: TRAIN.X.data.map((v) => Math.max(0, Math.round(v))) },
+        TRAIN.labels,
+        { alpha: 0.5 },
+        SEED,
+      ),
+    { ...QUERY.X, data: QUERY.X.data.map((v) => Math.max(0, Math.round(v))) },
+  ],
+  ['BernoulliNaiveBayes', () => bernoulliNaiveBayesTrainer.fit(TRAIN.X, TRAIN.labels, { binarize: 3 }, SEED), QUERY.X],
+];
+
+for (const [name, fit, X] of CLASSIFIERS) {
+  test(`ONNX export of ${name} agrees with TypeScript (labels exactly, probabilities within 1e-5 relative)`, async () => {
+    const model = fit();
+    const onnx = await runExported(model, X);
+    const proba = model.predictProba?.(X) as Matrix;
+    assertRelative(onnx.probabilities, proba.data, `${name} probabilities`);
+    const labels = Array.from(model.predict(X), (i) => model.classes?.[i] as string);
+    assert.deepEqual(onnx.labels, labels);
+    // The check can fail: the labels are not all one class.
+    assert.ok(new Set(labels).size > 1);
+  });
+}
+
+test('ONNX export of KNN regressors agrees with TypeScript within 1e-5 relative', async () => {
+  for (const [name, model] of [
+    ['uniform', knnTrainer.fit(TRAIN.X, TRAIN.values, { nNeighbors: 5 }, SEED)],
+    [
+      'distance, sample weights',
+      knnTrainer.fit(
+        TRAIN.X,
+        TRAIN.values,
+        { nNeighbors: 6, weights: 'distance' },
+        { seed: 1, weights: SAMPLE_WEIGHTS },
+      ),
+    ],
+  ] as const) {
+    const onnx = await runExported(model, QUERY.X);
+    assertRelative(onnx.prediction, model.predict(QUERY.X), `KNN regressor ${name}`);
+  }
+  // A query equal to a training row predicts that row's target under distance weights.
+  const exact = knnTrainer.fit(TRAIN.X, TRAIN.values, { nNeighbors: 6, weights: 'distance' }, SEED);
+  const onnx = await runExported(exact, QUERY.X);
+  assertRelative(onnx.prediction?.slice(0, 1), [TRAIN.values[0] as number], 'distance-0 row');
+});
+
+test('exportOnnx refuses a feature block of the wrong width', () => {
+  const model = gaussianNaiveBayesTrainer.fit(TRAIN.X, TRAIN.labels, {}, SEED);
+  const g = createOnnxGraph('bad');
+  assert.throws(() => model.exportOnnx(g, { tensor: g.input('x', 'float', ['N', 3]), width: 3 }), /width is 3/);
 });
