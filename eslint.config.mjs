@@ -11,12 +11,12 @@ import tseslint from 'typescript-eslint';
 const ORCHESTRATION_ALLOWED =
   '^(?!(?:durable-functions(?:/.*)?|\\.\\./shared/(?:contracts|domain)/.+|\\.\\./shared/function-catalog\\.js|\\./[^/]+)$)';
 
-/** Azure SDKs (other than the Functions programming model) and native drivers: adapters only. */
+/** Azure SDKs (other than the Functions programming model), native drivers and runtimes: adapters only. */
 const SDK_IMPORTS = {
-  regex: '^(?:@azure/(?!functions(?:-core)?(?:/|$))|better-sqlite3$)',
+  regex: '^(?:@azure/(?!functions(?:-core)?(?:/|$))|better-sqlite3$|onnxruntime-(?:node|common|web)(?:/|$))',
   message:
-    'Only shared/adapters/** may import Azure SDKs and better-sqlite3. Depend on a port from shared/ports and ' +
-    'let shared/wiring.ts pick the adapter.',
+    'Only shared/adapters/** may import Azure SDKs, better-sqlite3 and onnxruntime. Depend on a port from ' +
+    'shared/ports and let shared/wiring.ts pick the adapter.',
 };
 
 export default defineConfig(
