@@ -7,11 +7,14 @@ import type { FeaturizerOptions } from '../../shared/ml/featurize/featurizer.js'
 import { inferColumnTypes } from '../../shared/ml/featurize/infer-types.js';
 import { fitNumeric } from '../../shared/ml/featurize/numeric.js';
 import type { NumericTransform } from '../../shared/ml/featurize/numeric.js';
+import { declareOnnxInputs } from '../../shared/ml/featurize/onnx-io.js';
 import { fitScaler } from '../../shared/ml/featurize/scaler.js';
+import { createOnnxGraph } from '../../shared/ml/onnx/graph-builder.js';
 import { resolveFeaturization } from '../../shared/ml/featurize/settings.js';
 import type { FeaturizationSpec } from '../../shared/ml/featurize/settings.js';
 import { fitTarget } from '../../shared/ml/featurize/target-encoding.js';
 import { stringKeys } from '../../shared/ml/featurize/category-keys.js';
+import { tableFromRows } from '../../shared/ml/featurize/table-from-rows.js';
 import { fitHashedBagOfWords, tokenize } from '../../shared/ml/featurize/text.js';
 import { Rng } from '../../shared/ml/rng.js';
 import type { Table } from '../../shared/ml/types.js';
@@ -72,6 +75,33 @@ function mixedTable(n: number): Table {
 }
 
 describe('column type inference', () => {
+  test('rows as the MLTable reader yields them become raw columns', () => {
+    const t = tableFromRows(
+      [
+        { name: 'i', type: 'int' },
+        { name: 'f', type: 'float' },
+        { name: 'b', type: 'boolean' },
+        { name: 'd', type: 'datetime' },
+        { name: 's', type: 'string' },
+      ],
+      [
+        { i: 1, f: 2.5, b: true, d: new Date(Date.UTC(2024, 0, 2)), s: 'x' },
+        { i: null, f: Number.NaN, b: false, d: null, s: null },
+      ],
+    );
+    assert.equal(t.rows, 2);
+    assert.deepEqual(
+      t.columns.map((c) => [c.name, c.kind, Array.from(c.values as ArrayLike<number | string | null>)]),
+      [
+        ['i', 'numeric', [1, Number.NaN]],
+        ['f', 'numeric', [2.5, Number.NaN]],
+        ['b', 'numeric', [1, 0]],
+        ['d', 'datetime', [Date.UTC(2024, 0, 2), Number.NaN]],
+        ['s', 'categorical', ['x', null]],
+      ],
+    );
+  });
+
   test('infers every kind, drops constant, empty, row-id and id-like columns', () => {
     const plans = inferColumnTypes(mixedTable(100));
     const purposes = Object.fromEntries(plans.map((p) => [p.name, p.purpose]));
@@ -604,6 +634,13 @@ describe('the featurizer', () => {
     assert.deepEqual(a.featurizer.featureNames, b.featurizer.featureNames);
     assert.deepEqual(a.train.data, b.train.data);
     assert.deepEqual(a.featurizer.transform(t).data, b.featurizer.transform(t).data);
+    const bytes = (f: typeof a.featurizer): Uint8Array => {
+      const g = createOnnxGraph('featurizer');
+      const features = f.exportOnnx(g, declareOnnxInputs(g, f.onnxInputs));
+      g.output(features.tensor, 'float', ['N', features.width]);
+      return g.toBytes();
+    };
+    assert.deepEqual(bytes(a.featurizer), bytes(b.featurizer), 'the same ONNX bytes');
     const c = fit(t, { ...options, seed: 8 });
     assert.notDeepEqual(c.train.data, a.train.data, 'another seed, other folds');
     assert.deepEqual(

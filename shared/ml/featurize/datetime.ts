@@ -28,7 +28,14 @@ function fdiv(a: number, b: number): number {
 }
 
 /** The parts of one epoch-ms value, indexed like DATETIME_PARTS. */
-export function civilParts(ms: number): [number, number, number, number, number, number] {
+export function civilParts(ms: number): number[] {
+  const out = new Float64Array(DATETIME_PARTS.length);
+  civilPartsInto(ms, out);
+  return Array.from(out);
+}
+
+/** Writes the parts of `ms` into `out` (no allocation: the transform calls it per row). */
+export function civilPartsInto(ms: number, out: Float64Array): void {
   const days = fdiv(ms, MS_PER_DAY);
   const hour = fdiv(ms - days * MS_PER_DAY, MS_PER_HOUR);
   // 1970-01-01 was a Thursday (weekday 3).
@@ -50,7 +57,12 @@ export function civilParts(ms: number): [number, number, number, number, number,
   const yoe1 = y1 - era1 * 400;
   const jan1 = era1 * 146097 + (365 * yoe1 + fdiv(yoe1, 4) - fdiv(yoe1, 100) + 306) - 719468;
   const dayofyear = days - jan1 + 1;
-  return [year, month, day, weekday, hour, dayofyear];
+  out[0] = year;
+  out[1] = month;
+  out[2] = day;
+  out[3] = weekday;
+  out[4] = hour;
+  out[5] = dayofyear;
 }
 
 export interface DatetimeImputer {
@@ -78,13 +90,14 @@ export function fitDatetime(name: string, values: Float64Array, imputer: Datetim
   }
   let missing = false;
   const seen = DATETIME_PARTS.map(() => new Set<number>());
+  const parts = new Float64Array(DATETIME_PARTS.length);
   for (const raw of values) {
     if (Number.isNaN(raw)) missing = true;
-    const parts = civilParts(Number.isNaN(raw) ? fill : raw);
+    civilPartsInto(Number.isNaN(raw) ? fill : raw, parts);
     for (let p = 0; p < parts.length; p++) seen[p]?.add(parts[p] as number);
   }
-  const parts = DATETIME_PARTS.filter((_, p) => (seen[p]?.size ?? 0) > 1);
-  return { transform: new DatetimeTransform(name, fill, missing, parts) };
+  const varying = DATETIME_PARTS.filter((_, p) => (seen[p]?.size ?? 0) > 1);
+  return { transform: new DatetimeTransform(name, fill, missing, varying) };
 }
 
 export class DatetimeTransform implements ColumnTransform {
@@ -108,10 +121,11 @@ export class DatetimeTransform implements ColumnTransform {
   write(column: Column, out: Float64Array, stride: number, offset: number): void {
     const values = column.values as Float64Array;
     const k = this.indexes.length;
+    const all = new Float64Array(DATETIME_PARTS.length);
     for (let r = 0; r < values.length; r++) {
       const raw = values[r] as number;
       const isMissing = Number.isNaN(raw);
-      const all = civilParts(isMissing ? this.fill : raw);
+      civilPartsInto(isMissing ? this.fill : raw, all);
       const base = r * stride + offset;
       for (let j = 0; j < k; j++) out[base + j] = all[this.indexes[j] as number] as number;
       if (this.indicator) out[base + k] = isMissing ? 1 : 0;

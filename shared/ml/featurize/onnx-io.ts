@@ -4,6 +4,7 @@
  * table's rows into them. A model's scorer builds its feeds with `toOnnxFeeds`, so missing values
  * and text tokens reach the graph exactly as the TypeScript transform sees them.
  */
+import type { RuntimeTensor } from '../../ports/model-runtime.js';
 import type { Dim, OnnxGraphBuilder, TensorElementType } from '../onnx/builder.js';
 import type { Column, Table } from '../types.js';
 import type { InputEncoding } from './column-transform.js';
@@ -35,17 +36,10 @@ export function declareOnnxInputs(g: OnnxGraphBuilder, specs: readonly OnnxInput
   return new Map(specs.map((s) => [s.column, g.input(s.column, s.type, s.shape)]));
 }
 
-/** A feed: the tensor data and dims of one graph input (the ORT adapter wraps it). */
-export interface OnnxFeed {
-  type: TensorElementType;
-  dims: number[];
-  data: Float32Array | Float64Array | string[];
-}
-
-/** The feeds of `specs` from the table's columns. */
-export function toOnnxFeeds(table: Table, specs: readonly OnnxInputSpec[]): Record<string, OnnxFeed> {
+/** The feeds of `specs` from the table's columns, for a ModelSession (shared/ports/model-runtime.ts). */
+export function toOnnxFeeds(table: Table, specs: readonly OnnxInputSpec[]): Record<string, RuntimeTensor> {
   const byName = new Map(table.columns.map((c) => [c.name, c]));
-  const feeds: Record<string, OnnxFeed> = {};
+  const feeds: Record<string, RuntimeTensor> = {};
   for (const spec of specs) {
     const column = byName.get(spec.column);
     if (column === undefined) throw new TypeError(`table has no column '${spec.column}'`);
@@ -54,7 +48,7 @@ export function toOnnxFeeds(table: Table, specs: readonly OnnxInputSpec[]): Reco
   return feeds;
 }
 
-function toFeed(column: Column, spec: OnnxInputSpec, rows: number): OnnxFeed {
+function toFeed(column: Column, spec: OnnxInputSpec, rows: number): RuntimeTensor {
   switch (spec.encoding) {
     case 'float32':
       return { type: 'float', dims: [rows, 1], data: Float32Array.from(column.values as Float64Array) };
