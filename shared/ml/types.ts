@@ -44,7 +44,9 @@ export interface FittedFeaturizer {
   transform(table: Table): Matrix;
   /**
    * Adds the nodes computing this step to `g`. `inputs` maps each raw column name to the graph
-   * input that carries it (float [N,1] for numeric/datetime, string [N,1] for categorical/text).
+   * input that carries it: float [N,1] for numeric, double [N,1] of epoch ms for datetime (float32
+   * cannot hold epoch ms), string [N,1] for categorical, and for text the tokens, string [N,T]
+   * (opset 17 cannot split strings). shared/ml/featurize/onnx-io.ts declares and feeds them.
    */
   exportOnnx(g: OnnxGraphBuilder, inputs: ReadonlyMap<string, string>): OnnxFeatures;
 }
