@@ -334,7 +334,7 @@ describe('job service on the Cosmos DB adapter', () => {
 
     tick(61_000);
     const late = await jobs.watch();
-    assert.deepEqual(mine(late.orphans), [{ workspace: ws, name: 'orphan' }]);
+    assert.deepEqual(mine(late.orphans), [{ workspace: ws, name: 'orphan', type: 'command' }]);
     const lost = mine(late.lost);
     assert.deepEqual(lost, [
       {

@@ -43,7 +43,7 @@ describe('collectTable and splitTarget (MLTable rows → training columns)', () 
     assert.deepEqual([...(x?.values as Float64Array)], [1.5, NaN]);
     assert.deepEqual([...(n?.values as Float64Array)], [2, 3]);
     assert.deepEqual(c?.values, ['a', null]);
-    assert.deepEqual(b?.values, ['true', 'false']);
+    assert.deepEqual([...(b?.values as Float64Array)], [1, 0]);
     assert.equal(t?.kind, 'datetime');
     assert.equal((t?.values as Float64Array)[0], when.getTime());
     assert.ok(Number.isNaN((t?.values as Float64Array)[1]));

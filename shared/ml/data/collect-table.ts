@@ -1,11 +1,11 @@
-import type { CellValue, ColumnSchema, Row } from '../../domain/mltable/values.js';
+import type { ColumnSchema, Row } from '../../domain/mltable/values.js';
+import { tableFromRows } from '../featurize/table-from-rows.js';
 import { ValidationError } from '../../errors.js';
 import type { Column, Table } from '../types.js';
 
 /**
- * Reads the rows of an opened MLTable into a column table for training: ints and floats become
- * numeric columns (missing → NaN), datetimes epoch-millisecond columns, booleans and strings
- * categorical columns (missing → null). Which strings are free text is the featurizer's call.
+ * Reads the rows of an opened MLTable, within size limits, into a column table for training (see
+ * `tableFromRows` for how cells become columns). Which strings are free text is the featurizer's call.
  */
 
 /** Rows as the MLTable reader streams them (shared/services/mltable-reader.ts `OpenedTable`). */
@@ -23,80 +23,25 @@ export interface CollectOptions {
 
 export const DEFAULT_MAX_CELLS = 50_000_000;
 
-type Builder =
-  | { kind: 'numeric'; values: number[] }
-  | { kind: 'datetime'; values: number[] }
-  | { kind: 'categorical'; values: (string | null)[] };
-
-function builderFor(schema: ColumnSchema): Builder {
-  switch (schema.type) {
-    case 'int':
-    case 'float':
-      return { kind: 'numeric', values: [] };
-    case 'datetime':
-      return { kind: 'datetime', values: [] };
-    default:
-      return { kind: 'categorical', values: [] };
-  }
-}
-
-function push(builder: Builder, value: CellValue | undefined): void {
-  if (builder.kind === 'categorical') {
-    builder.values.push(
-      value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value),
-    );
-    return;
-  }
-  if (value === null || value === undefined) builder.values.push(NaN);
-  else if (value instanceof Date) builder.values.push(value.getTime());
-  else if (typeof value === 'number') builder.values.push(value);
-  else if (typeof value === 'boolean') builder.values.push(value ? 1 : 0);
-  else {
-    const n = builder.kind === 'datetime' ? Date.parse(value) : Number(value);
-    builder.values.push(Number.isFinite(n) ? n : NaN);
-  }
-}
-
 export async function collectTable(opened: RowSource, options: CollectOptions = {}): Promise<Table> {
   const maxCells = options.maxCells ?? DEFAULT_MAX_CELLS;
-  const builders = new Map<string, Builder>();
-  const order: string[] = [];
-  const ensure = (schema: ColumnSchema, rowsSoFar: number): Builder => {
-    let b = builders.get(schema.name);
-    if (b === undefined) {
-      b = builderFor(schema);
-      // A column that appears in a later file is missing in the rows before it.
-      for (let i = 0; i < rowsSoFar; i++) push(b, null);
-      builders.set(schema.name, b);
-      order.push(schema.name);
-    }
-    return b;
-  };
-  for (const schema of opened.columns) ensure(schema, 0);
-  let rows = 0;
+  const rows: Row[] = [];
   for await (const row of opened.rows) {
-    for (const schema of opened.columns) ensure(schema, rows);
-    for (const name of order) push(builders.get(name) as Builder, row[name]);
-    rows++;
-    if (options.maxRows !== undefined && rows > options.maxRows) {
+    rows.push(row);
+    if (options.maxRows !== undefined && rows.length > options.maxRows) {
       throw new ValidationError(`The table has more than ${options.maxRows} rows, the most this trainer reads.`, {
         target: 'training_data',
       });
     }
-    if (rows * order.length > maxCells) {
+    if (rows.length * opened.columns.length > maxCells) {
       throw new ValidationError(
         `The table has more than ${maxCells} cells (rows × columns), the most this trainer reads; sample it or use fewer columns.`,
         { target: 'training_data' },
       );
     }
   }
-  const columns: Column[] = order.map((name) => {
-    const b = builders.get(name) as Builder;
-    return b.kind === 'categorical'
-      ? { kind: 'categorical', name, values: b.values }
-      : { kind: b.kind, name, values: Float64Array.from(b.values) };
-  });
-  return { rows, columns };
+  // The schema may have grown while reading (a column first seen in a later file): read it last.
+  return tableFromRows(opened.columns, rows);
 }
 
 /** The target column, split off the table: numbers for regression, class labels for classification. */
