@@ -231,6 +231,94 @@ const cases: GraphCase[] = [
     },
   },
   {
+    name: 'TreeEnsembleClassifier (one tree, three string classes, votes at the leaves)',
+    build: (g) => {
+      g.input('x', 'float', ['N', 2]);
+      g.node(
+        'TreeEnsembleClassifier',
+        ['x'],
+        ['label', 'scores'],
+        {
+          classlabels_strings: { strings: ['a', 'b', 'c'] },
+          nodes_treeids: { ints: [0, 0, 0] },
+          nodes_nodeids: { ints: [0, 1, 2] },
+          nodes_featureids: { ints: [0, 0, 0] },
+          nodes_modes: { strings: ['BRANCH_LEQ', 'LEAF', 'LEAF'] },
+          nodes_values: { floats: [0, 0, 0] },
+          nodes_truenodeids: { ints: [1, 0, 0] },
+          nodes_falsenodeids: { ints: [2, 0, 0] },
+          class_treeids: { ints: [0, 0, 0] },
+          class_nodeids: { ints: [1, 1, 2] },
+          class_ids: { ints: [0, 1, 2] },
+          class_weights: { floats: [0.8, 0.2, 1] },
+          post_transform: { s: 'NONE' },
+        },
+        ML,
+      );
+      g.output('label', 'string', ['N']);
+      g.output('scores', 'float', ['N', 3]);
+    },
+    feeds: { x: floatTensor([2, 2], [-1, 5, 1, 5]) },
+    expect: {
+      label: { type: 'string', dims: [2], data: ['a', 'c'] },
+      scores: { type: 'float', dims: [2, 3], data: [0.8, 0.2, 0, 0, 0, 1] },
+    },
+  },
+  {
+    name: 'Normalizer (L1, L2 and MAX)',
+    build: (g) => {
+      g.input('x', 'float', ['N', 2]);
+      for (const norm of ['L1', 'L2', 'MAX']) g.node('Normalizer', ['x'], [norm], { norm: { s: norm } }, ML);
+      for (const norm of ['L1', 'L2', 'MAX']) g.output(norm, 'float', ['N', 2]);
+    },
+    feeds: { x: floatTensor([2, 2], [3, 4, -1, 1]) },
+    expect: {
+      L1: { type: 'float', dims: [2, 2], data: [3 / 7, 4 / 7, -0.5, 0.5] },
+      L2: { type: 'float', dims: [2, 2], data: [0.6, 0.8, -Math.SQRT1_2, Math.SQRT1_2] },
+      MAX: { type: 'float', dims: [2, 2], data: [0.75, 1, -1, 1] },
+    },
+  },
+  {
+    name: 'LabelEncoder and CategoryMapper (strings to int64, unknown to the default)',
+    build: (g) => {
+      g.input('s', 'string', ['N']);
+      g.node(
+        'LabelEncoder',
+        ['s'],
+        ['encoded'],
+        { keys_strings: { strings: ['lo', 'hi'] }, values_int64s: { ints: [10, 20] }, default_int64: { i: -1 } },
+        ML,
+      );
+      g.node(
+        'CategoryMapper',
+        ['s'],
+        ['mapped'],
+        { cats_strings: { strings: ['lo', 'hi'] }, cats_int64s: { ints: [0, 1] }, default_int64: { i: 99 } },
+        ML,
+      );
+      g.output('encoded', 'int64', ['N']);
+      g.output('mapped', 'int64', ['N']);
+    },
+    feeds: { s: { type: 'string', dims: [3], data: ['hi', 'mid', 'lo'] } },
+    expect: {
+      encoded: { type: 'int64', dims: [3], data: [20n, -1n, 10n] },
+      mapped: { type: 'int64', dims: [3], data: [1n, 99n, 0n] },
+    },
+  },
+  {
+    name: 'ArrayFeatureExtractor (columns by an int64 initializer) and FeatureVectorizer',
+    build: (g) => {
+      g.input('x', 'float', ['N', 3]);
+      g.input('z', 'float', ['N', 1]);
+      const picks = g.constant('picks', { type: 'int64', dims: [2], data: [2n, 0n] });
+      const [picked] = g.node('ArrayFeatureExtractor', ['x', picks], [g.fresh('picked')], {}, ML);
+      g.node('FeatureVectorizer', ['z', picked as string], ['joined'], { inputdimensions: { ints: [1, 2] } }, ML);
+      g.output('joined', 'float', ['N', 3]);
+    },
+    feeds: { x: floatTensor([2, 3], [1, 2, 3, 4, 5, 6]), z: floatTensor([2, 1], [-1, -2]) },
+    expect: { joined: { type: 'float', dims: [2, 3], data: [-1, 3, 1, -2, 6, 4] } },
+  },
+  {
     name: 'initializers of every element type passed through',
     build: (g) => {
       g.input('x', 'float', ['N']);
@@ -434,6 +522,17 @@ describe('OnnxModelSession.load refuses malformed models', () => {
         return g.toBytes();
       },
       message: /Add/,
+    },
+    {
+      name: "ZipMap's sequence of maps declared as a tensor output (FittedModel outputs are tensors)",
+      bytes: () => {
+        const g = createOnnxGraph('zipmap');
+        g.input('p', 'float', ['N', 2]);
+        g.node('ZipMap', ['p'], ['maps'], { classlabels_strings: { strings: ['a', 'b'] } }, ML);
+        g.output('maps', 'float', ['N', 2]);
+        return g.toBytes();
+      },
+      message: /maps/,
     },
     {
       name: 'an ai.onnx.ml operator missing a required attribute',
