@@ -10,7 +10,8 @@ export interface EncodedLabels {
 
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function compareLabels(a: string, b: string): number {
+/** The order of class labels in every model of this folder (numbers by value, others by code unit). */
+export function compareLabels(a: string, b: string): number {
   if (NUMERIC.test(a) && NUMERIC.test(b)) {
     const d = Number(a) - Number(b);
     if (d !== 0) return d;

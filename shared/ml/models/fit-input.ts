@@ -3,21 +3,19 @@
  * string labels (classification) or numbers (regression), and optional sample weights.
  */
 import type { Matrix } from '../types.js';
+import { compareLabels } from './class-labels.js';
+import { checkMatrix as checkShape } from './fit-inputs.js';
 
 export interface ClassTargets {
-  /** Sorted distinct labels (scikit-learn's np.unique order). */
+  /** Distinct labels in the order every model here uses (class-labels.ts compareLabels). */
   classes: string[];
   /** Each row's index into `classes`. */
   index: Int32Array;
 }
 
+/** The shape checks of `checkMatrix` in fit-inputs.ts, and every value finite (these models take no NaN). */
 export function checkMatrix(X: Matrix, name = 'X'): void {
-  if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 0 || X.cols < 1) {
-    throw new RangeError(`${name} must have a non-negative integer row count and at least one column`);
-  }
-  if (X.data.length !== X.rows * X.cols) {
-    throw new RangeError(`${name}.data has ${X.data.length} values; expected ${X.rows} x ${X.cols}`);
-  }
+  checkShape(X, name);
   for (let i = 0; i < X.data.length; i++) {
     if (!Number.isFinite(X.data[i] as number)) {
       const row = Math.floor(i / X.cols);
@@ -46,7 +44,7 @@ export function checkFitInput(
 }
 
 export function encodeClasses(y: readonly string[]): ClassTargets {
-  const classes = [...new Set(y)].sort();
+  const classes = [...new Set(y)].sort(compareLabels);
   const at = new Map(classes.map((c, i) => [c, i]));
   const index = new Int32Array(y.length);
   for (let i = 0; i < y.length; i++) index[i] = at.get(y[i] as string) as number;

@@ -34,6 +34,7 @@ import {
   type Penalty,
   type SolverOptions,
 } from './linear-solver.js';
+import { compareLabels } from './class-labels.js';
 
 /** Settings common to every linear trainer. */
 export interface LinearSolverParams {
@@ -396,7 +397,7 @@ function fitClassification(
 ): LogisticRegressionModel {
   checkData(X, y, weights);
   const labels = y instanceof Float64Array ? Array.from(y, (v) => String(v)) : y;
-  const classes = [...new Set(labels)].sort();
+  const classes = [...new Set(labels)].sort(compareLabels);
   if (classes.length < 2) {
     throw new ValidationError(
       `classification needs at least two classes; the target has ${classes.length === 0 ? 'none' : `only '${classes[0]}'`}`,
