@@ -11,6 +11,7 @@ import type { Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageQueue } from '../ports/message-queue.js';
 import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
+import type { AssetService } from './asset-service.js';
 import type { JobDocument, JobService } from './job-service.js';
 import type { TrackingService } from './tracking-service.js';
 
@@ -26,6 +27,7 @@ export interface SweepServiceDeps {
   store: MetadataStore;
   clock: Clock;
   jobs: JobService;
+  assets: AssetService;
   tracking: TrackingService;
   queue: MessageQueue;
   publicUrl: string;
@@ -320,6 +322,35 @@ export function createSweepService(deps: SweepServiceDeps) {
         return d;
       });
       if (best !== undefined) {
+        // The sweep's named outputs are registered from its best trial.
+        const bestJob = await deps.jobs.get(ws, best.name);
+        const registered: Record<string, { type: string; uri: string; asset?: string }> = {};
+        for (const [key, output] of Object.entries(doc.sweep.spec.outputs ?? {})) {
+          const produced = bestJob.outputs[key];
+          if (produced === undefined) continue;
+          let asset: string | undefined;
+          if (output.name !== undefined) {
+            const kind = produced.type.endsWith('_model') ? 'model' : 'data';
+            const body = {
+              name: output.name,
+              type: produced.type,
+              path: produced.uri,
+              description: output.description ?? `Output '${key}' of ${best.name}, the best trial of sweep ${name}`,
+              tags: { 'azureml.job': best.name, 'azureml.sweep': name, 'azureml.output': key },
+            };
+            const context = { principal: `job:${name}` };
+            const created =
+              output.version === undefined
+                ? await deps.assets.createVersion(ws, kind, output.name, body, context)
+                : (await deps.assets.putVersion(ws, kind, output.name, String(output.version), body, context)).asset;
+            asset = `azureml:${created.name}:${created.version ?? ''}`;
+          }
+          registered[key] = { type: produced.type, uri: produced.uri, ...(asset === undefined ? {} : { asset }) };
+        }
+        await update(ws, name, (d) => {
+          d.outputs = registered;
+          return d;
+        });
         await deps.tracking.logBatch(ws, {
           run_id: name,
           metrics: [{ key: `best_${board.primary_metric}`, value: best.value, timestamp: now, step: 0 }],

@@ -87,6 +87,7 @@ describe('command jobs through the tessera CLI and the REST API', () => {
         '});',
         "if (!res.ok) throw new Error('log-metric: ' + res.status);",
         "console.log('score', score);",
+        "(await import('node:fs')).writeFileSync(process.argv[5] + '/score.txt', String(score));",
       ].join('\n'),
     );
     yaml(
@@ -95,11 +96,15 @@ describe('command jobs through the tessera CLI and the REST API', () => {
         'type: sweep',
         'trial:',
         '  code: ./trial',
-        '  command: node trial.mjs ${{search_space.lr}} ${{search_space.depth}} ${{inputs.base}}',
+        '  command: node trial.mjs ${{search_space.lr}} ${{search_space.depth}} ${{inputs.base}} ${{outputs.model}}',
         '  environment:',
         '    image: node:20',
         'inputs:',
         '  base: 1',
+        'outputs:',
+        '  model:',
+        '    type: custom_model',
+        '    name: sweep-best',
         'search_space:',
         '  lr:',
         '    type: choice',
@@ -384,6 +389,11 @@ describe('command jobs through the tessera CLI and the REST API', () => {
     const run = (body as { run: { info: { status: string }; data: { tags?: { key: string; value: string }[] } } }).run;
     assert.equal(run.info.status, 'FINISHED');
     assert.equal(run.data.tags?.find((t) => t.key === 'best_child_run_id')?.value, best);
+    // The sweep's named output is registered from the best trial (the trials register nothing).
+    assert.match(done.outputs.model?.asset ?? '', /^azureml:sweep-best:1$/);
+    assert.equal(done.outputs.model?.uri, (await job(best)).outputs.model?.uri);
+    const versions = await api('GET', 'workspaces/default/models/sweep-best/versions');
+    assert.equal((versions.body as { value: unknown[] }).value.length, 1);
   });
 
   it('bad sweep specs are refused with a 400 naming the problem', async () => {
