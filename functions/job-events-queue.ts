@@ -19,7 +19,15 @@ export const JOB_EVENTS_QUEUE_TRIGGER = 'job-events-queue';
  * A malformed message is logged and dropped (a retry cannot fix it).
  */
 export async function jobEventsQueue(message: unknown, context: InvocationContext): Promise<void> {
-  const parsed = jobEventMessageSchema.safeParse(typeof message === 'string' ? JSON.parse(message) : message);
+  let body: unknown = message;
+  if (typeof message === 'string') {
+    try {
+      body = JSON.parse(message);
+    } catch {
+      body = message; // not JSON: the schema check below reports it
+    }
+  }
+  const parsed = jobEventMessageSchema.safeParse(body);
   if (!parsed.success) {
     context.error(`job-events: dropped a malformed message: ${parsed.error.message}`);
     return;

@@ -197,7 +197,6 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     store,
     clock,
     jobs,
-    assets: assetServices.assets,
     tracking: trackingServices.tracking,
     queue: stores.queue,
     publicUrl: config.publicUrl,

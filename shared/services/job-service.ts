@@ -32,7 +32,7 @@ import { formatDatastoreUri, parseDataUri } from '../domain/data-uri.js';
 import { commandProblems } from '../domain/job-command.js';
 import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
-import { AppError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { Compute, ComputeTarget } from '../ports/compute.js';
 import type { DatastoreResolver } from '../ports/datastore-resolver.js';
@@ -40,6 +40,7 @@ import type { MessageQueue } from '../ports/message-queue.js';
 import type { DocumentContainer, MetadataStore, StoredDocument, WithMeta } from '../ports/metadata-store.js';
 import type { SecretStore } from '../ports/secret-store.js';
 import type { AssetService } from './asset-service.js';
+import { changeDocument } from './change-document.js';
 import type { TokenService } from './token-service.js';
 import type { TrackingService } from './tracking-service.js';
 import type { WorkspaceService } from './workspace-service.js';
@@ -203,24 +204,8 @@ export function createJobService(deps: JobServiceDeps) {
   };
 
   /** Read-change-write under the document's etag; `change` returns undefined to leave it as it is. */
-  const update = async (
-    ws: string,
-    name: string,
-    change: (doc: JobDocument) => JobDocument | undefined,
-  ): Promise<JobDocument> => {
-    for (let attempt = 0; ; attempt++) {
-      const current = await read(ws, name);
-      const next = change(structuredClone(current) as JobDocument);
-      if (next === undefined) return current;
-      try {
-        const { _etag: _e, _ts: _t, ...body } = next as WithMeta<JobDocument>;
-        return await (await container()).replace(body as JobDocument, { ifMatch: current._etag });
-      } catch (err) {
-        if (err instanceof PreconditionFailedError && attempt < 20) continue;
-        throw err;
-      }
-    }
-  };
+  const update = (ws: string, name: string, change: (doc: JobDocument) => JobDocument | undefined) =>
+    changeDocument(container, () => read(ws, name), change);
 
   const withStatus = (doc: JobDocument, status: JobStatus, now: number): JobDocument => {
     if (doc.status === status) return doc;
@@ -717,6 +702,9 @@ export function createJobService(deps: JobServiceDeps) {
     /** The datastore URI of a completed job's output (`azureml://jobs/<job>/outputs/<output>`). */
     outputUri,
 
+    /** Registers an output as a model or data asset (what a completed job does with a named output). */
+    registerOutput,
+
     /**
      * A spec whose `path` is `azureml://jobs/<job>/outputs/<output>[/paths/<p>]` (as `az ml model
      * create --path` takes it), with that path replaced by the output's datastore URI; any other
@@ -916,27 +904,48 @@ export function createJobService(deps: JobServiceDeps) {
     }
   }
 
+  /**
+   * Registers one output as a model (`*_model`) or data asset: version `output.version`, else the
+   * next one. Returns `azureml:<name>:<version>`.
+   */
+  async function registerOutput(
+    ws: string,
+    by: string,
+    output: ResolvedOutput & { name: string },
+    description: string,
+    tags: Record<string, string>,
+  ): Promise<string> {
+    const kind = output.type.endsWith('_model') ? 'model' : 'data';
+    const body = {
+      name: output.name,
+      type: output.type,
+      path: output.uri,
+      description: output.description ?? description,
+      tags,
+    };
+    const context = { principal: `job:${by}` };
+    const asset =
+      output.version === undefined
+        ? await deps.assets.createVersion(ws, kind, output.name, body, context)
+        : (await deps.assets.putVersion(ws, kind, output.name, output.version, body, context)).asset;
+    return `azureml:${asset.name}:${asset.version ?? ''}`;
+  }
+
   async function registerOutputs(ws: string, doc: JobDocument): Promise<Record<string, JobOutputView>> {
     const views: Record<string, JobOutputView> = { ...doc.outputs };
     for (const [key, output] of Object.entries(doc.execution.outputs)) {
       if (output.name === undefined) continue;
-      const kind = output.type.endsWith('_model') ? 'model' : 'data';
-      const body = {
-        name: output.name,
-        type: output.type,
-        path: output.uri,
-        description: output.description ?? `Output '${key}' of job ${doc.name}`,
-        tags: { 'azureml.job': doc.name, 'azureml.output': key },
-      };
-      const asset =
-        output.version === undefined
-          ? await deps.assets.createVersion(ws, kind, output.name, body, { principal: `job:${doc.name}` })
-          : (
-              await deps.assets.putVersion(ws, kind, output.name, output.version, body, {
-                principal: `job:${doc.name}`,
-              })
-            ).asset;
-      views[key] = { type: output.type, uri: output.uri, asset: `azureml:${asset.name}:${asset.version ?? ''}` };
+      const asset = await registerOutput(
+        ws,
+        doc.name,
+        { ...output, name: output.name },
+        `Output '${key}' of job ${doc.name}`,
+        {
+          'azureml.job': doc.name,
+          'azureml.output': key,
+        },
+      );
+      views[key] = { type: output.type, uri: output.uri, asset };
     }
     return views;
   }

@@ -5,13 +5,13 @@ import { JOBS_CONTAINER, JOB_EVENTS_QUEUE, isTerminal } from '../contracts/job.j
 import type { Job, JobStatus, TrialSummary, TrialsProposeResult } from '../contracts/job.js';
 import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { gridSampler, randomSampler } from '../ml/search-space.js';
 import type { Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageQueue } from '../ports/message-queue.js';
 import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
-import type { AssetService } from './asset-service.js';
+import { changeDocument } from './change-document.js';
 import type { JobDocument, JobService } from './job-service.js';
 import type { TrackingService } from './tracking-service.js';
 
@@ -27,7 +27,6 @@ export interface SweepServiceDeps {
   store: MetadataStore;
   clock: Clock;
   jobs: JobService;
-  assets: AssetService;
   tracking: TrackingService;
   queue: MessageQueue;
   publicUrl: string;
@@ -86,20 +85,8 @@ export function createSweepService(deps: SweepServiceDeps) {
     return doc;
   };
 
-  const update = async (ws: string, name: string, change: (d: SweepDocument) => SweepDocument | undefined) => {
-    for (let attempt = 0; ; attempt++) {
-      const current = await read(ws, name);
-      const next = change(structuredClone(current) as SweepDocument);
-      if (next === undefined) return current;
-      try {
-        const { _etag: _e, _ts: _t, ...body } = next as WithMeta<SweepDocument>;
-        return await (await container()).replace(body as SweepDocument, { ifMatch: current._etag });
-      } catch (err) {
-        if (err instanceof PreconditionFailedError && attempt < 20) continue;
-        throw err;
-      }
-    }
-  };
+  const update = (ws: string, name: string, change: (d: SweepDocument) => SweepDocument | undefined) =>
+    changeDocument(container, () => read(ws, name), change);
 
   /** The trial command job for point `index`. */
   const trialSpec = (parent: SweepDocument, index: number, point: Point): Record<string, unknown> => {
@@ -328,23 +315,22 @@ export function createSweepService(deps: SweepServiceDeps) {
         for (const [key, output] of Object.entries(doc.sweep.spec.outputs ?? {})) {
           const produced = bestJob.outputs[key];
           if (produced === undefined) continue;
-          let asset: string | undefined;
-          if (output.name !== undefined) {
-            const kind = produced.type.endsWith('_model') ? 'model' : 'data';
-            const body = {
-              name: output.name,
-              type: produced.type,
-              path: produced.uri,
-              description: output.description ?? `Output '${key}' of ${best.name}, the best trial of sweep ${name}`,
-              tags: { 'azureml.job': best.name, 'azureml.sweep': name, 'azureml.output': key },
-            };
-            const context = { principal: `job:${name}` };
-            const created =
-              output.version === undefined
-                ? await deps.assets.createVersion(ws, kind, output.name, body, context)
-                : (await deps.assets.putVersion(ws, kind, output.name, String(output.version), body, context)).asset;
-            asset = `azureml:${created.name}:${created.version ?? ''}`;
-          }
+          const asset =
+            output.name === undefined
+              ? undefined
+              : await deps.jobs.registerOutput(
+                  ws,
+                  name,
+                  {
+                    type: produced.type,
+                    uri: produced.uri,
+                    name: output.name,
+                    ...(output.version === undefined ? {} : { version: String(output.version) }),
+                    ...(output.description === undefined ? {} : { description: output.description }),
+                  },
+                  `Output '${key}' of ${best.name}, the best trial of sweep ${name}`,
+                  { 'azureml.job': best.name, 'azureml.sweep': name, 'azureml.output': key },
+                );
           registered[key] = { type: produced.type, uri: produced.uri, ...(asset === undefined ? {} : { asset }) };
         }
         await update(ws, name, (d) => {
