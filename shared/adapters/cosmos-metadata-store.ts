@@ -308,58 +308,31 @@ class CosmosDocumentContainer implements DocumentContainer {
 }
 
 /**
- * MetadataStore on Azure Cosmos DB (NoSQL API): one Cosmos container per store container,
- * partitioned on `/pk`; queries are parameterised Cosmos SQL paged with the SDK's continuation
- * tokens; etags map to If-Match access conditions.
+ * The containers of one Cosmos database, each opened (created if needed) once: partitioned on
+ * `/pk`, with a composite index for every ordering of two keys or more (`'*'`: every container).
+ * Shared by the Cosmos adapters; a failed open is retried on the next call.
  */
-export class CosmosMetadataStore implements MetadataStore {
-  readonly kind = 'cosmos';
-  private readonly client: CosmosClient;
-  private readonly databaseId: string;
-  private readonly orderings: NonNullable<CosmosMetadataStoreOptions['orderings']>;
+export class CosmosContainers {
   private database: Promise<Database> | undefined;
-  private readonly containers = new Map<string, Promise<CosmosDocumentContainer>>();
-  private ownsClient = false;
+  private readonly opened = new Map<string, Promise<Container>>();
 
-  constructor(options: CosmosMetadataStoreOptions) {
-    this.client = options.client;
-    this.databaseId = options.database;
-    this.orderings = options.orderings ?? {};
-    for (const [name, lists] of Object.entries(this.orderings)) {
-      if (name !== '*') assertContainerName(name);
-      for (const list of lists) checkOrderBy(list);
-    }
-  }
+  constructor(
+    private readonly client: CosmosClient,
+    private readonly databaseId: string,
+    private readonly orderings: Readonly<Record<string, readonly (readonly OrderBy[])[]>>,
+  ) {}
 
-  static fromConfig(config: CosmosMetadataStoreConfig): CosmosMetadataStore {
-    if (config.key === undefined && config.credential === undefined) {
-      throw new ValidationError('CosmosMetadataStore needs either a key or a credential.', { target: 'credential' });
-    }
-    const client = new CosmosClient({
-      endpoint: config.endpoint,
-      ...(config.key !== undefined ? { key: config.key } : { aadCredentials: config.credential }),
-    });
-    const store = new CosmosMetadataStore({
-      client,
-      database: config.database,
-      ...(config.orderings === undefined ? {} : { orderings: config.orderings }),
-    });
-    store.ownsClient = true;
-    return store;
-  }
-
-  async container(name: string): Promise<DocumentContainer> {
-    assertContainerName(name);
-    let c = this.containers.get(name);
+  get(name: string): Promise<Container> {
+    let c = this.opened.get(name);
     if (c === undefined) {
-      c = this.openContainer(name);
-      this.containers.set(name, c);
-      c.catch(() => this.containers.delete(name));
+      c = this.open(name);
+      this.opened.set(name, c);
+      c.catch(() => this.opened.delete(name));
     }
     return c;
   }
 
-  private async openContainer(name: string): Promise<CosmosDocumentContainer> {
+  private async open(name: string): Promise<Container> {
     this.database ??= this.client.databases.createIfNotExists({ id: this.databaseId }).then((r) => r.database);
     let database: Database;
     try {
@@ -386,10 +359,54 @@ export class CosmosMetadataStore implements MetadataStore {
         partitionKey: { paths: ['/pk'] },
         ...(compositeIndexes.length === 0 ? {} : { indexingPolicy: { compositeIndexes } }),
       });
-      return new CosmosDocumentContainer(container, name);
+      return container;
     } catch (err) {
       return fromCosmosError(err, `open container ${name}`);
     }
+  }
+}
+
+/**
+ * MetadataStore on Azure Cosmos DB (NoSQL API): one Cosmos container per store container,
+ * partitioned on `/pk`; queries are parameterised Cosmos SQL paged with the SDK's continuation
+ * tokens; etags map to If-Match access conditions.
+ */
+export class CosmosMetadataStore implements MetadataStore {
+  readonly kind = 'cosmos';
+  private readonly client: CosmosClient;
+  private readonly containers: CosmosContainers;
+  private ownsClient = false;
+
+  constructor(options: CosmosMetadataStoreOptions) {
+    this.client = options.client;
+    const orderings = options.orderings ?? {};
+    for (const [name, lists] of Object.entries(orderings)) {
+      if (name !== '*') assertContainerName(name);
+      for (const list of lists) checkOrderBy(list);
+    }
+    this.containers = new CosmosContainers(options.client, options.database, orderings);
+  }
+
+  static fromConfig(config: CosmosMetadataStoreConfig): CosmosMetadataStore {
+    if (config.key === undefined && config.credential === undefined) {
+      throw new ValidationError('CosmosMetadataStore needs either a key or a credential.', { target: 'credential' });
+    }
+    const client = new CosmosClient({
+      endpoint: config.endpoint,
+      ...(config.key !== undefined ? { key: config.key } : { aadCredentials: config.credential }),
+    });
+    const store = new CosmosMetadataStore({
+      client,
+      database: config.database,
+      ...(config.orderings === undefined ? {} : { orderings: config.orderings }),
+    });
+    store.ownsClient = true;
+    return store;
+  }
+
+  async container(name: string): Promise<DocumentContainer> {
+    assertContainerName(name);
+    return new CosmosDocumentContainer(await this.containers.get(name), name);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CosmosClient } from '@azure/cosmos';
-import type { Container, Database, ItemDefinition, JSONObject, OperationInput, SqlParameter } from '@azure/cosmos';
+import type { Container, ItemDefinition, JSONObject, OperationInput, SqlParameter } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import { ConflictError, NotFoundError, TransientError, ValidationError } from '../errors.js';
 import type { FilterClause, OrderClause } from '../domain/mlflow-filter.js';
@@ -35,7 +35,7 @@ import {
   runDocumentSchema,
 } from '../contracts/tracking-documents.js';
 import type { ExperimentDocument, MetricChunkDocument, RunDocument } from '../contracts/tracking-documents.js';
-import { fromCosmosError, statusOf } from './cosmos-metadata-store.js';
+import { CosmosContainers, fromCosmosError, statusOf } from './cosmos-metadata-store.js';
 
 /**
  * TrackingStore on Azure Cosmos DB (NoSQL API).
@@ -553,17 +553,14 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
 
 export class CosmosTrackingStore implements TrackingStore {
   private readonly client: CosmosClient;
-  private readonly databaseId: string;
-  private readonly orderings: NonNullable<CosmosTrackingStoreOptions['orderings']>;
-  private database: Promise<Database> | undefined;
-  private readonly containers = new Map<string, Promise<Container>>();
+  private readonly containers: CosmosContainers;
   private ownsClient = false;
 
   constructor(options: CosmosTrackingStoreOptions) {
     this.client = options.client;
-    this.databaseId = options.database;
-    this.orderings = options.orderings ?? TRACKING_COSMOS_ORDERINGS;
-    for (const lists of Object.values(this.orderings)) for (const list of lists) checkOrderBy(list);
+    const orderings = options.orderings ?? TRACKING_COSMOS_ORDERINGS;
+    for (const lists of Object.values(orderings)) for (const list of lists) checkOrderBy(list);
+    this.containers = new CosmosContainers(options.client, options.database, orderings);
   }
 
   static fromConfig(config: CosmosTrackingStoreConfig): CosmosTrackingStore {
@@ -976,41 +973,8 @@ export class CosmosTrackingStore implements TrackingStore {
 
   // --- plumbing --------------------------------------------------------------------------------
 
-  private async container(name: string): Promise<Container> {
-    let c = this.containers.get(name);
-    if (c === undefined) {
-      c = this.openContainer(name);
-      this.containers.set(name, c);
-      c.catch(() => this.containers.delete(name));
-    }
-    return c;
-  }
-
-  private async openContainer(name: string): Promise<Container> {
-    this.database ??= this.client.databases.createIfNotExists({ id: this.databaseId }).then((r) => r.database);
-    let database: Database;
-    try {
-      database = await this.database;
-    } catch (err) {
-      this.database = undefined;
-      return fromCosmosError(err, `open database ${this.databaseId}`);
-    }
-    const compositeIndexes = (this.orderings[name] ?? [])
-      .map((list) => checkOrderBy(list))
-      .filter((order) => order.length >= 2)
-      .map((order) =>
-        order.map((o) => ({ path: '/' + o.segments.join('/'), order: o.desc ? 'descending' : 'ascending' }) as const),
-      );
-    try {
-      const { container } = await database.containers.createIfNotExists({
-        id: name,
-        partitionKey: { paths: ['/pk'] },
-        ...(compositeIndexes.length === 0 ? {} : { indexingPolicy: { compositeIndexes } }),
-      });
-      return container;
-    } catch (err) {
-      return fromCosmosError(err, `open container ${name}`);
-    }
+  private container(name: string): Promise<Container> {
+    return this.containers.get(name);
   }
 
   private async readDocument(
