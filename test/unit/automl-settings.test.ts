@@ -110,6 +110,9 @@ describe('resolveAutomlSettings', () => {
       training: { allowed_training_algorithms: ['lightgbm', 'Logistic_Regression', 'GaussianNaiveBayes', 'KNN'] },
     });
     assert.deepEqual(s.algorithms, ['GaussianNaiveBayes', 'LogisticRegression', 'LightGBM', 'KNN']);
+    // Named in allowed_training_algorithms: size gates do not drop them.
+    assert.deepEqual(s.allowedAlgorithms, ['LightGBM', 'LogisticRegression', 'GaussianNaiveBayes', 'KNN']);
+    assert.equal(resolve({ task: 'classification' }).allowedAlgorithms, undefined);
     const b = resolve({
       task: 'regression',
       training: { blocked_training_algorithms: ['KNN', 'TabnetRegressor', 'Foo'] },

@@ -142,6 +142,12 @@ export function resolveAutomlSettings(
     seed,
     notices,
   };
+  if ((training.allowed_training_algorithms ?? []).length > 0) {
+    const byKey = new Map(settings.algorithms.map((n) => [algorithmKey(n), n]));
+    settings.allowedAlgorithms = [
+      ...new Set((training.allowed_training_algorithms ?? []).flatMap((raw) => byKey.get(algorithmKey(raw)) ?? [])),
+    ];
+  }
   if (spec.weight_column_name !== undefined) {
     if (spec.weight_column_name === targetColumn) {
       throw new ValidationError(
