@@ -95,7 +95,7 @@ export const tabularFeaturization = z.strictObject({
     .optional(),
 });
 
-/** `training:` of a tabular AutoML job: which algorithms, ensembles and explanations. */
+/** `training:` of a tabular AutoML job: which algorithms, ensembles and explanations (and Tessera's `random_seed`). */
 export const tabularTraining = z.strictObject({
   allowed_training_algorithms: z.array(z.string()).optional(),
   blocked_training_algorithms: z.array(z.string()).optional(),
@@ -113,6 +113,11 @@ export const tabularTraining = z.strictObject({
     })
     .optional(),
   training_mode: ciEnum(['auto', 'distributed', 'non_distributed']).optional(),
+  /**
+   * Tessera extension (not in Azure ML's schema): the seed of every random choice of the job (folds,
+   * trees, the proposer), so a job re-run on the same data gives the same leaderboard. Default 0.
+   */
+  random_seed: yamlInt.optional(),
 });
 
 const autoOrInt = z.union([z.literal('auto'), yamlInt]);

@@ -44,6 +44,11 @@ export interface AutomlSettings {
   validation: { kind: 'auto' } | { kind: 'cv'; folds: number } | { kind: 'split'; size: number } | { kind: 'data' };
   /** The Azure ML algorithm names trials may use, after allowed/blocked, in the order to try them. */
   algorithms: string[];
+  /**
+   * The names `allowed_training_algorithms` gave (resolved to Azure's spelling): these run even
+   * where a size gate (algorithms.ts maxRows, e.g. KNN above 50,000 rows) would leave them out.
+   */
+  allowedAlgorithms?: string[];
   enableVoteEnsemble: boolean;
   enableStackEnsemble: boolean;
   maxTrials: number;

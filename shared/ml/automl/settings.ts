@@ -1,0 +1,354 @@
+/**
+ * An Azure ML `type: automl` tabular spec (shared/contracts/azureml/job-automl.ts, already parsed)
+ * → AutomlSettings: Azure's defaults filled in, the algorithm lists resolved against Tessera's
+ * registry (algorithms.ts), and every setting Tessera accepts but does not act on written down as a
+ * notice. A problem is a ValidationError whose `target` is the YAML key path and whose message says
+ * what was found and what to write instead.
+ */
+import type { z } from 'zod';
+import type {
+  AutomlJobSpec,
+  classificationJob,
+  forecastingJob,
+  regressionJob,
+} from '../../contracts/azureml/job-automl.js';
+import { ValidationError } from '../../errors.js';
+import { PRIMARY_METRICS } from '../metrics.js';
+import type { MetricName } from '../metrics.js';
+import type { Task } from '../types.js';
+import { ALGORITHMS, FORECASTING_ALGORITHMS, UNIMPLEMENTED_ALGORITHMS, algorithmKey } from './algorithms.js';
+import type { AutomlSettings, ForecastSettings } from './types.js';
+
+/** Azure ML's default of `limits.max_trials`. */
+export const DEFAULT_MAX_TRIALS = 1000;
+/** Tessera's default of `limits.max_concurrent_trials` (Azure's is 1; trials here are small processes). */
+export const DEFAULT_MAX_CONCURRENT_TRIALS = 2;
+/** The seed when `training.random_seed` (a Tessera extension) is not set. */
+export const DEFAULT_SEED = 0;
+
+export interface ResolveSettingsOptions {
+  /** max_concurrent_trials when the spec leaves it out (default 2). */
+  defaultConcurrency?: number;
+}
+
+/** A tabular AutoML spec as its contract parses it (automlJobSchema picks the branch by `task`). */
+export type TabularAutomlSpec =
+  z.output<typeof classificationJob> | z.output<typeof regressionJob> | z.output<typeof forecastingJob>;
+type TabularSpec = TabularAutomlSpec;
+
+/**
+ * Resolves a parsed `type: automl` spec. `spec` is the output of automlJobSchema (whose static
+ * type is a plain record) or of one tabular branch; image and text tasks are a ValidationError.
+ */
+export function resolveAutomlSettings(
+  parsed: AutomlJobSpec | TabularAutomlSpec,
+  options: ResolveSettingsOptions = {},
+): AutomlSettings {
+  const kind = parsed['task'];
+  if (kind !== 'classification' && kind !== 'regression' && kind !== 'forecasting') {
+    throw new ValidationError(
+      `task: AutoML task '${String(kind)}' is not supported yet; Tessera runs classification, regression and forecasting.`,
+      { target: 'task' },
+    );
+  }
+  // automlJobSchema parsed the branch named by `task`, so the record has that branch's shape.
+  const spec = parsed as TabularSpec;
+  const task: Task = spec.task;
+  const notices: string[] = [];
+
+  const targetColumn = spec.target_column_name;
+  if (targetColumn === undefined || targetColumn.trim() === '') {
+    throw new ValidationError(
+      'target_column_name is required for a tabular AutoML job: name the column of training_data to predict.',
+      { target: 'target_column_name' },
+    );
+  }
+
+  const limits = spec.limits ?? {};
+  const training = spec.training ?? {};
+
+  const maxTrials = limits.max_trials ?? DEFAULT_MAX_TRIALS;
+  if (maxTrials < 1) {
+    throw new ValidationError(`limits.max_trials must be at least 1; got ${maxTrials}.`, {
+      target: 'limits.max_trials',
+    });
+  }
+  const maxConcurrentTrials =
+    limits.max_concurrent_trials ?? options.defaultConcurrency ?? DEFAULT_MAX_CONCURRENT_TRIALS;
+  if (maxConcurrentTrials < 1) {
+    throw new ValidationError(`limits.max_concurrent_trials must be at least 1; got ${maxConcurrentTrials}.`, {
+      target: 'limits.max_concurrent_trials',
+    });
+  }
+  const timeoutMinutes = limits.timeout_minutes;
+  if (timeoutMinutes !== undefined && timeoutMinutes < 1) {
+    throw new ValidationError(`limits.timeout_minutes must be at least 1; got ${timeoutMinutes}.`, {
+      target: 'limits.timeout_minutes',
+    });
+  }
+  const trialTimeoutMinutes = limits.trial_timeout_minutes;
+  if (trialTimeoutMinutes !== undefined && trialTimeoutMinutes < 1) {
+    throw new ValidationError(`limits.trial_timeout_minutes must be at least 1; got ${trialTimeoutMinutes}.`, {
+      target: 'limits.trial_timeout_minutes',
+    });
+  }
+  if (limits.max_cores_per_trial !== undefined)
+    notices.push('limits.max_cores_per_trial has no effect: each trial is one single-threaded process.');
+  if (limits.max_nodes !== undefined) notices.push('limits.max_nodes has no effect: trials are not distributed.');
+
+  const seed = training.random_seed ?? DEFAULT_SEED;
+  if (seed < 0 || seed > 0xffffffff) {
+    throw new ValidationError(`training.random_seed must be an integer from 0 to 4294967295; got ${seed}.`, {
+      target: 'training.random_seed',
+    });
+  }
+  if (training.enable_dnn_training === true)
+    notices.push('training.enable_dnn_training has no effect: Tessera has no DNN models.');
+  if (training.enable_onnx_compatible_models !== undefined)
+    notices.push('training.enable_onnx_compatible_models has no effect: every Tessera model exports to ONNX.');
+  if (training.training_mode !== undefined)
+    notices.push('training.training_mode has no effect: trials are not distributed.');
+  if (training.ensemble_model_download_timeout !== undefined)
+    notices.push('training.ensemble_model_download_timeout has no effect.');
+  if (training.stack_ensemble_settings !== undefined)
+    notices.push('training.stack_ensemble_settings has no effect: the stack meta-learner is Tessera’s own.');
+
+  if (spec.test_data_size !== undefined)
+    notices.push('test_data_size has no effect: give test_data to score the final model on held-out rows.');
+  if (spec.cv_split_column_names !== undefined) {
+    throw new ValidationError(
+      'cv_split_column_names is not supported yet; use n_cross_validations (folds drawn by Tessera) or validation_data.',
+      { target: 'cv_split_column_names' },
+    );
+  }
+
+  const featurization = spec.featurization;
+  const settings: AutomlSettings = {
+    task,
+    targetColumn,
+    primaryMetric: primaryMetric(task, spec.primary_metric),
+    validation: validationPlan(spec),
+    algorithms: resolveAlgorithms(
+      task,
+      training.allowed_training_algorithms,
+      training.blocked_training_algorithms,
+      notices,
+    ),
+    enableVoteEnsemble: training.enable_vote_ensemble ?? true,
+    enableStackEnsemble: training.enable_stack_ensemble ?? task !== 'forecasting',
+    maxTrials,
+    maxConcurrentTrials,
+    earlyTermination: limits.enable_early_termination ?? true,
+    seed,
+    notices,
+  };
+  if ((training.allowed_training_algorithms ?? []).length > 0) {
+    const byKey = new Map(settings.algorithms.map((n) => [algorithmKey(n), n]));
+    settings.allowedAlgorithms = [
+      ...new Set((training.allowed_training_algorithms ?? []).flatMap((raw) => byKey.get(algorithmKey(raw)) ?? [])),
+    ];
+  }
+  if (spec.weight_column_name !== undefined) {
+    if (spec.weight_column_name === targetColumn) {
+      throw new ValidationError(
+        `weight_column_name '${spec.weight_column_name}' is the target column; name a column of sample weights.`,
+        { target: 'weight_column_name' },
+      );
+    }
+    settings.weightColumn = spec.weight_column_name;
+  }
+  if (featurization !== undefined) settings.featurization = featurization;
+  if (limits.exit_score !== undefined) settings.exitScore = limits.exit_score;
+  if (timeoutMinutes !== undefined) settings.timeoutSeconds = timeoutMinutes * 60;
+  if (trialTimeoutMinutes !== undefined) settings.trialTimeoutSeconds = trialTimeoutMinutes * 60;
+  if (spec.task === 'classification' && spec.positive_label !== undefined && spec.positive_label !== null) {
+    settings.positiveLabel = String(spec.positive_label);
+  }
+  if (spec.task === 'forecasting') {
+    settings.forecasting = forecastSettings(spec, notices);
+  }
+  return settings;
+}
+
+/** Azure's primary metric names are case-insensitive in YAML (the contract lowercases them). */
+function primaryMetric(task: Task, given: string | undefined): MetricName {
+  const allowed = PRIMARY_METRICS[task];
+  if (given === undefined) return task === 'classification' ? 'accuracy' : 'normalized_root_mean_squared_error';
+  const found = allowed.find((m) => m.toLowerCase() === given.toLowerCase());
+  if (found === undefined) {
+    throw new ValidationError(`primary_metric '${given}' is not a ${task} metric; use one of ${allowed.join(', ')}.`, {
+      target: 'primary_metric',
+    });
+  }
+  return found;
+}
+
+function validationPlan(spec: TabularSpec): AutomlSettings['validation'] {
+  const folds = spec.n_cross_validations;
+  const size = spec.validation_data_size;
+  const data = spec.validation_data !== undefined;
+  if (data && folds !== undefined) {
+    throw new ValidationError(
+      'validation_data and n_cross_validations cannot both be set: give validation_data to score on it, or n_cross_validations to cross-validate the training data.',
+      { target: 'n_cross_validations' },
+    );
+  }
+  if (data && size !== undefined) {
+    throw new ValidationError(
+      'validation_data and validation_data_size cannot both be set: validation_data_size splits the training data when there is no validation_data.',
+      { target: 'validation_data_size' },
+    );
+  }
+  if (folds !== undefined && folds !== 'auto' && size !== undefined) {
+    throw new ValidationError(
+      'n_cross_validations and validation_data_size cannot both be set; choose cross-validation or one train/validation split.',
+      { target: 'validation_data_size' },
+    );
+  }
+  if (data) return { kind: 'data' };
+  if (size !== undefined) {
+    if (!(size > 0 && size < 1)) {
+      throw new ValidationError(`validation_data_size must be a fraction between 0 and 1 (e.g. 0.2); got ${size}.`, {
+        target: 'validation_data_size',
+      });
+    }
+    return { kind: 'split', size };
+  }
+  if (folds === undefined || folds === 'auto') return { kind: 'auto' };
+  if (folds < 2) {
+    throw new ValidationError(`n_cross_validations must be 'auto' or an integer of at least 2; got ${folds}.`, {
+      target: 'n_cross_validations',
+    });
+  }
+  return { kind: 'cv', folds };
+}
+
+/** allowed/blocked by Azure name → the names trials may use, in registry (cheap-first) order. */
+function resolveAlgorithms(
+  task: Task,
+  allowed: readonly string[] | undefined,
+  blocked: readonly string[] | undefined,
+  notices: string[],
+): string[] {
+  const implemented =
+    task === 'forecasting'
+      ? FORECASTING_ALGORITHMS.map((name) => ({ name, extension: false, maxRows: undefined }))
+      : ALGORITHMS[task];
+  const byKey = new Map(implemented.map((a) => [algorithmKey(a.name), a.name]));
+  const missing = new Map(UNIMPLEMENTED_ALGORITHMS[task].map((n) => [algorithmKey(n), n]));
+  const available = implemented.map((a) => a.name).join(', ');
+
+  let chosen: string[];
+  if (allowed !== undefined && allowed.length > 0) {
+    const names = new Set<string>();
+    allowed.forEach((raw, i) => {
+      const target = `training.allowed_training_algorithms[${i}]`;
+      const name = byKey.get(algorithmKey(raw));
+      if (name !== undefined) {
+        names.add(name);
+        return;
+      }
+      const azure = missing.get(algorithmKey(raw));
+      throw new ValidationError(
+        azure !== undefined
+          ? `${target}: Azure ML's ${azure} is not implemented in Tessera; the ${task} algorithms available are ${available}.`
+          : `${target}: '${raw}' is not a ${task} algorithm; the ones available are ${available}.`,
+        { target },
+      );
+    });
+    chosen = implemented.filter((a) => names.has(a.name)).map((a) => a.name);
+  } else {
+    chosen = implemented.filter((a) => a.extension !== true).map((a) => a.name);
+  }
+
+  const drop = new Set<string>();
+  (blocked ?? []).forEach((raw, i) => {
+    const name = byKey.get(algorithmKey(raw));
+    if (name !== undefined) {
+      drop.add(name);
+      return;
+    }
+    const azure = missing.get(algorithmKey(raw));
+    notices.push(
+      azure !== undefined
+        ? `training.blocked_training_algorithms[${i}]: ${azure} is not implemented in Tessera, so it never runs anyway.`
+        : `training.blocked_training_algorithms[${i}]: '${raw}' is not a ${task} algorithm Tessera knows; ignored.`,
+    );
+  });
+  const result = chosen.filter((n) => !drop.has(n));
+  if (result.length === 0) {
+    throw new ValidationError(
+      `training: every ${task} algorithm is blocked or not allowed, so no trial can run; the algorithms available are ${available}.`,
+      { target: 'training.blocked_training_algorithms' },
+    );
+  }
+  return result;
+}
+
+function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, notices: string[]): ForecastSettings {
+  const f = spec.forecasting;
+  if (f === undefined) {
+    throw new ValidationError(
+      'forecasting.time_column_name is required for a forecasting job: add a forecasting: block naming the time column.',
+      { target: 'forecasting.time_column_name' },
+    );
+  }
+  const horizon = f.forecast_horizon ?? 1;
+  if (horizon !== 'auto' && horizon < 1) {
+    throw new ValidationError(`forecasting.forecast_horizon must be 'auto' or a positive integer; got ${horizon}.`, {
+      target: 'forecasting.forecast_horizon',
+    });
+  }
+  const ids = f.time_series_id_column_names;
+  const seriesIdColumns = ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
+
+  let targetLags: ForecastSettings['targetLags'] = 'none';
+  const lags = f.target_lags;
+  if (lags !== undefined) {
+    const list: number[] | 'auto' = lags === 'auto' ? 'auto' : typeof lags === 'number' ? [lags] : lags;
+    if (list !== 'auto' && list.some((l) => l < 1)) {
+      throw new ValidationError(
+        `forecasting.target_lags must be 'auto' or positive integers; got ${JSON.stringify(lags)}.`,
+        {
+          target: 'forecasting.target_lags',
+        },
+      );
+    }
+    targetLags = list === 'auto' ? 'auto' : [...new Set(list)].sort((a, b) => a - b);
+  }
+  const window = f.target_rolling_window_size;
+  if (window !== undefined && window !== 'auto' && window < 2) {
+    throw new ValidationError(
+      `forecasting.target_rolling_window_size must be 'auto' or an integer of at least 2; got ${window}.`,
+      { target: 'forecasting.target_rolling_window_size' },
+    );
+  }
+  const seasonality = f.seasonality ?? 'auto';
+  if (seasonality !== 'auto' && seasonality < 1) {
+    throw new ValidationError(`forecasting.seasonality must be 'auto' or a positive integer; got ${seasonality}.`, {
+      target: 'forecasting.seasonality',
+    });
+  }
+  const ignored = [
+    'feature_lags',
+    'country_or_region_for_holidays',
+    'cv_step_size',
+    'short_series_handling_config',
+    'target_aggregate_function',
+    'use_stl',
+    'features_unknown_at_forecast_time',
+  ] as const;
+  for (const key of ignored) {
+    if (f[key] !== undefined) notices.push(`forecasting.${key} has no effect yet.`);
+  }
+  const out: ForecastSettings = {
+    timeColumn: f.time_column_name,
+    horizon,
+    seriesIdColumns,
+    targetLags,
+    rollingWindow: window ?? 'none',
+    seasonality,
+  };
+  if (f.frequency !== undefined) out.frequency = f.frequency;
+  return out;
+}

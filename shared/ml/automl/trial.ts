@@ -1,0 +1,153 @@
+/**
+ * One AutoML trial: the job's featurizer fitted once on every training row (deterministic, so each
+ * trial gets the same one; target encoding is out-of-fold inside it), the algorithm cross-validated
+ * on the featurized rows (or scored on the one validation split), its out-of-fold predictions kept
+ * for the ensembles, and the model refit on every row as the trial's pipeline.
+ */
+import { classificationMetrics, encodeLabels, regressionMetrics } from '../metrics.js';
+import type { Matrix } from '../types.js';
+import { algorithmEntry } from './algorithms.js';
+import { featurizeDataset } from './dataset.js';
+import { alignedProbabilities, toFloat32Values } from './pipeline.js';
+import type { FittedPipeline, PipelinePrediction, PreparedDataset, TrialConfig } from './types.js';
+
+export interface TrialOutcome {
+  config: TrialConfig;
+  /** Azure metric names (metrics.ts), each the mean over the folds (NaN folds left out). */
+  metrics: Record<string, number>;
+  /** The primary metric. */
+  score: number;
+  /**
+   * Out-of-fold predictions over every row of `data.features`: regression values, or
+   * classification probabilities row-major [rows, classes] (data.classes order). Rows that no
+   * fold validates on hold NaN.
+   */
+  oof: Float64Array;
+  /** The featurizer and the model refit on every row. */
+  pipeline: FittedPipeline;
+  seconds: number;
+}
+
+/** Rows `rows` of X (a new matrix). */
+export function takeRows(X: Matrix, rows: ArrayLike<number>): Matrix {
+  const data = new Float64Array(rows.length * X.cols);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as number;
+    data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols);
+  }
+  return { rows: rows.length, cols: X.cols, data };
+}
+
+function take<T extends Float64Array | string[]>(values: T, rows: ArrayLike<number>): T {
+  if (values instanceof Float64Array)
+    return Float64Array.from({ length: rows.length }, (_, i) => values[rows[i] as number] as number) as T;
+  return Array.from({ length: rows.length }, (_, i) => values[rows[i] as number] as string) as T;
+}
+
+/**
+ * Azure's metrics of predictions on rows `rows` (default: all) of `data.features`: probabilities
+ * (classification, [rows of data, classes]) or predictions (regression), indexed by dataset row.
+ * Normalized regression errors use the dataset's target range (yMin, yMax).
+ */
+export function scorePredictions(
+  data: PreparedDataset,
+  pred: PipelinePrediction,
+  rows?: ArrayLike<number>,
+): Record<string, number> {
+  const n = data.y.length;
+  const index = rows ?? Int32Array.from({ length: n }, (_, i) => i);
+  const weights = data.weights === undefined ? undefined : take(data.weights, index);
+  if (data.task === 'classification') {
+    const classes = data.classes ?? [];
+    const probs = pred.probabilities;
+    if (probs === undefined) throw new RangeError('classification scores need probabilities');
+    const k = classes.length;
+    if (probs.length !== n * k) throw new RangeError(`probabilities has ${probs.length} values; expected ${n} × ${k}`);
+    const proba = takeRows({ rows: n, cols: k, data: probs }, index);
+    const yTrue = encodeLabels(take(data.y as string[], index), classes);
+    return { ...classificationMetrics(weights === undefined ? { yTrue, proba } : { yTrue, proba, weights }) };
+  }
+  const prediction = pred.prediction;
+  if (prediction === undefined) throw new RangeError('regression scores need predictions');
+  if (prediction.length !== n) throw new RangeError(`prediction has ${prediction.length} values; expected ${n}`);
+  const input = {
+    yTrue: take(data.y as Float64Array, index),
+    yPred: take(prediction, index),
+    ...(weights === undefined ? {} : { weights }),
+    ...(data.yMin === undefined || data.yMax === undefined ? {} : { yMin: data.yMin, yMax: data.yMax }),
+  };
+  return { ...regressionMetrics(input) };
+}
+
+function meanOver(folds: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names = new Set(folds.flatMap((f) => Object.keys(f)));
+  for (const name of names) {
+    let sum = 0;
+    let count = 0;
+    for (const f of folds) {
+      const v = f[name];
+      if (v !== undefined && Number.isFinite(v)) {
+        sum += v;
+        count++;
+      }
+    }
+    out[name] = count > 0 ? sum / count : Number.NaN;
+  }
+  return out;
+}
+
+/** Runs one trial; a trainer's error (bad parameters, data it cannot take) propagates. */
+export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutcome {
+  const started = performance.now();
+  const entry = algorithmEntry(data.task, config.algorithm);
+  const seed = data.settings.seed;
+  const { featurizer, train } = featurizeDataset(data);
+  const X = toFloat32Values(train);
+  const n = X.rows;
+  const classes = data.classes;
+  const width = data.task === 'classification' ? (classes ?? []).length : 1;
+  const oof = new Float64Array(n * width).fill(Number.NaN);
+
+  const foldMetrics: Record<string, number>[] = [];
+  for (const fold of data.folds) {
+    const weights = data.weights === undefined ? undefined : take(data.weights, fold.train);
+    const model = entry.fit(
+      takeRows(X, fold.train),
+      take(data.y, fold.train),
+      config.params,
+      weights === undefined ? { seed } : { seed, weights },
+    );
+    const Xv = takeRows(X, fold.validation);
+    if (data.task === 'classification') {
+      const p = alignedProbabilities(model, Xv, classes ?? []);
+      fold.validation.forEach((r, i) => oof.set(p.subarray(i * width, (i + 1) * width), r * width));
+      foldMetrics.push(scorePredictions(data, { probabilities: oof }, fold.validation));
+    } else {
+      const p = model.predict(Xv);
+      fold.validation.forEach((r, i) => (oof[r] = p[i] as number));
+      foldMetrics.push(scorePredictions(data, { prediction: oof }, fold.validation));
+    }
+  }
+  const metrics = meanOver(foldMetrics);
+  const model = entry.fit(
+    X,
+    data.y,
+    config.params,
+    data.weights === undefined ? { seed } : { seed, weights: data.weights },
+  );
+  const pipeline: FittedPipeline = {
+    task: data.task,
+    featurizer,
+    head: { kind: 'single', config, model },
+  };
+  if (classes !== undefined) pipeline.classes = classes;
+  return {
+    config,
+    metrics,
+    score: metrics[data.settings.primaryMetric] ?? Number.NaN,
+    oof,
+    pipeline,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,170 @@
+// proposeTrials: deterministic for the same history, never repeats a configuration, tries each
+// algorithm's defaults cheapest first, then searches around the best algorithms within their ranges.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALGORITHMS, algorithmEntry } from '../../shared/ml/automl/algorithms.js';
+import { configKey, proposeTrials } from '../../shared/ml/automl/proposer.js';
+import type { AutomlSettings, TrialConfig, TrialRecord } from '../../shared/ml/automl/types.js';
+
+function settings(extra: Partial<AutomlSettings> = {}): AutomlSettings {
+  return {
+    task: 'classification',
+    targetColumn: 'y',
+    primaryMetric: 'accuracy',
+    validation: { kind: 'auto' },
+    algorithms: ALGORITHMS.classification.filter((a) => a.extension !== true).map((a) => a.name),
+    enableVoteEnsemble: true,
+    enableStackEnsemble: true,
+    maxTrials: 100,
+    maxConcurrentTrials: 2,
+    earlyTermination: true,
+    seed: 0,
+    notices: [],
+    ...extra,
+  };
+}
+
+/** A made-up score: LightGBM and RandomForest are best, and lower learning rates help a little. */
+function fakeScore(config: TrialConfig): number | undefined {
+  if (config.algorithm === 'MultinomialNaiveBayes') return undefined; // fails: negative features
+  const base: Record<string, number> = { LightGBM: 0.9, RandomForest: 0.88, LogisticRegression: 0.85 };
+  const lr = config.params['learningRate'];
+  return (base[config.algorithm] ?? 0.7) + (typeof lr === 'number' ? (0.3 - lr) / 10 : 0);
+}
+
+function run(s: AutomlSettings, rows: number, trials: number, batch = 3): TrialRecord[] {
+  const history: TrialRecord[] = [];
+  while (history.length < trials) {
+    const next = proposeTrials({ settings: s, rows, features: 10, history, count: batch });
+    if (next.length === 0) break;
+    for (const config of next) {
+      const score = fakeScore(config);
+      history.push(score === undefined ? { config } : { config, score, seconds: 1 });
+    }
+  }
+  return history;
+}
+
+describe('proposeTrials', () => {
+  test('phase 1: every default, cheapest first by the cost model', () => {
+    const s = settings();
+    const rows = 2000;
+    const first = proposeTrials({ settings: s, rows, features: 10, history: [], count: 50 }).slice(
+      0,
+      s.algorithms.length,
+    );
+    assert.deepEqual(new Set(first.map((c) => c.algorithm)), new Set(s.algorithms));
+    for (const c of first) assert.deepEqual(c.params, algorithmEntry('classification', c.algorithm).defaults);
+    const costs = first.map((c) => algorithmEntry('classification', c.algorithm).cost(rows, 10, c.params));
+    for (let i = 1; i < costs.length; i++)
+      assert.ok(
+        (costs[i] as number) >= (costs[i - 1] as number),
+        `${first[i]?.algorithm} after ${first[i - 1]?.algorithm}`,
+      );
+    assert.equal(first[0]?.algorithm.endsWith('NaiveBayes'), true);
+  });
+
+  test('on large data boosting comes before forests and KNN is gated unless allowed', () => {
+    const big = proposeTrials({ settings: settings(), rows: 200_000, features: 20, history: [], count: 11 });
+    const order = big.map((c) => c.algorithm);
+    assert.ok(!order.includes('KNN'), order.join(', '));
+    assert.ok(order.indexOf('LightGBM') < order.indexOf('RandomForest'));
+    assert.ok(order.indexOf('LightGBM') < order.indexOf('ExtremeRandomTrees'));
+    assert.ok(order.indexOf('LightGBM') < order.indexOf('LogisticRegression'));
+    const allowed = settings({ algorithms: ['LightGBM', 'KNN'], allowedAlgorithms: ['LightGBM', 'KNN'] });
+    assert.deepEqual(
+      proposeTrials({ settings: allowed, rows: 200_000, features: 20, history: [], count: 2 }).map((c) => c.algorithm),
+      ['LightGBM', 'KNN'],
+    );
+  });
+
+  test('deterministic: the same history gives the same proposals', () => {
+    const history = run(settings(), 1000, 30);
+    const a = proposeTrials({ settings: settings(), rows: 1000, features: 10, history, count: 5 });
+    const b = proposeTrials({ settings: settings(), rows: 1000, features: 10, history, count: 5 });
+    assert.deepEqual(a, b);
+    assert.equal(a.length, 5);
+    const c = proposeTrials({ settings: settings({ seed: 1 }), rows: 1000, features: 10, history, count: 5 });
+    assert.notDeepEqual(a, c);
+  });
+
+  test('never repeats a configuration, and keeps parameters in their ranges', () => {
+    const history = run(settings(), 1000, 150);
+    assert.equal(history.length, 150);
+    const keys = history.map((r) => configKey(r.config));
+    assert.equal(new Set(keys).size, keys.length);
+    for (const { config } of history) {
+      const entry = algorithmEntry('classification', config.algorithm);
+      for (const [key, range] of Object.entries(entry.space)) {
+        const v = config.params[key];
+        if (v === undefined) continue;
+        if (range.kind === 'choice') assert.ok(range.values.includes(v), `${config.algorithm}.${key} = ${v}`);
+        else {
+          assert.equal(typeof v, 'number');
+          assert.ok((v as number) >= range.min && (v as number) <= range.max, `${config.algorithm}.${key} = ${v}`);
+          if (range.kind === 'int') assert.ok(Number.isInteger(v));
+        }
+      }
+    }
+  });
+
+  test('phase 2 searches mostly around the best algorithms, and not algorithms that only failed', () => {
+    const s = settings();
+    const history = run(s, 1000, 100);
+    const phase2 = history.slice(s.algorithms.length);
+    const best = phase2.filter((r) => r.config.algorithm === 'LightGBM' || r.config.algorithm === 'RandomForest');
+    assert.ok(best.length >= phase2.length * 0.6, `${best.length} of ${phase2.length}`);
+    assert.ok(!phase2.some((r) => r.config.algorithm === 'MultinomialNaiveBayes'));
+    // The search found lower learning rates, which the fake score rewards.
+    const lightgbm = phase2.filter((r) => r.config.algorithm === 'LightGBM').map((r) => r.score as number);
+    assert.ok(Math.max(...lightgbm) > (fakeScore({ algorithm: 'LightGBM', params: { learningRate: 0.1 } }) as number));
+  });
+
+  test('a history without scores still gets new configurations; count 0 gets none', () => {
+    const s = settings({ algorithms: ['LightGBM', 'DecisionTree'] });
+    const history: TrialRecord[] = [
+      { config: { algorithm: 'DecisionTree', params: { minSamplesLeaf: 1 } } },
+      { config: { algorithm: 'LightGBM', params: { ...algorithmEntry('classification', 'LightGBM').defaults } } },
+    ];
+    const next = proposeTrials({ settings: s, rows: 100, features: 3, history, count: 3 });
+    assert.equal(next.length, 0, 'every algorithm failed: nothing sensible is left');
+    assert.deepEqual(proposeTrials({ settings: s, rows: 100, features: 3, history: [], count: 0 }), []);
+    const scored = [{ ...history[0], score: 0.8 } as TrialRecord, history[1] as TrialRecord];
+    const more = proposeTrials({ settings: s, rows: 100, features: 3, history: scored, count: 3 });
+    assert.equal(more.length, 3);
+    assert.ok(more.every((c) => c.algorithm === 'DecisionTree'));
+  });
+
+  test('regression minimizes its metric; forecasting puts its own forecasters first', () => {
+    const reg = settings({
+      task: 'regression',
+      primaryMetric: 'normalized_root_mean_squared_error',
+      algorithms: ['ElasticNet', 'LightGBM'],
+    });
+    const history: TrialRecord[] = [
+      { config: { algorithm: 'ElasticNet', params: { alpha: 0.01, l1Ratio: 0.5 } }, score: 0.05 },
+      {
+        config: { algorithm: 'LightGBM', params: { ...algorithmEntry('regression', 'LightGBM').defaults } },
+        score: 0.2,
+      },
+    ];
+    const next = proposeTrials({ settings: reg, rows: 500, features: 5, history, count: 10 });
+    const elastic = next.filter((c) => c.algorithm === 'ElasticNet').length;
+    assert.ok(elastic >= 5, `ElasticNet (the lower error) gets most of the search: ${elastic} of 10`);
+    const fc = proposeTrials({
+      settings: settings({
+        task: 'forecasting',
+        primaryMetric: 'normalized_root_mean_squared_error',
+        algorithms: ['Naive', 'SeasonalNaive', 'LightGBM'],
+      }),
+      rows: 500,
+      features: 5,
+      history: [],
+      count: 3,
+    });
+    assert.deepEqual(
+      fc.map((c) => c.algorithm),
+      ['Naive', 'SeasonalNaive', 'LightGBM'],
+    );
+  });
+});

@@ -1,0 +1,228 @@
+// resolveAutomlSettings: Azure's defaults, the algorithm lists by Azure name, and a ValidationError
+// naming the YAML key for each bad setting. Specs go through the real contract (automlJobSchema).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { automlJobSchema } from '../../shared/contracts/azureml/job-automl.js';
+import { ALGORITHMS } from '../../shared/ml/automl/algorithms.js';
+import { resolveAutomlSettings } from '../../shared/ml/automl/settings.js';
+import { assertInvalid } from './app-error-assertions.js';
+
+const base = {
+  type: 'automl',
+  training_data: { type: 'mltable', path: './train' },
+  target_column_name: 'y',
+};
+
+function resolve(extra: Record<string, unknown>, options?: { defaultConcurrency?: number }) {
+  return resolveAutomlSettings(automlJobSchema.parse({ ...base, ...extra }), options);
+}
+
+describe('resolveAutomlSettings', () => {
+  test('classification defaults are Azure’s (Tessera’s for concurrency and the seed)', () => {
+    const s = resolve({ task: 'classification' });
+    assert.equal(s.task, 'classification');
+    assert.equal(s.targetColumn, 'y');
+    assert.equal(s.primaryMetric, 'accuracy');
+    assert.equal(s.maxTrials, 1000);
+    assert.equal(s.maxConcurrentTrials, 2);
+    assert.equal(s.earlyTermination, true);
+    assert.equal(s.enableVoteEnsemble, true);
+    assert.equal(s.enableStackEnsemble, true);
+    assert.deepEqual(s.validation, { kind: 'auto' });
+    assert.equal(s.seed, 0);
+    assert.equal(s.timeoutSeconds, undefined);
+    // Every Azure algorithm Tessera implements, not the GaussianNaiveBayes extension.
+    assert.deepEqual(
+      s.algorithms,
+      ALGORITHMS.classification.filter((a) => a.extension !== true).map((a) => a.name),
+    );
+    assert.ok(!s.algorithms.includes('GaussianNaiveBayes'));
+  });
+
+  test('regression and forecasting default to normalized RMSE', () => {
+    assert.equal(resolve({ task: 'regression' }).primaryMetric, 'normalized_root_mean_squared_error');
+    const f = resolve({ task: 'forecasting', forecasting: { time_column_name: 'date' } });
+    assert.equal(f.primaryMetric, 'normalized_root_mean_squared_error');
+    assert.equal(f.enableStackEnsemble, false);
+    assert.deepEqual(f.forecasting, {
+      timeColumn: 'date',
+      horizon: 1,
+      seriesIdColumns: [],
+      targetLags: 'none',
+      rollingWindow: 'none',
+      seasonality: 'auto',
+    });
+  });
+
+  test('limits, metrics, weights, positive label, seed and featurization are carried over', () => {
+    const s = resolve(
+      {
+        task: 'classification',
+        primary_metric: 'AUC_weighted',
+        weight_column_name: 'w',
+        positive_label: 1,
+        limits: {
+          max_trials: 20,
+          max_concurrent_trials: 4,
+          timeout_minutes: 15,
+          trial_timeout_minutes: 2,
+          exit_score: 0.99,
+          enable_early_termination: false,
+          max_nodes: 3,
+        },
+        training: { enable_stack_ensemble: false, random_seed: 42 },
+        featurization: { mode: 'custom', column_name_and_types: { a: 'Ignore' } },
+        n_cross_validations: 5,
+      },
+      { defaultConcurrency: 7 },
+    );
+    assert.equal(s.primaryMetric, 'AUC_weighted');
+    assert.equal(s.weightColumn, 'w');
+    assert.equal(s.positiveLabel, '1');
+    assert.equal(s.maxTrials, 20);
+    assert.equal(s.maxConcurrentTrials, 4);
+    assert.equal(s.timeoutSeconds, 900);
+    assert.equal(s.trialTimeoutSeconds, 120);
+    assert.equal(s.exitScore, 0.99);
+    assert.equal(s.earlyTermination, false);
+    assert.equal(s.enableStackEnsemble, false);
+    assert.equal(s.seed, 42);
+    assert.deepEqual(s.validation, { kind: 'cv', folds: 5 });
+    assert.deepEqual(s.featurization?.column_name_and_types, { a: 'Ignore' });
+    assert.ok(s.notices.some((n) => n.includes('max_nodes')));
+    assert.equal(resolve({ task: 'regression' }, { defaultConcurrency: 7 }).maxConcurrentTrials, 7);
+  });
+
+  test('validation: size, data, auto', () => {
+    assert.deepEqual(resolve({ task: 'regression', validation_data_size: 0.2 }).validation, {
+      kind: 'split',
+      size: 0.2,
+    });
+    assert.deepEqual(resolve({ task: 'regression', validation_data: { type: 'mltable', path: './v' } }).validation, {
+      kind: 'data',
+    });
+    assert.deepEqual(resolve({ task: 'regression', n_cross_validations: 'auto' }).validation, { kind: 'auto' });
+  });
+
+  test('allowed and blocked algorithms by Azure name, any case or underscores', () => {
+    const s = resolve({
+      task: 'classification',
+      training: { allowed_training_algorithms: ['lightgbm', 'Logistic_Regression', 'GaussianNaiveBayes', 'KNN'] },
+    });
+    assert.deepEqual(s.algorithms, ['GaussianNaiveBayes', 'LogisticRegression', 'LightGBM', 'KNN']);
+    // Named in allowed_training_algorithms: size gates do not drop them.
+    assert.deepEqual(s.allowedAlgorithms, ['LightGBM', 'LogisticRegression', 'GaussianNaiveBayes', 'KNN']);
+    assert.equal(resolve({ task: 'classification' }).allowedAlgorithms, undefined);
+    const b = resolve({
+      task: 'regression',
+      training: { blocked_training_algorithms: ['KNN', 'TabnetRegressor', 'Foo'] },
+    });
+    assert.ok(!b.algorithms.includes('KNN'));
+    assert.ok(b.algorithms.includes('LightGBM'));
+    assert.equal(b.notices.filter((n) => n.includes('blocked_training_algorithms')).length, 2);
+    const both = resolve({
+      task: 'regression',
+      training: { allowed_training_algorithms: ['ElasticNet', 'LightGBM'], blocked_training_algorithms: ['lightGBM'] },
+    });
+    assert.deepEqual(both.algorithms, ['ElasticNet']);
+  });
+
+  test('forecasting block: series ids as an array, lags, window, seasonality', () => {
+    const f = resolve({
+      task: 'forecasting',
+      forecasting: {
+        time_column_name: 'date',
+        forecast_horizon: 12,
+        time_series_id_column_names: 'store',
+        frequency: 'MS',
+        target_lags: [3, 1, 3],
+        target_rolling_window_size: 4,
+        seasonality: 12,
+        use_stl: 'season',
+      },
+    }).forecasting;
+    assert.deepEqual(f, {
+      timeColumn: 'date',
+      horizon: 12,
+      seriesIdColumns: ['store'],
+      frequency: 'MS',
+      targetLags: [1, 3],
+      rollingWindow: 4,
+      seasonality: 12,
+    });
+    assert.deepEqual(
+      resolve({
+        task: 'forecasting',
+        forecasting: { time_column_name: 't', target_lags: 'auto', forecast_horizon: 'auto' },
+      }).forecasting?.targetLags,
+      'auto',
+    );
+  });
+
+  const invalid: { name: string; spec: Record<string, unknown>; key: string }[] = [
+    {
+      name: 'no target column',
+      spec: { task: 'classification', target_column_name: undefined },
+      key: 'target_column_name',
+    },
+    {
+      name: 'an allowed algorithm Tessera lacks (SVM)',
+      spec: { task: 'classification', training: { allowed_training_algorithms: ['LightGBM', 'SVM'] } },
+      key: 'training.allowed_training_algorithms[1]',
+    },
+    {
+      name: 'TabnetClassifier allowed',
+      spec: { task: 'classification', training: { allowed_training_algorithms: ['TabnetClassifier'] } },
+      key: 'training.allowed_training_algorithms[0]',
+    },
+    {
+      name: 'a regression algorithm allowed for classification',
+      spec: { task: 'classification', training: { allowed_training_algorithms: ['ElasticNet'] } },
+      key: 'training.allowed_training_algorithms[0]',
+    },
+    {
+      name: 'everything blocked',
+      spec: {
+        task: 'regression',
+        training: { allowed_training_algorithms: ['KNN'], blocked_training_algorithms: ['knn'] },
+      },
+      key: 'training.blocked_training_algorithms',
+    },
+    { name: 'forecasting without a time column', spec: { task: 'forecasting' }, key: 'forecasting.time_column_name' },
+    {
+      name: 'validation_data with n_cross_validations',
+      spec: { task: 'regression', n_cross_validations: 3, validation_data: { type: 'mltable', path: './v' } },
+      key: 'n_cross_validations',
+    },
+    { name: 'one fold', spec: { task: 'regression', n_cross_validations: 1 }, key: 'n_cross_validations' },
+    {
+      name: 'validation size 1.5',
+      spec: { task: 'regression', validation_data_size: 1.5 },
+      key: 'validation_data_size',
+    },
+    {
+      name: 'cv split columns',
+      spec: { task: 'regression', cv_split_column_names: ['fold'] },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'weights are the target',
+      spec: { task: 'regression', weight_column_name: 'y' },
+      key: 'weight_column_name',
+    },
+    {
+      name: 'zero lag',
+      spec: { task: 'forecasting', forecasting: { time_column_name: 't', target_lags: [0] } },
+      key: 'forecasting.target_lags',
+    },
+  ];
+  for (const c of invalid) {
+    test(`ValidationError: ${c.name}`, () => assertInvalid(() => resolve(c.spec), c.key));
+  }
+
+  test('image and text tasks are not supported yet', () => {
+    const spec = automlJobSchema.parse({ ...base, task: 'text_classification' });
+    assertInvalid(() => resolveAutomlSettings(spec), 'task');
+    assert.throws(() => resolveAutomlSettings(spec), /not supported yet/);
+  });
+});

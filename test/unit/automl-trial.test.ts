@@ -1,0 +1,168 @@
+// runTrial on small benchmark data: every registered algorithm of both tasks cross-validates to
+// finite Azure metrics and a sane score, out-of-fold predictions cover each row once, and
+// classification probabilities stay aligned to the job's classes when a fold misses a class.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALGORITHMS } from '../../shared/ml/automl/algorithms.js';
+import { prepareDataset } from '../../shared/ml/automl/dataset.js';
+import { predictPipeline } from '../../shared/ml/automl/pipeline.js';
+import { runTrial, scorePredictions } from '../../shared/ml/automl/trial.js';
+import type { AutomlSettings, ParamValue, PreparedDataset } from '../../shared/ml/automl/types.js';
+import type { Matrix, Table } from '../../shared/ml/types.js';
+import { classificationDataset, noDatasets, regressionDataset } from '../support/tabular-datasets.js';
+import { cat, num, table } from '../support/ml-tables.js';
+
+function settings(task: 'classification' | 'regression', extra: Partial<AutomlSettings> = {}): AutomlSettings {
+  return {
+    task,
+    targetColumn: 'target',
+    primaryMetric: task === 'classification' ? 'accuracy' : 'normalized_root_mean_squared_error',
+    validation: { kind: 'cv', folds: 3 },
+    algorithms: [],
+    enableVoteEnsemble: false,
+    enableStackEnsemble: false,
+    maxTrials: 10,
+    maxConcurrentTrials: 1,
+    earlyTermination: false,
+    seed: 0,
+    notices: [],
+    ...extra,
+  };
+}
+
+function toTable(X: Matrix, names: readonly string[], target: Table['columns'][number]): Table {
+  const columns: Table['columns'] = names.map((name, j) => ({
+    kind: 'numeric',
+    name,
+    values: Float64Array.from({ length: X.rows }, (_, r) => X.data[r * X.cols + j] as number),
+  }));
+  return { rows: X.rows, columns: [...columns, target] };
+}
+
+function loadClassification(name: string): Table {
+  const d = classificationDataset(name);
+  return toTable(d.train.X, d.featureNames, { kind: 'categorical', name: 'target', values: d.train.y });
+}
+
+function loadRegression(name: string): Table {
+  const d = regressionDataset(name);
+  return toTable(d.train.X, d.featureNames, { kind: 'numeric', name: 'target', values: d.train.y });
+}
+
+/** Fewer rounds and trees than the defaults, to keep the suite fast. */
+function quick(params: Readonly<Record<string, ParamValue>>): Record<string, ParamValue> {
+  const out = { ...params };
+  if (typeof out['nEstimators'] === 'number') out['nEstimators'] = 20;
+  return out;
+}
+
+function assertFinite(metrics: Record<string, number>, names: readonly string[]): void {
+  for (const name of names) assert.ok(Number.isFinite(metrics[name]), `${name} = ${metrics[name]}`);
+}
+
+describe('runTrial', { skip: noDatasets }, () => {
+  // Iris: every classification algorithm, 3-fold CV. Bernoulli NB binarizes at 0 and iris has
+  // no negative value, so it can only learn the priors.
+  const iris = (): PreparedDataset => prepareDataset(settings('classification'), loadClassification('iris'));
+  for (const entry of ALGORITHMS.classification) {
+    test(`iris: ${entry.name}`, () => {
+      const data = iris();
+      const out = runTrial(data, { algorithm: entry.name, params: quick(entry.defaults) });
+      assertFinite(out.metrics, ['accuracy', 'AUC_weighted', 'log_loss', 'f1_score_macro', 'norm_macro_recall']);
+      assert.equal(out.score, out.metrics['accuracy']);
+      const floor = entry.name === 'BernoulliNaiveBayes' ? 0.2 : 0.85;
+      assert.ok(out.score > floor && out.score <= 1, `${entry.name} accuracy ${out.score}`);
+      // Each row is validated once: its probabilities sum to 1.
+      const k = 3;
+      for (let r = 0; r < data.features.rows; r++) {
+        let s = 0;
+        for (let c = 0; c < k; c++) s += out.oof[r * k + c] as number;
+        assert.ok(Math.abs(s - 1) < 1e-6, `row ${r} sums to ${s}`);
+      }
+      const pred = predictPipeline(out.pipeline, data.features);
+      assert.equal(pred.probabilities?.length, data.features.rows * k);
+      assert.ok(out.seconds >= 0);
+    });
+  }
+
+  // Diabetes: every regression algorithm.
+  for (const entry of ALGORITHMS.regression) {
+    test(`diabetes: ${entry.name}`, () => {
+      const data = prepareDataset(settings('regression'), loadRegression('diabetes'));
+      const out = runTrial(data, { algorithm: entry.name, params: quick(entry.defaults) });
+      assertFinite(out.metrics, [
+        'r2_score',
+        'normalized_root_mean_squared_error',
+        'mean_absolute_error',
+        'spearman_correlation',
+      ]);
+      assert.equal(out.score, out.metrics['normalized_root_mean_squared_error']);
+      const weak = entry.name === 'DecisionTree' || entry.name === 'KNN';
+      assert.ok(out.score > 0 && out.score < (weak ? 0.35 : 0.25), `${entry.name} NRMSE ${out.score}`);
+      if (!weak) assert.ok((out.metrics['r2_score'] as number) > 0.3, `${entry.name} r2 ${out.metrics['r2_score']}`);
+      assert.ok(out.oof.every((v) => Number.isFinite(v)));
+    });
+  }
+
+  test('breast_cancer: logistic regression CV AUC_weighted > 0.98', () => {
+    const data = prepareDataset(
+      settings('classification', { primaryMetric: 'AUC_weighted', validation: { kind: 'cv', folds: 5 } }),
+      loadClassification('breast_cancer'),
+    );
+    const out = runTrial(data, { algorithm: 'LogisticRegression', params: { C: 1 } });
+    assert.ok(out.score > 0.98, `AUC_weighted ${out.score}`);
+  });
+
+  test('wine: LightGBM, reproducible for the same seed', () => {
+    const data = prepareDataset(settings('classification'), loadClassification('wine'));
+    const config = { algorithm: 'LightGBM', params: { nEstimators: 30, numLeaves: 8, learningRate: 0.2 } };
+    const a = runTrial(data, config);
+    const b = runTrial(data, config);
+    assert.ok(a.score > 0.85, `accuracy ${a.score}`);
+    assert.equal(a.score, b.score);
+    assert.deepEqual(a.oof, b.oof);
+  });
+});
+
+describe('runTrial alignment and holdout rows', () => {
+  const n = 30;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const t = table(
+    num(
+      'x',
+      xs.map((i) => (i % 3) * 10 + (i % 7) * 0.1),
+    ),
+    cat(
+      'target',
+      xs.map((i) => ['a', 'b', 'c'][i % 3] ?? 'a'),
+    ),
+  );
+
+  test('a fold whose training rows miss a class still gives [rows, classes] probabilities', () => {
+    const data = prepareDataset(settings('classification', { validation: { kind: 'split', size: 0.2 } }), t);
+    // Train without class 'c' (rows i % 3 === 2), validate on the first six rows.
+    const validation = Int32Array.from([0, 1, 2, 3, 4, 5]);
+    const train = Int32Array.from(xs.filter((i) => i >= 6 && i % 3 !== 2));
+    data.folds = [{ train, validation }];
+    const out = runTrial(data, { algorithm: 'LogisticRegression', params: {} });
+    assert.equal(out.oof.length, n * 3);
+    for (const r of validation) {
+      assert.equal(out.oof[r * 3 + 2], 0, 'class c never seen: probability 0');
+      assert.ok(Math.abs((out.oof[r * 3] as number) + (out.oof[r * 3 + 1] as number) - 1) < 1e-9);
+    }
+    // Rows no fold validates stay NaN.
+    assert.ok(Number.isNaN(out.oof[6 * 3]));
+    assert.ok(Number.isFinite(out.metrics['accuracy']));
+    assert.deepEqual(out.pipeline.classes, ['a', 'b', 'c']);
+  });
+
+  test('scorePredictions scores a subset of rows with Azure names', () => {
+    const data = prepareDataset(settings('regression', { targetColumn: 'y' }), table(num('x', xs), num('y', xs)));
+    const perfect = scorePredictions(data, { prediction: Float64Array.from(xs) }, [0, 5, 9]);
+    assert.equal(perfect['r2_score'], 1);
+    assert.equal(perfect['normalized_root_mean_squared_error'], 0);
+    const off = scorePredictions(data, { prediction: Float64Array.from(xs, (v) => v + 2.9) });
+    // Normalized by the dataset's range (29), not the subset's.
+    assert.ok(Math.abs((off['normalized_root_mean_squared_error'] as number) - 0.1) < 1e-12);
+  });
+});
