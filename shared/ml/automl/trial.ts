@@ -97,6 +97,14 @@ function meanOver(folds: readonly Record<string, number>[]): Record<string, numb
   return out;
 }
 
+/**
+ * Metrics of out-of-fold predictions as a trial reports them: each fold's validation rows scored
+ * on their own, then the mean over the folds (so that ensembles and trials compare alike).
+ */
+export function foldMeanMetrics(data: PreparedDataset, pred: PipelinePrediction): Record<string, number> {
+  return meanOver(data.folds.map((fold) => scorePredictions(data, pred, fold.validation)));
+}
+
 /** Runs one trial; a trainer's error (bad parameters, data it cannot take) propagates. */
 export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutcome {
   const started = performance.now();
