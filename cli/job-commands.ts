@@ -5,7 +5,7 @@ import { SpecError } from '../shared/domain/azureml/spec-loader.js';
 import { uploadSpecLocalPaths } from './local-uploads.js';
 import type { UploadContext } from './local-uploads.js';
 import type { MLClient } from './sdk/ml-client.js';
-import { render } from './output.js';
+import { render, table } from './output.js';
 import type { OutputFormat } from './output.js';
 import { CliUsageError } from './usage-error.js';
 
@@ -46,7 +46,7 @@ function notRunnable(file: string, jobKind: string): SpecError {
     file,
     keyPath: 'type',
     problem: `${jobKind} jobs are not supported by tessera job create yet`,
-    hint: 'command and sweep jobs run on Tessera for now',
+    hint: 'command, sweep and AutoML (classification, regression, forecasting) jobs run on Tessera for now',
   });
 }
 
@@ -60,6 +60,38 @@ function parseStatus(value: string): JobStatus {
 /** Epoch milliseconds read as dates in tables. */
 function forTable(job: Job): Record<string, unknown> {
   return { ...job, createdAt: new Date(job.createdAt).toISOString() };
+}
+
+/** A parent job's leaderboard (best first) and, for AutoML, its best model's feature importance, as tables. */
+function trialTables(job: Job): string {
+  const parts: string[] = [];
+  const board = job.trials?.leaderboard ?? [];
+  if (board.length > 0) {
+    parts.push(
+      `\nLeaderboard (${job.trials?.primary_metric ?? ''}, best first; ${board.length} scored, ${job.trials?.created ?? 0} trials created):\n`,
+      table(
+        board.slice(0, 15).map((e) => ({
+          trial: e.name,
+          algorithm: e.algorithm ?? '',
+          [job.trials?.primary_metric ?? 'value']: e.value,
+          parameters: Object.entries(e.parameters)
+            .filter(([k]) => k !== 'algorithm')
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(' '),
+        })),
+        ['trial', 'algorithm', job.trials?.primary_metric ?? 'value', 'parameters'],
+      ),
+    );
+  }
+  const explanation = job.automl?.explanation;
+  if (explanation !== undefined) {
+    parts.push(
+      `\nPermutation importance (drop in ${explanation.metric} on ${explanation.rows} rows of ${explanation.holdout}; baseline ${explanation.baseline}):\n`,
+      table(explanation.columns, ['column', 'importance', 'std']),
+    );
+  }
+  if (job.automl?.best_model !== undefined) parts.push(`\nBest model: ${job.automl.best_model}\n`);
+  return parts.join('');
 }
 
 /**
@@ -77,7 +109,7 @@ async function create(options: JobCommandOptions, ctx: JobCommandContext): Promi
       `${options.file} is a ${loaded.kind} spec, not a job: use 'tessera ${loaded.kind} create'.`,
     );
   }
-  if (loaded.jobKind !== 'command' && loaded.jobKind !== 'sweep') {
+  if (loaded.jobKind !== 'command' && loaded.jobKind !== 'sweep' && loaded.jobKind !== 'automl') {
     throw notRunnable(options.file, loaded.jobKind ?? 'unknown');
   }
   const spec = await uploadSpecLocalPaths(ctx, loaded, options.progress);
@@ -109,7 +141,11 @@ export async function runJobCommand(verb: string, options: JobCommandOptions, ct
     ctx.stdout(render(value, options.output, LIST_COLUMNS));
     return 0;
   };
-  const printJob = (job: Job): number => print(options.output === 'table' ? forTable(job) : job);
+  const printJob = (job: Job): number => {
+    print(options.output === 'table' ? forTable(job) : job);
+    if (options.output === 'table') ctx.stdout(trialTables(job));
+    return 0;
+  };
   switch (verb) {
     case 'create': {
       const job = await create(options, ctx);

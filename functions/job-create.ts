@@ -1,6 +1,6 @@
 import * as df from 'durable-functions';
 import { assetSpecBodySchema } from '../shared/contracts/assets.js';
-import { COMMAND_JOB_ORCHESTRATION, TRIAL_SWEEP_ORCHESTRATION } from '../shared/contracts/job.js';
+import { orchestrationOf } from '../shared/contracts/job.js';
 import { registerHttp } from '../shared/function-catalog.js';
 import { defineHttp, jsonResponse, readJsonBody } from '../shared/http/index.js';
 import { jobInstanceId } from '../shared/services/job-service.js';
@@ -8,8 +8,8 @@ import { jobInstanceId } from '../shared/services/job-service.js';
 export const JOB_CREATE = 'job-create';
 
 /**
- * Submits a command or sweep job (the YAML spec as JSON, local paths already uploaded): validated
- * and stored Queued, then its orchestration (`commandJob`, or `trialSweep`) is started. Answers at once with the job.
+ * Submits a command, sweep or AutoML job (the YAML spec as JSON, local paths already uploaded): validated
+ * and stored Queued, then its orchestration (`commandJob`; `trialSweep` or `automlJob` on the trial engine) is started. Answers at once with the job.
  * Should the orchestration not start, the job watchdog starts it.
  */
 export const jobCreate = defineHttp({
@@ -20,9 +20,11 @@ export const jobCreate = defineHttp({
     const job =
       body.type === 'sweep'
         ? await services.sweeps.create(ws, body, { createdBy: principal.id })
-        : await services.jobs.create(ws, body, { createdBy: principal.id });
+        : body.type === 'automl'
+          ? await services.automl.create(ws, body, { createdBy: principal.id })
+          : await services.jobs.create(ws, body, { createdBy: principal.id });
     const client = df.getClient(context);
-    await client.startNew(job.type === 'sweep' ? TRIAL_SWEEP_ORCHESTRATION : COMMAND_JOB_ORCHESTRATION, {
+    await client.startNew(orchestrationOf(job.type), {
       instanceId: jobInstanceId(ws, job.name),
       input: { workspace: ws, name: job.name },
     });

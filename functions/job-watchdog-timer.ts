@@ -1,6 +1,6 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { COMMAND_JOB_ORCHESTRATION, TRIAL_SWEEP_ORCHESTRATION } from '../shared/contracts/job.js';
+import { orchestrationOf } from '../shared/contracts/job.js';
 import { registerTimer } from '../shared/function-catalog.js';
 import { jobInstanceId } from '../shared/services/job-service.js';
 import { getServices } from '../shared/wiring.js';
@@ -26,7 +26,7 @@ export async function jobWatchdogTimer(_timer: Timer, context: InvocationContext
     const instanceId = jobInstanceId(workspace, name);
     const existing = await client.getStatus(instanceId).catch(() => undefined);
     if (existing?.runtimeStatus !== undefined) continue;
-    const orchestration = type === 'sweep' ? TRIAL_SWEEP_ORCHESTRATION : COMMAND_JOB_ORCHESTRATION;
+    const orchestration = orchestrationOf(type);
     await client.startNew(orchestration, { instanceId, input: { workspace, name } });
     context.log(`job ${name}: started its orchestration, which had not started`);
   }

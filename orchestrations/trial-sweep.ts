@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import {
+  AUTOML_JOB_ORCHESTRATION,
   COMMAND_JOB_ORCHESTRATION,
   JOB_CANCEL_EVENT,
   TRIALS_CANCEL_ACTIVITY,
@@ -14,16 +15,19 @@ import {
 import type { JobStatus } from '../shared/contracts/job.js';
 import { registerOrchestration } from '../shared/function-catalog.js';
 
-export { TRIAL_SWEEP_ORCHESTRATION };
+export { AUTOML_JOB_ORCHESTRATION, TRIAL_SWEEP_ORCHESTRATION };
 
 const ACTIVITY_RETRY = new df.RetryOptions(1000, 4);
 ACTIVITY_RETRY.backoffCoefficient = 2;
 
 /**
- * The trial engine (instance id `job:<workspace>:<name>`, like every job): asks for a batch of at
- * most max_concurrent_trials trials, runs each as a `commandJob` sub-orchestration of its own
- * instance, waits for the batch, and asks again until the proposer is done; a cancel request or
- * the sweep's timeout cancels the running trials. Finally the best trial is recorded.
+ * The trial engine (instance id `job:<workspace>:<name>`, like every job), for sweep jobs and AutoML
+ * jobs alike: asks for a batch of trials, runs each as a `commandJob` sub-orchestration of its own
+ * instance, waits for the batch, and asks again until the proposer is done. A cancel request
+ * cancels the running trials and ends the job. When the job's timeout passes, the running trials
+ * are canceled and the proposer is asked once more with `timedOut`: it offers only the closing
+ * steps (AutoML's ensembles and explanation), which the timeout no longer interrupts. Finally the
+ * best trial is recorded.
  */
 export const trialSweepOrchestrator: OrchestrationHandler = function* (
   context: OrchestrationContext,
@@ -31,11 +35,17 @@ export const trialSweepOrchestrator: OrchestrationHandler = function* (
   const { workspace, name } = commandJobInputSchema.parse(context.df.getInput());
   const cancel = context.df.waitForExternalEvent(JOB_CANCEL_EVENT);
   let timeout: Task | undefined;
+  let timedOut = false;
   let outcome: 'completed' | 'canceled' | 'timeout' = 'completed';
 
   for (let round = 0; ; round++) {
     const plan = trialsProposeResultSchema.parse(
-      yield context.df.callActivityWithRetry(TRIALS_PROPOSE_ACTIVITY, ACTIVITY_RETRY, { workspace, name, round }),
+      yield context.df.callActivityWithRetry(TRIALS_PROPOSE_ACTIVITY, ACTIVITY_RETRY, {
+        workspace,
+        name,
+        round,
+        ...(timedOut ? { timedOut } : {}),
+      }),
     );
     if (timeout === undefined && plan.timeoutSeconds !== undefined) {
       timeout = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + plan.timeoutSeconds * 1000));
@@ -50,17 +60,24 @@ export const trialSweepOrchestrator: OrchestrationHandler = function* (
         ),
       ),
     );
-    const winner = yield context.df.Task.any(timeout === undefined ? [batch, cancel] : [batch, cancel, timeout]);
+    const winner = yield context.df.Task.any(
+      timeout === undefined || timedOut ? [batch, cancel] : [batch, cancel, timeout],
+    );
     if (winner === batch) continue;
-    outcome = winner === cancel ? 'canceled' : 'timeout';
+    const canceled = winner === cancel;
     yield context.df.callActivityWithRetry(TRIALS_CANCEL_ACTIVITY, ACTIVITY_RETRY, {
       workspace,
       name,
       trials: plan.trials,
-      reason: outcome === 'canceled' ? `the sweep ${name} was canceled` : `the sweep ${name} reached its timeout`,
+      reason: canceled ? `the job ${name} was canceled` : `the job ${name} reached its timeout`,
     });
     yield batch; // the trials end Canceled (or finish first)
-    break;
+    if (canceled) {
+      outcome = 'canceled';
+      break;
+    }
+    outcome = 'timeout';
+    timedOut = true;
   }
   return jobFinalizeResultSchema.parse(
     yield context.df.callActivityWithRetry(TRIALS_FINALIZE_ACTIVITY, ACTIVITY_RETRY, { workspace, name, outcome }),
@@ -68,3 +85,4 @@ export const trialSweepOrchestrator: OrchestrationHandler = function* (
 };
 
 registerOrchestration(TRIAL_SWEEP_ORCHESTRATION, trialSweepOrchestrator);
+registerOrchestration(AUTOML_JOB_ORCHESTRATION, trialSweepOrchestrator);

@@ -42,6 +42,8 @@ import { JOBS_CONTAINER } from './contracts/job.js';
 import type { Compute } from './ports/compute.js';
 import { createJobService } from './services/job-service.js';
 import type { JobService } from './services/job-service.js';
+import { createAutomlService } from './services/automl-service.js';
+import type { AutomlService } from './services/automl-service.js';
 import { createSweepService } from './services/sweep-service.js';
 import type { SweepService } from './services/sweep-service.js';
 import { hostEnvironment } from './config.js';
@@ -113,6 +115,8 @@ export interface Services {
   jobs: JobService;
   /** Sweep jobs on the trial engine. */
   sweeps: SweepService;
+  /** AutoML jobs on the trial engine. */
+  automl: AutomlService;
   /** Where jobs run, created on first use (embedded: trainer processes; Azure: Container Apps jobs). */
   compute(): Promise<Compute>;
   /** Closes the compute adapter if it was opened (its trainers keep running). */
@@ -201,6 +205,14 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     queue: stores.queue,
     publicUrl: config.publicUrl,
   });
+  const automl = createAutomlService({
+    store,
+    clock,
+    jobs,
+    sweeps,
+    tracking: trackingServices.tracking,
+    publicUrl: config.publicUrl,
+  });
   // --- end jobs ---
   // --- mlflow artifacts ---
   const mlflowArtifactServices = createMlflowArtifactServices(
@@ -224,6 +236,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     ...mlflowArtifactServices,
     jobs,
     sweeps,
+    automl,
     compute: compute.get,
     closeCompute: compute.close,
   };

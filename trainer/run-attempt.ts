@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { delimiter, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { TrainerAssignmentConfig } from '../shared/config.js';
 import { JOB_EVENTS_QUEUE } from '../shared/contracts/job.js';
@@ -50,6 +51,9 @@ const PLATFORM_KEYS =
 
 class StagingError extends Error {}
 
+/** trainer/bin: the built-in programs child jobs may call (dist/trainer/run-attempt.js → ../../trainer/bin). */
+const BUILTIN_BIN = fileURLToPath(new URL('../../trainer/bin', import.meta.url));
+
 export function commandEnvironment(
   base: Readonly<Record<string, string | undefined>>,
   execution: JobExecution,
@@ -67,6 +71,9 @@ export function commandEnvironment(
     AZUREML_EXPERIMENT_ID: execution.mlflow.experimentId,
     ...(token === undefined ? {} : { MLFLOW_TRACKING_TOKEN: token }),
   });
+  // The built-in programs (tessera-automl) come first on the PATH, run by this trainer's node.
+  env.PATH = [BUILTIN_BIN, env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter);
+  env.TESSERA_AUTOML_NODE = process.execPath;
   for (const [name, value] of Object.entries(paths.inputs)) env[`AZURE_ML_INPUT_${name}`] = value;
   for (const [name, value] of Object.entries(paths.outputs)) env[`AZURE_ML_OUTPUT_${name}`] = value;
   Object.assign(env, execution.environmentVariables);

@@ -13,9 +13,19 @@ export const JOB_STOP_ACTIVITY = 'job-stop';
 export const JOB_FINALIZE_ACTIVITY = 'job-finalize';
 /** The trial engine: sweep jobs (and AutoML) propose trials, run them as command jobs, pick the best. */
 export const TRIAL_SWEEP_ORCHESTRATION = 'trialSweep';
+/** AutoML jobs run on the same trial engine, under this name. */
+export const AUTOML_JOB_ORCHESTRATION = 'automlJob';
 export const TRIALS_PROPOSE_ACTIVITY = 'trials-propose';
 export const TRIALS_CANCEL_ACTIVITY = 'trials-cancel';
 export const TRIALS_FINALIZE_ACTIVITY = 'trials-finalize';
+/** The orchestration that runs a job of this type. */
+export function orchestrationOf(type: string): string {
+  return type === 'sweep'
+    ? TRIAL_SWEEP_ORCHESTRATION
+    : type === 'automl'
+      ? AUTOML_JOB_ORCHESTRATION
+      : COMMAND_JOB_ORCHESTRATION;
+}
 /** External events of the `commandJob` orchestration. */
 export const JOB_FINISHED_EVENT = 'JobFinished';
 export const JOB_CANCEL_EVENT = 'JobCancel';
@@ -121,17 +131,47 @@ export interface TrialSummary {
   created: number;
   max_total_trials: number;
   /** Completed trials with the primary metric, best first. */
-  leaderboard: { name: string; value: number; parameters: Record<string, string | number | boolean> }[];
+  leaderboard: {
+    name: string;
+    value: number;
+    parameters: Record<string, string | number | boolean>;
+    /** AutoML: the trial's algorithm (Azure ML name, or VotingEnsemble / StackEnsemble). */
+    algorithm?: string;
+  }[];
   best?: string;
+}
+
+/** Permutation importance of a model's raw input columns on holdout rows. */
+export interface FeatureImportance {
+  metric: string;
+  /** The metric on the holdout rows before any column is shuffled. */
+  baseline: number;
+  /** Where the holdout rows came from: test_data, validation_data, or the first CV fold. */
+  holdout: string;
+  rows: number;
+  columns: { column: string; importance: number; std: number }[];
+}
+
+/** What an AutoML parent job shows besides its leaderboard. */
+export interface AutomlSummary {
+  task: string;
+  /** setup → search → ensembles → explain → done. */
+  phase: 'setup' | 'search' | 'ensembles' | 'explain' | 'done';
+  /** The registered best model, `azureml:<name>:<version>`. */
+  best_model?: string;
+  explanation?: FeatureImportance;
+  /** Why the search stopped. */
+  stopped?: string;
 }
 
 export interface Job {
   name: string;
   workspace: string;
-  type: 'command' | 'sweep';
-  /** The sweep job this job is a trial of. */
+  type: 'command' | 'sweep' | 'automl';
+  /** The sweep or AutoML job this job is a trial of. */
   parent?: string;
   trials?: TrialSummary;
+  automl?: AutomlSummary;
   display_name?: string;
   description?: string;
   experiment_name: string;
@@ -263,7 +303,11 @@ export const jobFinalizeResultSchema = z.object({ status: z.enum(JOB_STATUSES) }
 // The trial engine's orchestration boundary.
 // ---------------------------------------------------------------------------------------------
 
-export const trialsProposeInputSchema = commandJobInputSchema.extend({ round: z.number().int().nonnegative() });
+export const trialsProposeInputSchema = commandJobInputSchema.extend({
+  round: z.number().int().nonnegative(),
+  /** The job's timeout has passed: only the closing steps (AutoML's ensembles and explanation) remain. */
+  timedOut: z.boolean().optional(),
+});
 /** The next batch of trials (command jobs already created), or done with why. */
 export const trialsProposeResultSchema = z.object({
   trials: z.array(z.string()),

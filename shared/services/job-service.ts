@@ -170,6 +170,7 @@ function toJob(doc: JobDocument): Job {
     ...(doc.exitCode === undefined ? {} : { exitCode: doc.exitCode }),
     ...(doc.parent === undefined ? {} : { parent: doc.parent }),
     ...(doc.trials === undefined ? {} : { trials: doc.trials }),
+    ...(doc.automl === undefined ? {} : { automl: doc.automl }),
   };
 }
 
@@ -697,6 +698,33 @@ export function createJobService(deps: JobServiceDeps) {
         data = Buffer.alloc(0);
       }
       return { data, nextOffset: offset + data.byteLength, status: doc.status };
+    },
+
+    /**
+     * Appends lines to a job's own log (user_logs/std_log.txt): what a parent job that runs no
+     * command of its own (an AutoML job) tells whoever streams it.
+     */
+    async appendLog(ws: string, name: string, text: string): Promise<void> {
+      const doc = await read(ws, name);
+      const { store: artifacts, container: c, prefix } = await resolveArtifacts(ws, doc.artifacts_uri);
+      await artifacts.append(c, `${prefix}${STD_LOG}`, text, { contentType: 'text/plain; charset=utf-8' });
+    },
+
+    /** A file of a completed job's output folder, or undefined when the output has no such file. */
+    async readOutputFile(ws: string, name: string, output: string, path: string): Promise<Buffer | undefined> {
+      const uri = await outputUri(ws, name, output);
+      const parsed = parseDataUri(uri);
+      if (parsed.scheme !== 'azureml-datastore') return undefined;
+      const r = await deps.datastores.resolve(ws, parsed.datastore);
+      const key = [r.prefix.replace(/^\/+|\/+$/g, ''), parsed.path.replace(/^\/+|\/+$/g, ''), path]
+        .filter((p) => p !== '')
+        .join('/');
+      try {
+        return await r.store.get(r.container, key);
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }
     },
 
     /** The datastore URI of a completed job's output (`azureml://jobs/<job>/outputs/<output>`). */

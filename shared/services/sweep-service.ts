@@ -224,11 +224,13 @@ export function createSweepService(deps: SweepServiceDeps) {
     },
 
     /** The next batch of trials (created as command jobs), or done: limits reached, or canceled. */
-    async propose(ws: string, name: string, round: number): Promise<TrialsProposeResult> {
+    async propose(ws: string, name: string, round: number, timedOut = false): Promise<TrialsProposeResult> {
       const doc = await read(ws, name);
       const timeout = doc.sweep.spec.limits?.timeout;
       const timeoutSeconds = timeout === undefined ? {} : { timeoutSeconds: timeout };
-      if (isTerminal(doc.status) || doc.cancelRequested === true) return { trials: [], done: true, ...timeoutSeconds };
+      if (isTerminal(doc.status) || doc.cancelRequested === true || timedOut) {
+        return { trials: [], done: true, ...timeoutSeconds };
+      }
       const sampler = samplerOf(doc.sweep.spec, name);
       // Trials of this round already created (a retried activity) are returned again.
       const start = round * doc.sweep.maxConcurrent;
@@ -251,6 +253,7 @@ export function createSweepService(deps: SweepServiceDeps) {
           if (d.sweep.created.includes(trial)) return undefined;
           d.sweep.created = [...d.sweep.created, trial];
           d.sweep.points = [...d.sweep.points, point];
+          d.orchestratedAt ??= clock.now();
           if (d.status === 'Queued') {
             d.status = 'Running';
             d.startedAt = clock.now();

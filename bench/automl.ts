@@ -1,0 +1,399 @@
+// npm run bench -- automl --dataset <name|all> [--budget-seconds 60] [--concurrency 2] [--max-trials N]
+// npm run bench -- automl --train <mltable-dir> --test <mltable-dir> --target <column> --task <task>
+//                         [--time-column <column> --horizon <n>] [--budget-seconds N]
+//
+// Runs an AutoML job on a real host process (embedded default) exactly as a user would — the
+// `tessera job create` CLI, the trial engine, the trainer — with `limits.timeout_minutes` set from
+// the budget, then scores the registered best model on the holdout in this process (the ONNX
+// graph through onnxruntime; forecasting: the model's own forecast). Prints one JSON document:
+// the holdout metrics under Azure ML's names plus rmse, smape and mase, the trials run, the wall
+// time, and — for the datasets of ../shared/datasets — the peers' holdout figures recorded on this
+// machine (../shared/peers/results: scikit-learn and XGBoost defaults, Optuna-tuned XGBoost with
+// 60 s, statsmodels) with the comparisons issue 5 asks for.
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { OnnxModelRuntime } from '../shared/adapters/onnx-runtime.js';
+import type { Job } from '../shared/contracts/job.js';
+import { splitTarget } from '../shared/ml/data/collect-table.js';
+import type { ModelManifest } from '../shared/ml/automl/types.js';
+import { parse as parseYaml } from 'yaml';
+import { parseSpec } from '../shared/contracts/azureml/index.js';
+import type { AutomlJobSpec } from '../shared/contracts/azureml/index.js';
+import { evaluateHoldout } from '../shared/ml/automl/forecast-trial.js';
+import type { ForecastModel } from '../shared/ml/automl/forecast-model.js';
+import { resolveAutomlSettings } from '../shared/ml/automl/settings.js';
+import { inputSpec, toOnnxFeeds } from '../shared/ml/featurize/onnx-io.js';
+import { classificationMetrics, encodeLabels, regressionMetrics } from '../shared/ml/metrics.js';
+import { startHostProcess } from '../test/support/host-process.js';
+import type { HostProcess } from '../test/support/host-process.js';
+import { readLocalTable } from '../trainer/automl/local-table.js';
+
+const run = promisify(execFile);
+const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
+const DATASETS = join(SHARED, 'datasets');
+const PEERS = join(SHARED, 'peers', 'results');
+const CLI = resolve('dist/cli/tessera.js');
+
+interface DatasetInfo {
+  name: string;
+  task: 'classification' | 'regression' | 'forecasting';
+  target: string;
+  path: string;
+  time_column?: string;
+  frequency?: string;
+  horizon?: number;
+  series_id_columns?: string[];
+  season_length?: number;
+  split: { train_rows?: number; test_points_per_series?: number };
+}
+
+interface Args {
+  dataset?: string;
+  train?: string;
+  test?: string;
+  target?: string;
+  task?: string;
+  timeColumn?: string;
+  horizon?: number;
+  budgetSeconds: number;
+  concurrency: number;
+  maxTrials?: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const get = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (flag: string): number | undefined => {
+    const v = get(flag);
+    return v === undefined ? undefined : Number(v);
+  };
+  const args: Args = { budgetSeconds: num('--budget-seconds') ?? 60, concurrency: num('--concurrency') ?? 2 };
+  for (const [flag, key] of [
+    ['--dataset', 'dataset'],
+    ['--train', 'train'],
+    ['--test', 'test'],
+    ['--target', 'target'],
+    ['--task', 'task'],
+    ['--time-column', 'timeColumn'],
+  ] as const) {
+    const v = get(flag);
+    if (v !== undefined) args[key] = v;
+  }
+  const horizon = num('--horizon');
+  if (horizon !== undefined) args.horizon = horizon;
+  const maxTrials = num('--max-trials');
+  if (maxTrials !== undefined) args.maxTrials = maxTrials;
+  if (
+    args.dataset === undefined &&
+    (args.train === undefined || args.test === undefined || args.target === undefined)
+  ) {
+    throw new Error(
+      'usage: npm run bench -- automl --dataset <name|all> | --train DIR --test DIR --target COL --task TASK [--time-column C --horizon N] [--budget-seconds N]',
+    );
+  }
+  return args;
+}
+
+function datasets(): DatasetInfo[] {
+  return (JSON.parse(readFileSync(join(DATASETS, 'datasets.json'), 'utf8')) as { datasets: DatasetInfo[] }).datasets;
+}
+
+const MLTABLE = (file: string, extra = ''): string =>
+  [
+    'type: mltable',
+    'paths:',
+    `  - file: ./${file}`,
+    'transformations:',
+    '  - read_delimited:',
+    "      delimiter: ','",
+    '      header: all_files_same_headers',
+    '      encoding: utf8',
+    extra,
+  ].join('\n');
+
+/** train/ and test/ MLTable folders for a dataset of ../shared/datasets, split by its fixed rule. */
+function materialize(info: DatasetInfo, dir: string): { train: string; test: string } {
+  const train = join(dir, 'train');
+  const test = join(dir, 'test');
+  mkdirSync(train, { recursive: true });
+  mkdirSync(test, { recursive: true });
+  const source = join(DATASETS, info.path);
+  if (info.task !== 'forecasting') {
+    const rows = info.split.train_rows ?? 0;
+    copyFileSync(source, join(train, 'data.csv'));
+    copyFileSync(source, join(test, 'data.csv'));
+    writeFileSync(join(train, 'MLTable'), MLTABLE('data.csv', `  - take: ${rows}\n`));
+    writeFileSync(join(test, 'MLTable'), MLTABLE('data.csv', `  - skip: ${rows}\n`));
+    return { train, test };
+  }
+  // Forecasting: the last `horizon` points of every series are the holdout.
+  const text = readFileSync(source, 'utf8');
+  const [header, ...lines] = text.trimEnd().split('\n');
+  const columns = (header ?? '').split(',');
+  const ids = (info.series_id_columns ?? []).map((c) => columns.indexOf(c));
+  const bySeries = new Map<string, string[]>();
+  for (const line of lines) {
+    const cells = line.split(',');
+    const key = ids.map((i) => cells[i]).join('|');
+    bySeries.set(key, [...(bySeries.get(key) ?? []), line]);
+  }
+  const h = info.split.test_points_per_series ?? info.horizon ?? 1;
+  const trainLines: string[] = [];
+  const testLines: string[] = [];
+  for (const series of bySeries.values()) {
+    trainLines.push(...series.slice(0, series.length - h));
+    testLines.push(...series.slice(series.length - h));
+  }
+  writeFileSync(join(train, 'data.csv'), [header, ...trainLines].join('\n') + '\n');
+  writeFileSync(join(test, 'data.csv'), [header, ...testLines].join('\n') + '\n');
+  writeFileSync(join(train, 'MLTable'), MLTABLE('data.csv'));
+  writeFileSync(join(test, 'MLTable'), MLTABLE('data.csv'));
+  return { train, test };
+}
+
+interface Target {
+  name: string;
+  task: 'classification' | 'regression' | 'forecasting';
+  target: string;
+  train: string;
+  test: string;
+  timeColumn?: string;
+  horizon?: number;
+  frequency?: string;
+  seriesIds?: string[];
+  /** The season MASE is scaled by (the peers use the dataset's). */
+  season?: number;
+}
+
+function specYaml(t: Target, args: Args): string {
+  const lines = [
+    'type: automl',
+    `task: ${t.task}`,
+    `experiment_name: bench-automl-${t.name}`,
+    `target_column_name: ${t.target}`,
+    `primary_metric: ${t.task === 'classification' ? 'AUC_weighted' : 'normalized_root_mean_squared_error'}`,
+    'training_data:',
+    '  type: mltable',
+    '  path: ./train',
+    'limits:',
+    `  timeout_minutes: ${Math.max(1, Math.ceil(args.budgetSeconds / 60))}`,
+    `  max_concurrent_trials: ${args.concurrency}`,
+    ...(args.maxTrials === undefined ? [] : [`  max_trials: ${args.maxTrials}`]),
+  ];
+  if (t.task === 'forecasting') {
+    lines.push('forecasting:', `  time_column_name: ${t.timeColumn ?? 'date'}`);
+    if (t.horizon !== undefined) lines.push(`  forecast_horizon: ${t.horizon}`);
+    if (t.frequency !== undefined) lines.push(`  frequency: ${t.frequency}`);
+    if (t.seriesIds !== undefined && t.seriesIds.length > 0) {
+      lines.push(`  time_series_id_column_names: [${t.seriesIds.join(', ')}]`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function cli(dataDir: string, cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (v: number, digits = 6): number => Number(v.toPrecision(digits));
+
+async function holdoutMetrics(t: Target, args: Args, modelDir: string, seed: number): Promise<Record<string, number>> {
+  const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest & {
+    format: string;
+  };
+  const table = await readLocalTable(t.test, 'test_data', seed);
+  if (t.task === 'forecasting') {
+    const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as ForecastModel;
+    const settings = resolveAutomlSettings(parseSpec('job', parseYaml(specYaml(t, args))) as AutomlJobSpec);
+    const metrics = evaluateHoldout(model, table, settings, t.season === undefined ? {} : { seasonLength: t.season });
+    return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v as number)]));
+  }
+  const { features, y } = splitTarget(table, t.target, t.task);
+  const runtime = new OnnxModelRuntime();
+  const session = await runtime.load(new Uint8Array(readFileSync(join(modelDir, 'model.onnx'))));
+  try {
+    const specs = manifest.inputs.map((i) => inputSpec(i.column, i.encoding));
+    const result = await session.run(toOnnxFeeds(features, specs));
+    if (t.task === 'classification') {
+      const classes = manifest.classes ?? [];
+      const proba = Float64Array.from(result.probabilities?.data as ArrayLike<number>);
+      const m = classificationMetrics({
+        yTrue: encodeLabels(y as string[], classes),
+        proba: { rows: features.rows, cols: classes.length, data: proba },
+      });
+      return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)]));
+    }
+    const pred = Float64Array.from(result.prediction?.data as ArrayLike<number>);
+    const yTrue = y as Float64Array;
+    const m = regressionMetrics({ yTrue, yPred: pred });
+    let se = 0;
+    for (let i = 0; i < yTrue.length; i++) se += ((yTrue[i] as number) - (pred[i] as number)) ** 2;
+    return {
+      ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)])),
+      rmse: round(Math.sqrt(se / yTrue.length)),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+/** The peers' recorded holdout figures for a dataset of ../shared/datasets, and how Tessera compares. */
+function comparePeers(t: Target, holdout: Record<string, number>): Record<string, unknown> | undefined {
+  if (t.task === 'forecasting') {
+    const file = join(PEERS, `forecast_baselines.${t.name}.json`);
+    if (!existsSync(file)) return undefined;
+    const peers = JSON.parse(readFileSync(file, 'utf8')) as { models: Record<string, Record<string, number>> };
+    const sn = peers.models.seasonal_naive;
+    const hw = [peers.models.holt_winters, peers.models.holt_winters_damped].filter((m) => m !== undefined);
+    const bestHw = Math.min(...hw.map((m) => m.mase ?? Infinity));
+    return {
+      source: file,
+      seasonal_naive: sn,
+      holt_winters: peers.models.holt_winters,
+      holt_winters_damped: peers.models.holt_winters_damped,
+      beats_seasonal_naive:
+        sn !== undefined &&
+        (holdout.smape ?? Infinity) < (sn.smape ?? 0) &&
+        (holdout.mase ?? Infinity) < (sn.mase ?? 0),
+      matches_holt_winters_mase: (holdout.mase ?? Infinity) <= bestHw,
+    };
+  }
+  const file = join(PEERS, `tabular_baselines.${t.name}.json`);
+  if (!existsSync(file)) return undefined;
+  const peers = JSON.parse(readFileSync(file, 'utf8')) as { models: Record<string, Record<string, number>> };
+  const defaults = ['logistic_regression', 'ridge', 'random_forest', 'hist_gradient_boosting', 'xgboost'];
+  const optuna = peers.models.optuna_xgb;
+  if (t.task === 'classification') {
+    const best = Math.max(...defaults.map((m) => peers.models[m]?.auc ?? -Infinity));
+    const ours = holdout.AUC_weighted ?? NaN;
+    return {
+      source: file,
+      metric: 'AUC_weighted (peers: auc, weighted one-vs-rest)',
+      best_default: best,
+      optuna_xgb: optuna?.auc,
+      matches_or_beats_best_default: ours >= best,
+      within_1pct_of_optuna: optuna?.auc === undefined ? undefined : ours >= optuna.auc * 0.99,
+    };
+  }
+  const best = Math.min(...defaults.map((m) => peers.models[m]?.rmse ?? Infinity));
+  const ours = holdout.rmse ?? NaN;
+  return {
+    source: file,
+    metric: 'rmse',
+    best_default: best,
+    optuna_xgb: optuna?.rmse,
+    matches_or_beats_best_default: ours <= best,
+    within_1pct_of_optuna: optuna?.rmse === undefined ? undefined : ours <= optuna.rmse * 1.01,
+  };
+}
+
+async function benchOne(host: HostProcess, dataDir: string, t: Target, args: Args, work: string) {
+  void host;
+  writeFileSync(join(work, 'automl.yml'), specYaml(t, args));
+  const t0 = performance.now();
+  const created = JSON.parse(await cli(dataDir, work, 'job', 'create', '--file', 'automl.yml', '-o', 'json')) as Job;
+  let job = created;
+  while (!['Completed', 'Failed', 'Canceled'].includes(job.status)) {
+    await sleep(500);
+    job = JSON.parse(await cli(dataDir, work, 'job', 'show', '-n', created.name, '-o', 'json')) as Job;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const board = job.trials?.leaderboard ?? [];
+  const result: Record<string, unknown> = {
+    dataset: t.name,
+    task: t.task,
+    budget_seconds: args.budgetSeconds,
+    wall_seconds: round(wall, 4),
+    status: job.status,
+    trials_run: job.trials?.created ?? 0,
+    trials_scored: board.length,
+    ...(job.error === undefined ? {} : { error: job.error }),
+  };
+  const best = board[0];
+  if (job.status !== 'Completed' || best === undefined) return result;
+  const download = join(work, 'best');
+  await cli(dataDir, work, 'job', 'download', '-n', best.name, '--output-name', 'model', '--download-path', download);
+  const modelDir = join(download, 'named-outputs', 'model');
+  const holdout = await holdoutMetrics(t, args, modelDir, 0);
+  return {
+    ...result,
+    best: { trial: best.name, algorithm: best.algorithm, [job.trials?.primary_metric ?? 'score']: best.value },
+    registered: job.automl?.best_model,
+    holdout,
+    peers: comparePeers(t, holdout),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const targets: Target[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'tessera-bench-automl-'));
+  if (args.dataset !== undefined) {
+    const all = datasets();
+    const chosen = args.dataset === 'all' ? all : all.filter((d) => d.name === args.dataset);
+    if (chosen.length === 0) throw new Error(`dataset ${args.dataset} is not in ${join(DATASETS, 'datasets.json')}`);
+    for (const info of chosen) {
+      const dir = join(work, info.name);
+      const { train, test } = materialize(info, dir);
+      targets.push({
+        name: info.name,
+        task: info.task,
+        target: info.target,
+        train,
+        test,
+        ...(info.time_column === undefined ? {} : { timeColumn: info.time_column }),
+        ...(info.horizon === undefined ? {} : { horizon: info.horizon }),
+        ...(info.frequency === undefined ? {} : { frequency: info.frequency }),
+        ...(info.series_id_columns === undefined ? {} : { seriesIds: info.series_id_columns }),
+        ...(info.season_length === undefined ? {} : { season: info.season_length }),
+      });
+    }
+  } else {
+    const dir = join(work, 'custom');
+    mkdirSync(dir, { recursive: true });
+    targets.push({
+      name: 'custom',
+      task: (args.task ?? 'classification') as Target['task'],
+      target: args.target ?? '',
+      train: resolve(args.train ?? ''),
+      test: resolve(args.test ?? ''),
+      ...(args.timeColumn === undefined ? {} : { timeColumn: args.timeColumn }),
+      ...(args.horizon === undefined ? {} : { horizon: args.horizon }),
+    });
+  }
+  const dataDir = join(work, 'host');
+  const host = await startHostProcess({ dataDir, timeoutMs: 60_000 });
+  const results: unknown[] = [];
+  try {
+    for (const t of targets) {
+      const dir = join(work, `${t.name}-job`);
+      mkdirSync(dir, { recursive: true });
+      // The spec names ./train: give the job folder its own copy of the training MLTable.
+      cpSync(t.train, join(dir, 'train'), { recursive: true });
+      results.push(await benchOne(host, dataDir, t, args, dir));
+    }
+  } finally {
+    await host.stop('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: 'automl', machine: { cpus: (await import('node:os')).cpus().length }, results: results.length === 1 ? results[0] : results }, null, 2)}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,268 @@
+// Issue 5's flow as a user runs it: `tessera job create --file automl.yml --stream` against a
+// running host. The trials show as they finish, the job ends with its registered best model (an
+// ONNX graph with its manifest) and the permutation importance `tessera job show` prints; the same
+// spec twice gives the same leaderboard; bad data is reported before any trial starts.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
+import type { Job, JobList } from '../../shared/contracts/job.js';
+import type { ModelManifest } from '../../shared/ml/automl/types.js';
+import { inputSpec, toOnnxFeeds } from '../../shared/ml/featurize/onnx-io.js';
+import { tempDir, waitFor } from '../support/fixture-app.js';
+import { startHostProcess } from '../support/host-process.js';
+import type { HostProcess } from '../support/host-process.js';
+
+const run = promisify(execFile);
+const EXAMPLES = resolve('examples/automl');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const MLTABLE = [
+  'type: mltable',
+  'paths:',
+  '  - file: ./data.csv',
+  'transformations:',
+  '  - read_delimited:',
+  "      delimiter: ','",
+  '      header: all_files_same_headers',
+  '      encoding: utf8',
+  '',
+].join('\n');
+
+describe('AutoML jobs through the tessera CLI', () => {
+  let host: HostProcess;
+  let dataDir: string;
+  let specs: string;
+
+  before(async () => {
+    dataDir = tempDir('automl-e2e');
+    host = await startHostProcess({ dataDir });
+    specs = tempDir('automl-specs');
+    const table = (name: string, csv: string): void => {
+      mkdirSync(join(specs, name), { recursive: true });
+      writeFileSync(join(specs, name, 'MLTable'), MLTABLE);
+      writeFileSync(join(specs, name, 'data.csv'), csv);
+    };
+    const rows = (n: number, row: (i: number) => string): string =>
+      Array.from({ length: n }, (_, i) => row(i)).join('\n') + '\n';
+    table('constant', 'x,y\n' + rows(40, (i) => `${i},1`));
+    table('all-missing', 'x,empty,y\n' + rows(40, (i) => `${i},,${i % 2}`));
+    table('few-rows', 'x,y\n' + rows(4, (i) => `${i},${i % 2}`));
+    // Typed as numbers from its first 1,000 rows, then a string.
+    table('string-in-number', 'x,y\n' + rows(1100, (i) => `${i === 1050 ? 'abc' : i},${i % 2}`));
+    const spec = (name: string, data: string, extra = ''): void =>
+      writeFileSync(
+        join(specs, name),
+        [
+          'type: automl',
+          'task: classification',
+          'experiment_name: automl-bad-data',
+          'target_column_name: y',
+          'training_data:',
+          '  type: mltable',
+          `  path: ./${data}`,
+          'limits:',
+          '  max_trials: 2',
+          extra,
+        ].join('\n'),
+      );
+    spec('constant.yml', 'constant');
+    spec('all-missing.yml', 'all-missing');
+    spec('few-rows.yml', 'few-rows', 'n_cross_validations: 3');
+    spec('string-in-number.yml', 'string-in-number');
+    writeFileSync(
+      join(specs, 'unknown-target.yml'),
+      readFileSync(join(EXAMPLES, 'iris-classification.yml'), 'utf8').replace(
+        'target_column_name: target',
+        'target_column_name: species',
+      ),
+    );
+    writeFileSync(
+      join(specs, 'repro.yml'),
+      [
+        'type: automl',
+        'task: regression',
+        'experiment_name: automl-repro',
+        'target_column_name: target',
+        'primary_metric: r2_score',
+        'training_data:',
+        '  type: mltable',
+        `  path: ${resolve('examples/diabetes/data')}`,
+        'n_cross_validations: 3',
+        'limits:',
+        '  max_trials: 6',
+        '  max_concurrent_trials: 3',
+        'training:',
+        '  enable_stack_ensemble: false',
+        '',
+      ].join('\n'),
+    );
+  });
+  after(async () => {
+    await host.stop('SIGTERM');
+  });
+
+  async function tessera(...args: string[]): Promise<Result> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
+        cwd: specs,
+        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+  const json = <T>(r: Result): T => {
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as T;
+  };
+  const show = (name: string): Promise<Job> =>
+    tessera('job', 'show', '-n', name, '-o', 'json').then((r) => json<Job>(r));
+  const ended = (name: string): Promise<Job> =>
+    waitFor(
+      `${name} to end`,
+      async () => {
+        const job = await show(name);
+        return ['Completed', 'Failed', 'Canceled'].includes(job.status) ? job : undefined;
+      },
+      120_000,
+    );
+
+  it('iris: --stream shows the trials as they finish and ends with the registered best model, its ONNX graph and its explanation', async () => {
+    const created = await tessera('job', 'create', '--file', join(EXAMPLES, 'iris-classification.yml'), '--stream');
+    assert.equal(created.code, 0, `${created.stdout}\n${created.stderr}`);
+    const name = /Job (\S+) Completed/.exec(created.stderr)?.[1];
+    assert.ok(name, created.stderr);
+    assert.match(created.stdout, /_0 +LogisticRegression|_0 +\w+/, 'the first trial is reported');
+    assert.match(created.stdout, /AUC_weighted \d\.\d+/);
+    assert.match(created.stdout, /best: \S+ .*registered azureml:iris-automl:1/);
+
+    const job = await show(name);
+    assert.equal(job.type, 'automl');
+    assert.equal(job.status, 'Completed');
+    const board = job.trials?.leaderboard ?? [];
+    assert.ok(board.length >= 5, `${board.length} scored trials`);
+    assert.ok((board[0]?.value ?? 0) > 0.95, `best AUC_weighted ${board[0]?.value}`);
+    assert.equal(job.automl?.best_model, 'azureml:iris-automl:1');
+    const explanation = job.automl?.explanation;
+    assert.ok(explanation !== undefined, 'the best model is explained');
+    assert.equal(explanation.columns.length, 4);
+    assert.match(explanation.columns[0]?.column ?? '', /^petal_/, 'a petal measurement matters most');
+
+    // Every trial is a child job with its metrics in MLflow.
+    const children = json<JobList>(await tessera('job', 'list', '--experiment', 'automl-iris'));
+    assert.ok(children.value.some((j) => j.name === `${name}_setup` && j.parent === name));
+    assert.ok(children.value.some((j) => j.name === `${name}_explain`));
+
+    // The registered model: model.onnx + manifest.json, and the graph scores iris rows.
+    const download = tempDir('automl-download');
+    await tessera('job', 'download', '-n', board[0]?.name ?? '', '--output-name', 'model', '--download-path', download);
+    const folder = join(download, 'named-outputs', 'model');
+    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ModelManifest;
+    assert.deepEqual(manifest.classes, ['setosa', 'versicolor', 'virginica']);
+    assert.deepEqual(
+      manifest.inputs.map((i) => i.column),
+      ['sepal_length_cm', 'sepal_width_cm', 'petal_length_cm', 'petal_width_cm'],
+    );
+    const session = await new OnnxModelRuntime().load(new Uint8Array(readFileSync(join(folder, 'model.onnx'))));
+    const column = (name: string, values: number[]) => ({
+      kind: 'numeric' as const,
+      name,
+      values: Float64Array.from(values),
+    });
+    const table = {
+      rows: 2,
+      columns: [
+        column('sepal_length_cm', [5.1, 7.7]),
+        column('sepal_width_cm', [3.5, 3.0]),
+        column('petal_length_cm', [1.4, 6.1]),
+        column('petal_width_cm', [0.2, 2.3]),
+      ],
+    };
+    const out = await session.run(
+      toOnnxFeeds(
+        table,
+        manifest.inputs.map((i) => inputSpec(i.column, i.encoding)),
+      ),
+    );
+    assert.deepEqual(Array.from(out[manifest.outputs.label ?? 'label']?.data as string[]), ['setosa', 'virginica']);
+    await session.close();
+  });
+
+  it('the same data, seed and max_trials without a timeout give the identical leaderboard', async () => {
+    const a = json<Job>(await tessera('job', 'create', '--file', 'repro.yml', '-o', 'json'));
+    const b = json<Job>(await tessera('job', 'create', '--file', 'repro.yml', '-o', 'json'));
+    const [doneA, doneB] = await Promise.all([ended(a.name), ended(b.name)]);
+    assert.equal(doneA.status, 'Completed', JSON.stringify(doneA.error));
+    assert.equal(doneB.status, 'Completed', JSON.stringify(doneB.error));
+    const board = (j: Job) =>
+      (j.trials?.leaderboard ?? []).map((e) => ({
+        trial: e.name.slice(j.name.length),
+        algorithm: e.algorithm,
+        parameters: e.parameters,
+        value: e.value,
+      }));
+    assert.ok(board(doneA).length >= 6);
+    assert.deepEqual(board(doneB), board(doneA));
+  });
+
+  for (const [file, pattern] of [
+    ['unknown-target.yml', /no column 'species' \(target_column_name\); its columns are/],
+    ['constant.yml', /has one class \('1'\).*needs at least two/],
+    ['all-missing.yml', /'empty'.*(missing|empty)/i],
+    ['few-rows.yml', /rows/i],
+    ['string-in-number.yml', /abc|not a number|numeric/i],
+  ] as const) {
+    it(`bad data (${file.replace('.yml', '')}) fails the setup with a clear reason before any trial starts`, async () => {
+      const created = json<Job>(await tessera('job', 'create', '--file', file, '-o', 'json'));
+      const job = await ended(created.name);
+      assert.equal(job.status, 'Failed');
+      assert.equal(job.error?.code, 'DataCheckFailed');
+      assert.match(job.error?.message ?? '', pattern);
+      assert.equal(job.trials?.created ?? 0, 0, 'no trial ran');
+    });
+  }
+
+  it('specs Tessera cannot run are refused with a 400 naming the key', async () => {
+    writeFileSync(
+      join(specs, 'svm.yml'),
+      readFileSync(join(EXAMPLES, 'iris-classification.yml'), 'utf8').replace(
+        'training:\n',
+        'training:\n  allowed_training_algorithms: [SVM]\n',
+      ),
+    );
+    const refused = await tessera('job', 'create', '--file', 'svm.yml');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /SVM/);
+  });
+
+  it('forecasting: the co2 example completes with a registered forecasting model', async () => {
+    const created = json<Job>(
+      await tessera(
+        'job',
+        'create',
+        '--file',
+        join(EXAMPLES, 'co2-forecasting.yml'),
+        '--set',
+        'limits.max_trials=6',
+        '-o',
+        'json',
+      ),
+    );
+    const job = await ended(created.name);
+    assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+    assert.equal(job.automl?.best_model, 'azureml:co2-forecast:1');
+    assert.ok((job.trials?.leaderboard.length ?? 0) >= 3);
+  });
+});

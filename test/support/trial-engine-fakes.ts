@@ -1,0 +1,38 @@
+import type { JobStatus, TrialsProposeResult } from '../../shared/contracts/job.js';
+
+/**
+ * Scripted stand-ins for the trial engine's activities (trials-propose, trials-cancel,
+ * trials-finalize), shared by the fixture app (test/fixtures/command-job-app) and the test that
+ * drives it, as command-job-fakes.ts is for the command job's.
+ */
+
+export interface ProposeCall {
+  name: string;
+  round: number;
+  timedOut: boolean;
+}
+
+export const trialEngineFakes = {
+  /** parent → its proposals: round and timedOut in, the plan out. */
+  scripts: new Map<string, (round: number, timedOut: boolean) => TrialsProposeResult>(),
+  proposals: [] as ProposeCall[],
+  cancels: [] as { name: string; trials: string[]; reason: string }[],
+  finals: [] as { name: string; outcome: string }[],
+};
+
+export function fakePropose(input: { name: string; round: number; timedOut?: boolean }): TrialsProposeResult {
+  const timedOut = input.timedOut ?? false;
+  trialEngineFakes.proposals.push({ name: input.name, round: input.round, timedOut });
+  const script = trialEngineFakes.scripts.get(input.name);
+  return script === undefined ? { trials: [], done: true } : script(input.round, timedOut);
+}
+
+export function fakeCancel(input: { name: string; trials: string[]; reason: string }): null {
+  trialEngineFakes.cancels.push({ name: input.name, trials: input.trials, reason: input.reason });
+  return null;
+}
+
+export function fakeTrialsFinalize(input: { name: string; outcome: string }): { status: JobStatus } {
+  trialEngineFakes.finals.push({ name: input.name, outcome: input.outcome });
+  return { status: input.outcome === 'canceled' ? 'Canceled' : input.outcome === 'timeout' ? 'Failed' : 'Completed' };
+}

@@ -1,0 +1,168 @@
+// The trial engine (trialSweep, and automlJob — the same orchestrator) run by the local host's
+// durable engine with scripted proposals and the real commandJob orchestration for its trials
+// (test/fixtures/command-job-app): batches, cancel, and the timeout path that still runs the
+// closing round (AutoML's ensembles and explanation) before finalizing as timed out.
+import '../../local/core-shim.js';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LocalHost } from '../../local/host.js';
+import { createConsoleLogger } from '../../local/logger.js';
+import {
+  AUTOML_JOB_ORCHESTRATION,
+  JOB_CANCEL_EVENT,
+  JOB_FINISHED_EVENT,
+  TRIAL_SWEEP_ORCHESTRATION,
+} from '../../shared/contracts/job.js';
+import type { JobFinishedMessage } from '../../shared/contracts/job.js';
+import { commandJobFakes } from '../support/command-job-fakes.js';
+import { durableApi, tempDir, waitFor } from '../support/fixture-app.js';
+import { trialEngineFakes } from '../support/trial-engine-fakes.js';
+
+const WS = 'ws';
+const instanceId = (job: string): string => `job:${WS}:${job}`;
+
+function prepareApp(): string {
+  const root = resolve('dist/test/fixtures/command-job-app');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(
+    join(root, 'package.json'),
+    JSON.stringify({ name: 'command-job-fixture', type: 'module', main: 'functions/*.js' }),
+  );
+  writeFileSync(join(root, 'host.json'), JSON.stringify({ version: '2.0' }));
+  return root;
+}
+
+const succeeded = (job: string): JobFinishedMessage => ({
+  kind: 'finished',
+  workspace: WS,
+  job,
+  attempt: 1,
+  outcome: 'succeeded',
+  exitCode: 0,
+  at: Date.now(),
+});
+
+describe('trial engine orchestration (local durable engine, scripted proposals)', () => {
+  let host: LocalHost;
+  let api: ReturnType<typeof durableApi>;
+
+  before(async () => {
+    host = await LocalHost.start({
+      appRoot: prepareApp(),
+      dataDir: tempDir('trial-engine-orchestration'),
+      port: 0,
+      bindAddress: '127.0.0.1',
+      logger: createConsoleLogger('warning'),
+    });
+    api = durableApi(host.origin, host.systemKey);
+  });
+  after(async () => host.stop());
+
+  const started = (job: string): Promise<true> =>
+    waitFor(`${job} to start`, () =>
+      Promise.resolve(commandJobFakes.callsOf(job).some((c) => c.activity === 'start') ? true : undefined),
+    );
+  const finalized = (job: string): string | undefined => {
+    const call = commandJobFakes.callsOf(job).find((c) => c.activity === 'finalize');
+    return call?.activity === 'finalize' ? call.input.outcome : undefined;
+  };
+
+  it('runs batch after batch until the proposer is done, then finalizes as completed', async () => {
+    const parent = 'sweep-batches';
+    trialEngineFakes.scripts.set(parent, (round) =>
+      round < 2
+        ? { trials: [`${parent}_${2 * round}`, `${parent}_${2 * round + 1}`], done: false }
+        : { trials: [], done: true },
+    );
+    await api.start(TRIAL_SWEEP_ORCHESTRATION, { workspace: WS, name: parent }, instanceId(parent));
+    for (const batch of [
+      [0, 1],
+      [2, 3],
+    ]) {
+      for (const i of batch) await started(`${parent}_${i}`);
+      // The next batch waits for the whole of this one.
+      assert.equal(commandJobFakes.callsOf(`${parent}_${(batch[1] as number) + 1}`).length, 0);
+      for (const i of batch)
+        assert.equal(
+          await api.raise(instanceId(`${parent}_${i}`), JOB_FINISHED_EVENT, succeeded(`${parent}_${i}`)),
+          202,
+        );
+    }
+    const status = await api.waitDone(instanceId(parent));
+    assert.equal(status.output, 'Completed');
+    assert.deepEqual(
+      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => [p.round, p.timedOut]),
+      [
+        [0, false],
+        [1, false],
+        [2, false],
+      ],
+    );
+    assert.deepEqual(
+      trialEngineFakes.finals.filter((f) => f.name === parent),
+      [{ name: parent, outcome: 'completed' }],
+    );
+  });
+
+  it('at the timeout cancels the running trials, runs the closing round the proposer offers, then finalizes as timed out', async () => {
+    const parent = 'automl-timeout';
+    trialEngineFakes.scripts.set(parent, (round, timedOut) => {
+      if (!timedOut) return { trials: [`${parent}_0`, `${parent}_1`], done: false, timeoutSeconds: 1 };
+      return round === 1 ? { trials: [`${parent}_vote`], done: false, timeoutSeconds: 1 } : { trials: [], done: true };
+    });
+    await api.start(AUTOML_JOB_ORCHESTRATION, { workspace: WS, name: parent }, instanceId(parent));
+    await started(`${parent}_0`);
+    await started(`${parent}_1`);
+    // Nobody finishes the trials: the 1 s timeout asks them to cancel (the queue would deliver JobCancel).
+    const cancel = await waitFor('the trials to be asked to cancel', () =>
+      Promise.resolve(trialEngineFakes.cancels.find((c) => c.name === parent)),
+    );
+    assert.deepEqual(cancel.trials, [`${parent}_0`, `${parent}_1`]);
+    assert.match(cancel.reason, /timeout/);
+    for (const trial of cancel.trials) assert.equal(await api.raise(instanceId(trial), JOB_CANCEL_EVENT, {}), 202);
+    // The closing round runs although the timeout has passed, and is not cut short by it.
+    await started(`${parent}_vote`);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(finalized(`${parent}_vote`), undefined, 'the closing round is not canceled by the timeout');
+    assert.equal(await api.raise(instanceId(`${parent}_vote`), JOB_FINISHED_EVENT, succeeded(`${parent}_vote`)), 202);
+    const status = await api.waitDone(instanceId(parent));
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.equal(finalized(`${parent}_0`), 'canceled');
+    assert.equal(finalized(`${parent}_vote`), 'succeeded');
+    assert.deepEqual(
+      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => [p.round, p.timedOut]),
+      [
+        [0, false],
+        [1, true],
+        [2, true],
+      ],
+    );
+    assert.deepEqual(
+      trialEngineFakes.finals.filter((f) => f.name === parent),
+      [{ name: parent, outcome: 'timeout' }],
+    );
+    assert.equal(trialEngineFakes.cancels.filter((c) => c.name === parent).length, 1);
+  });
+
+  it('on cancel asks the running trials to cancel and finalizes as canceled without proposing again', async () => {
+    const parent = 'sweep-canceled';
+    trialEngineFakes.scripts.set(parent, () => ({ trials: [`${parent}_0`], done: false }));
+    await api.start(TRIAL_SWEEP_ORCHESTRATION, { workspace: WS, name: parent }, instanceId(parent));
+    await started(`${parent}_0`);
+    assert.equal(await api.raise(instanceId(parent), JOB_CANCEL_EVENT, {}), 202);
+    const cancel = await waitFor('the trial to be asked to cancel', () =>
+      Promise.resolve(trialEngineFakes.cancels.find((c) => c.name === parent)),
+    );
+    assert.match(cancel.reason, /canceled/);
+    assert.equal(await api.raise(instanceId(`${parent}_0`), JOB_CANCEL_EVENT, {}), 202);
+    const status = await api.waitDone(instanceId(parent));
+    assert.equal(status.output, 'Canceled');
+    assert.equal(trialEngineFakes.proposals.filter((p) => p.name === parent).length, 1);
+    assert.deepEqual(
+      trialEngineFakes.finals.filter((f) => f.name === parent),
+      [{ name: parent, outcome: 'canceled' }],
+    );
+  });
+});
