@@ -330,6 +330,10 @@ async function benchOne(host: HostProcess, dataDir: string, t: Target, args: Arg
   return {
     ...result,
     best: { trial: best.name, algorithm: best.algorithm, [job.trials?.primary_metric ?? 'score']: best.value },
+    leaderboard_top: board.slice(0, 8).map((e) => `${e.algorithm ?? ''} ${round(e.value)}`),
+    trials_by_algorithm: Object.fromEntries(
+      [...new Set(board.map((e) => e.algorithm ?? ''))].map((a) => [a, board.filter((e) => e.algorithm === a).length]),
+    ),
     registered: job.automl?.best_model,
     holdout,
     peers: comparePeers(t, holdout),
