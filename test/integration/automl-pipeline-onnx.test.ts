@@ -2,14 +2,6 @@
 // onnxruntime-node agrees with predictPipeline on holdout rows of a mixed table (numbers with
 // missing values, a categorical, a datetime, short text): probabilities and predictions within
 // 1e-5 relative, labels exactly, for every registered algorithm of both tasks.
-//
-// One exception, named in NAIVE_BAYES_RELATIVE: the naive Bayes exports (models/naive-bayes.ts)
-// compute the joint log-likelihood in float32. On raw features such as a year (2015) or an income
-// (100), each class's log-likelihood is in the hundreds or thousands, float32 keeps it to about
-// 1e-4 absolute, and softmax turns that absolute error into the probabilities' relative error
-// (Gaussian NB is worse: (x − μ)²/σ² with the small variances of indicator columns). Until that
-// export computes in double, they are held to 1e-3 (multinomial) and 1e-2 (Gaussian, a Tessera
-// extension used only when allowed by name); their labels must still agree exactly.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
@@ -38,10 +30,6 @@ import type { ModelSession, RuntimeTensor } from '../../shared/ports/model-runti
 import { cat, dt, num, slice, table, text } from '../support/ml-tables.js';
 
 const RELATIVE = 1e-5;
-const NAIVE_BAYES_RELATIVE: Readonly<Record<string, number>> = {
-  MultinomialNaiveBayes: 1e-3,
-  GaussianNaiveBayes: 1e-2,
-};
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 const TRAIN = 160;
 const ROWS = 220;
@@ -140,8 +128,8 @@ function fit(
   return { model, config: { kind: 'single', config: { algorithm, params }, model } };
 }
 
-/** |onnx − ts| ≤ relative·|ts| element-wise; returns the largest relative difference. */
-function assertClose(onnx: Float32Array, ts: Float64Array, what: string, relative = RELATIVE): number {
+/** |onnx − ts| ≤ RELATIVE·|ts| element-wise; returns the largest relative difference. */
+function assertClose(onnx: Float32Array, ts: Float64Array, what: string): number {
   assert.equal(onnx.length, ts.length, `${what}: length`);
   let worst = 0;
   for (let i = 0; i < ts.length; i++) {
@@ -149,7 +137,7 @@ function assertClose(onnx: Float32Array, ts: Float64Array, what: string, relativ
     const diff = Math.abs((onnx[i] as number) - expected);
     const scale = Math.abs(expected);
     if (scale < FLOAT32_MIN_NORMAL && diff < FLOAT32_MIN_NORMAL) continue;
-    assert.ok(diff <= relative * scale, `${what}[${i}]: onnxruntime ${onnx[i]}, TypeScript ${expected}`);
+    assert.ok(diff <= RELATIVE * scale, `${what}[${i}]: onnxruntime ${onnx[i]}, TypeScript ${expected}`);
     worst = Math.max(worst, diff / scale);
   }
   return worst;
@@ -162,7 +150,7 @@ function output(outputs: Record<string, RuntimeTensor>, name: string | undefined
   return t;
 }
 
-async function assertPipelineAgrees(pipeline: FittedPipeline, relative = RELATIVE): Promise<ModelManifest> {
+async function assertPipelineAgrees(pipeline: FittedPipeline): Promise<ModelManifest> {
   const f = fixture(pipeline.task);
   const { onnx, manifest } = exportPipeline(pipeline, {
     target: 'target',
@@ -180,7 +168,7 @@ async function assertPipelineAgrees(pipeline: FittedPipeline, relative = RELATIV
     const probs = output(outputs, manifest.outputs.probabilities);
     assert.equal(probs.type, 'float');
     assert.deepEqual(probs.dims, [f.holdout.rows, 3]);
-    assertClose(probs.data as Float32Array, ts.probabilities as Float64Array, 'probabilities', relative);
+    assertClose(probs.data as Float32Array, ts.probabilities as Float64Array, 'probabilities');
     const labels = output(outputs, manifest.outputs.label);
     assert.deepEqual(labels.data, predictedLabels(pipeline, ts));
   } else {
@@ -200,7 +188,7 @@ for (const task of ['classification', 'regression'] as const) {
         const { config } = fit(task, entry.name);
         const pipeline: FittedPipeline = { task, featurizer: f.featurizer, head: config };
         if (task === 'classification') pipeline.classes = f.data.classes ?? [];
-        const manifest = await assertPipelineAgrees(pipeline, NAIVE_BAYES_RELATIVE[entry.name] ?? RELATIVE);
+        const manifest = await assertPipelineAgrees(pipeline);
         assert.equal(manifest.algorithm, entry.name);
         assert.equal(manifest.format, 'tessera.automl.v1');
       });

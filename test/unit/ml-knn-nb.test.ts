@@ -132,8 +132,9 @@ test('GaussianNaiveBayes: scikit-learn’s doc example, probabilities = prior x 
   const density = (x: number[], sign: number): number =>
     normalPdf(x[0] as number, 2 * sign, 2 / 3 + eps) * normalPdf(x[1] as number, (4 / 3) * sign, 2 / 9 + eps);
   const q = [0.5, 0.2];
-  const p1 = 0.5 * density(q, -1);
-  const p2 = 0.5 * density(q, 1);
+  // The model reads features as float32 values, as its ONNX graph does: 0.2 is Math.fround(0.2).
+  const p1 = 0.5 * density(q.map(Math.fround), -1);
+  const p2 = 0.5 * density(q.map(Math.fround), 1);
   const proba = model.predictProba?.(matrix([q])) as Matrix;
   close(proba.data[0] as number, p1 / (p1 + p2), 1e-12);
   close(proba.data[1] as number, p2 / (p1 + p2), 1e-12);
@@ -238,11 +239,12 @@ test('iris holdout: KNN and GaussianNaiveBayes are accurate', { skip: noDatasets
 // ---------------------------------------------------------------------------------------------
 // ONNX export: the graph run by onnxruntime agrees with the TypeScript model on the same rows.
 //
-// Inputs are float32-representable (Math.fround), so the graph's float32 constants and feeds hold
-// exactly the numbers the TypeScript model saw, and the comparison measures the graph's float32
-// arithmetic only. Continuous synthetic features keep exact distance ties (which float32 rounding
-// could break differently from float64) out of the kNN checks; five query rows repeat training
-// rows to exercise the distance-0 rule.
+// The synthetic inputs are float32-representable (Math.fround), so the graph's feeds hold exactly
+// the numbers the TypeScript model saw. Continuous synthetic features keep exact distance ties
+// (which float32 rounding could break differently from float64) out of the kNN checks; five query
+// rows repeat training rows to exercise the distance-0 rule. The raw-scale rows are not float32
+// values and put naive Bayes' log-likelihoods in the thousands: only a graph that computes in
+// double, on features read as float32 on both sides, keeps them within 1e-5.
 
 const rng = new Rng(3);
 const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
@@ -273,6 +275,28 @@ const TRAIN = synthetic(200, 4, 3);
 const QUERY = synthetic(60, 4, 3);
 for (let r = 0; r < 5; r++) QUERY.X.data.set(TRAIN.X.data.subarray(r * 7 * 4, r * 7 * 4 + 4), r * 4);
 const SAMPLE_WEIGHTS = Float64Array.from({ length: 200 }, () => 0.5 + rng.int(3));
+
+/** A year, an income, a count and an indicator, as a pipeline passes them (not float32 values). */
+function rawScale(rows: number): { X: Matrix; labels: string[] } {
+  const data = new Float64Array(rows * 4);
+  const labels: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const c = rng.int(3);
+    labels.push(`class_${c}`);
+    const indicator = c === 2 || rng.next() < 0.1 ? 1 : 0;
+    data.set([2000 + 3 * c + rng.next() * 12, 20 + 25 * c + rng.next() * 40, rng.int(4 + 2 * c), indicator], i * 4);
+  }
+  return { X: { rows, cols: 4, data }, labels };
+}
+
+const RAW_TRAIN = rawScale(200);
+const RAW_QUERY = rawScale(60);
+// Bernoulli binarizes at 50.2, which float32 cannot hold: float32 reads it as 50.20000076 > 50.2, so
+// a graph comparing in float32 would call that income "not above" where TypeScript says "above".
+const THRESHOLD = 50.2;
+for (const [r, income] of [THRESHOLD, Math.fround(THRESHOLD), THRESHOLD - 1e-6, THRESHOLD + 1e-6].entries()) {
+  RAW_QUERY.X.data[r * 4 + 1] = income;
+}
 
 interface OnnxOutputs {
   labels?: readonly string[];
@@ -343,6 +367,21 @@ const CLASSIFIERS: [string, () => FittedModel, Matrix][] = [
     { ...QUERY.X, data: QUERY.X.data.map((v) => Math.max(0, Math.round(v))) },
   ],
   ['BernoulliNaiveBayes', () => bernoulliNaiveBayesTrainer.fit(TRAIN.X, TRAIN.labels, { binarize: 3 }, SEED), QUERY.X],
+  [
+    'GaussianNaiveBayes, raw scale',
+    () => gaussianNaiveBayesTrainer.fit(RAW_TRAIN.X, RAW_TRAIN.labels, {}, SEED),
+    RAW_QUERY.X,
+  ],
+  [
+    'MultinomialNaiveBayes, raw scale',
+    () => multinomialNaiveBayesTrainer.fit(RAW_TRAIN.X, RAW_TRAIN.labels, {}, SEED),
+    RAW_QUERY.X,
+  ],
+  [
+    'BernoulliNaiveBayes, raw scale',
+    () => bernoulliNaiveBayesTrainer.fit(RAW_TRAIN.X, RAW_TRAIN.labels, { binarize: THRESHOLD }, SEED),
+    RAW_QUERY.X,
+  ],
 ];
 
 for (const [name, fit, X] of CLASSIFIERS) {

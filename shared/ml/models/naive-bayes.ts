@@ -7,12 +7,19 @@
  * Each model is a joint log-likelihood per class, jll(x) = log prior + log p(x | class);
  * probabilities are its softmax and the label its arg-max. Sample weights weigh the per-class
  * means, variances, counts and priors (scikit-learn's sample_weight).
+ *
+ * ONNX: the graph casts its float32 features to double and computes the jll, its softmax and its
+ * arg-max in double from double constants, as TypeScript does after reading each feature as a
+ * float32 value (`Math.fround`, exactly what the graph receives); only the probabilities are cast
+ * to float at the end. On raw features (a year, an income) each class's jll is in the thousands,
+ * and float32 arithmetic there would move the probabilities by 1e-4 relative or more (see
+ * ARCHITECTURE.md for the same choice in the tree models).
  */
 import { ValidationError } from '../../errors.js';
 import type { OnnxGraphBuilder } from '../onnx/builder.js';
 import type { FittedModel, Matrix, OnnxFeatures, Trainer } from '../types.js';
 import { checkFitInput, checkPredictInput, encodeClasses, isLabels } from './fit-input.js';
-import { floatTensor, int64Constant, op } from './onnx-helpers.js';
+import { cast, doubleTensor, int64Constant, op } from './onnx-helpers.js';
 
 export interface GaussianNaiveBayesParams {
   /** var_smoothing: this fraction of the largest feature variance is added to every variance (default 1e-9). */
@@ -42,12 +49,13 @@ abstract class FittedNaiveBayes implements FittedModel {
     protected readonly width: number,
   ) {}
 
-  /** Row-major [rows, classes] joint log-likelihood. */
+  /** Row-major [rows, classes] joint log-likelihood, each feature read as float32 (as the graph reads it). */
   abstract jointLogLikelihood(X: Matrix): Float64Array;
 
-  /** The jll as ONNX nodes: a float [N, classes] tensor name. */
+  /** The jll as ONNX nodes from the double [N, width] features: a double [N, classes] tensor name. */
   protected abstract exportJll(g: OnnxGraphBuilder, x: string): string;
 
+  /** softmax(jll) as the graph computes it: exp(jll − row max), divided by its row sum. */
   predictProba(X: Matrix): Matrix {
     const jll = this.jointLogLikelihood(X);
     const nc = this.classes.length;
@@ -82,8 +90,11 @@ abstract class FittedNaiveBayes implements FittedModel {
     if (features.width !== this.width) {
       throw new RangeError(`features.width is ${features.width}; the model was fitted on ${this.width}`);
     }
-    const jll = this.exportJll(g, features.tensor);
-    const probabilities = op(g, 'Softmax', [jll], 'nb_probabilities', { axis: { i: 1 } });
+    const jll = this.exportJll(g, cast(g, features.tensor, 'double', 'nb_features_f64'));
+    const max = op(g, 'ReduceMax', [jll], 'nb_max', { axes: { ints: [1] }, keepdims: { i: 1 } });
+    const exp = op(g, 'Exp', [op(g, 'Sub', [jll, max], 'nb_shifted')], 'nb_exp');
+    const sum = op(g, 'ReduceSum', [exp, int64Constant(g, 'nb_axis1', [1])], 'nb_sum', { keepdims: { i: 1 } });
+    const probabilities = cast(g, op(g, 'Div', [exp, sum], 'nb_probabilities_f64'), 'float', 'nb_probabilities');
     const argmax = op(g, 'ArgMax', [jll], 'nb_argmax', { axis: { i: 1 }, keepdims: { i: 0 } });
     const classes = g.constant('nb_classes', { type: 'string', dims: [this.classes.length], data: this.classes });
     const label = op(g, 'Gather', [classes, argmax], 'nb_label', { axis: { i: 0 } });
@@ -112,7 +123,7 @@ class FittedGaussianNaiveBayes extends FittedNaiveBayes {
       for (let c = 0; c < nc; c++) {
         let s = 0;
         for (let j = 0; j < d; j++) {
-          const diff = (X.data[r * d + j] as number) - (this.theta[c * d + j] as number);
+          const diff = Math.fround(X.data[r * d + j] as number) - (this.theta[c * d + j] as number);
           s += (diff * diff) / (this.variance[c * d + j] as number);
         }
         out[r * nc + c] = (this.constant[c] as number) - 0.5 * s;
@@ -124,15 +135,14 @@ class FittedGaussianNaiveBayes extends FittedNaiveBayes {
   protected exportJll(g: OnnxGraphBuilder, x: string): string {
     const nc = this.classes.length;
     const d = this.width;
-    const inverse = this.variance.map((v) => 1 / v);
     // (x - theta)^2 / var per class, exactly as in TypeScript (no expanded form: N x classes x width is small).
     const x3 = op(g, 'Unsqueeze', [x, int64Constant(g, 'gnb_axis1', [1])], 'gnb_x3');
-    const diff = op(g, 'Sub', [x3, floatTensor(g, 'gnb_theta', [1, nc, d], this.theta)], 'gnb_diff');
+    const diff = op(g, 'Sub', [x3, doubleTensor(g, 'gnb_theta', [1, nc, d], this.theta)], 'gnb_diff');
     const sq = op(g, 'Mul', [diff, diff], 'gnb_sq');
-    const scaled = op(g, 'Mul', [sq, floatTensor(g, 'gnb_inverse_var', [1, nc, d], inverse)], 'gnb_scaled');
+    const scaled = op(g, 'Div', [sq, doubleTensor(g, 'gnb_var', [1, nc, d], this.variance)], 'gnb_scaled');
     const sum = op(g, 'ReduceSum', [scaled, int64Constant(g, 'gnb_axis2', [2])], 'gnb_sum', { keepdims: { i: 0 } });
-    const half = op(g, 'Mul', [sum, floatTensor(g, 'gnb_minus_half', [], [-0.5])], 'gnb_half');
-    return op(g, 'Add', [half, floatTensor(g, 'gnb_constant', [1, nc], this.constant)], 'gnb_jll');
+    const half = op(g, 'Mul', [sum, doubleTensor(g, 'gnb_minus_half', [], [-0.5])], 'gnb_half');
+    return op(g, 'Add', [half, doubleTensor(g, 'gnb_constant', [1, nc], this.constant)], 'gnb_jll');
   }
 }
 
@@ -158,13 +168,14 @@ class FittedLinearNaiveBayes extends FittedNaiveBayes {
     const out = new Float64Array(X.rows * nc);
     for (let r = 0; r < X.rows; r++) {
       for (let c = 0; c < nc; c++) {
-        let s = this.intercept[c] as number;
+        // The graph's order: MatMul, then Add of the intercept.
+        let s = 0;
         for (let j = 0; j < d; j++) {
-          let v = X.data[r * d + j] as number;
+          let v = Math.fround(X.data[r * d + j] as number);
           if (this.binarize !== null) v = v > this.binarize ? 1 : 0;
           s += v * (this.coef[c * d + j] as number);
         }
-        out[r * nc + c] = s;
+        out[r * nc + c] = s + (this.intercept[c] as number);
       }
     }
     return out;
@@ -176,13 +187,14 @@ class FittedLinearNaiveBayes extends FittedNaiveBayes {
     const p = this.prefix;
     let input = x;
     if (this.binarize !== null) {
-      const above = op(g, 'Greater', [x, floatTensor(g, `${p}_threshold`, [], [this.binarize])], `${p}_above`);
-      input = op(g, 'Cast', [above], `${p}_binary`, { to: { i: 1 } });
+      // Compared in double, so a threshold that is not a float32 value splits as in TypeScript.
+      const above = op(g, 'Greater', [x, doubleTensor(g, `${p}_threshold`, [], [this.binarize])], `${p}_above`);
+      input = cast(g, above, 'double', `${p}_binary`);
     }
     const transposed = new Float64Array(d * nc);
     for (let c = 0; c < nc; c++) for (let j = 0; j < d; j++) transposed[j * nc + c] = this.coef[c * d + j] as number;
-    const product = op(g, 'MatMul', [input, floatTensor(g, `${p}_coef`, [d, nc], transposed)], `${p}_product`);
-    return op(g, 'Add', [product, floatTensor(g, `${p}_intercept`, [1, nc], this.intercept)], `${p}_jll`);
+    const product = op(g, 'MatMul', [input, doubleTensor(g, `${p}_coef`, [d, nc], transposed)], `${p}_product`);
+    return op(g, 'Add', [product, doubleTensor(g, `${p}_intercept`, [1, nc], this.intercept)], `${p}_jll`);
   }
 }
 

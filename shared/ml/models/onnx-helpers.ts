@@ -13,6 +13,18 @@ export function floatTensor(g: OnnxGraphBuilder, prefix: string, dims: number[],
   return g.constant(prefix, { type: 'float', dims, data: Array.from(values) });
 }
 
+export function doubleTensor(g: OnnxGraphBuilder, prefix: string, dims: number[], values: ArrayLike<number>): string {
+  return g.constant(prefix, { type: 'double', dims, data: Array.from(values) });
+}
+
+/** TensorProto element types, for Cast's `to`. */
+const ELEMENT_TYPE = { float: 1, double: 11 } as const;
+
+/** Cast `x` to float or double; returns the output's name. */
+export function cast(g: OnnxGraphBuilder, x: string, to: keyof typeof ELEMENT_TYPE, prefix: string): string {
+  return op(g, 'Cast', [x], prefix, { to: { i: ELEMENT_TYPE[to] } });
+}
+
 /** One node with one output named from `prefix`; returns the output's name. */
 export function op(
   g: OnnxGraphBuilder,
