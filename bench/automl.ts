@@ -239,10 +239,19 @@ async function holdoutMetrics(t: Target, args: Args, modelDir: string, seed: num
     const yTrue = y as Float64Array;
     const m = regressionMetrics({ yTrue, yPred: pred });
     let se = 0;
-    for (let i = 0; i < yTrue.length; i++) se += ((yTrue[i] as number) - (pred[i] as number)) ** 2;
+    let sape = 0;
+    for (let i = 0; i < yTrue.length; i++) {
+      const a = yTrue[i] as number;
+      const f = pred[i] as number;
+      se += (a - f) ** 2;
+      // sMAPE as ../shared/peers/forecast_baselines.py defines it (0 where both values are 0).
+      const denominator = Math.abs(a) + Math.abs(f);
+      sape += denominator === 0 ? 0 : (2 * Math.abs(a - f)) / denominator;
+    }
     return {
       ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round(v)])),
       rmse: round(Math.sqrt(se / yTrue.length)),
+      smape: round((100 * sape) / yTrue.length),
     };
   } finally {
     await session.close();
