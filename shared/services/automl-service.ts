@@ -437,7 +437,16 @@ export function createAutomlService(deps: AutomlServiceDeps) {
           const configs =
             settings.task === 'forecasting'
               ? proposeForecastTrials({ settings, history, count })
-              : proposeTrials({ settings, rows: metric('rows'), features: metric('features'), history, count });
+              : proposeTrials({
+                  settings,
+                  rows: metric('rows'),
+                  features: metric('features'),
+                  history,
+                  count,
+                  ...(settings.timeoutSeconds === undefined || doc.startedAt === undefined
+                    ? {}
+                    : { maxSeconds: settings.timeoutSeconds - (clock.now() - doc.startedAt) / 1000 }),
+                });
           if (configs.length > 0) {
             if (phase === 'setup')
               await say(ws, name, `search: up to ${settings.maxTrials} trials, ${count} at a time`);
@@ -454,7 +463,11 @@ export function createAutomlService(deps: AutomlServiceDeps) {
             );
             return { trials: names, done: false, ...timeout };
           }
-          return closing(ws, await read(ws, name), round, 'the proposer has no new configuration', summary, timeout);
+          const why =
+            settings.timeoutSeconds === undefined
+              ? 'the proposer has no new configuration'
+              : 'no new configuration is predicted to finish before timeout_minutes';
+          return closing(ws, await read(ws, name), round, why, summary, timeout);
         }
         return closing(ws, doc, round, stopped, summary, timeout);
       }

@@ -46,6 +46,32 @@ function run(s: AutomlSettings, rows: number, trials: number, batch = 3): TrialR
 }
 
 describe('proposeTrials', () => {
+  test('with a timeout, configurations predicted to outlast the time left are not proposed', () => {
+    const s = settings();
+    const rows = 50_000;
+    const cost = (c: TrialConfig) => algorithmEntry('classification', c.algorithm).cost(rows, 10, c.params);
+    const defaults = proposeTrials({ settings: s, rows, features: 10, history: [], count: 50 });
+    // The cheapest default took 1 s: its seconds per cost unit predicts the others.
+    const cheapest = defaults[0] as TrialConfig;
+    const history: TrialRecord[] = [{ config: cheapest, score: 0.8, seconds: 1 }];
+    const rate = 1 / cost(cheapest);
+    const maxSeconds = 30;
+    const next = proposeTrials({ settings: s, rows, features: 10, history, count: 50, maxSeconds });
+    assert.ok(next.length > 0);
+    for (const c of next) {
+      const own = c.algorithm === cheapest.algorithm ? rate : 2 * rate;
+      assert.ok(cost(c) * own <= maxSeconds, `${c.algorithm} predicted ${cost(c) * own} s`);
+    }
+    const left = defaults.slice(1).filter((c) => cost(c) * 2 * rate > maxSeconds);
+    assert.ok(left.length > 0, 'some default is too slow for 30 s on this data');
+    for (const c of left) assert.ok(!next.some((n) => configKey(n) === configKey(c)), `${c.algorithm} left out`);
+    // Without timed trials nothing can be predicted, so nothing is left out.
+    assert.deepEqual(
+      proposeTrials({ settings: s, rows, features: 10, history: [], count: 50, maxSeconds: 0.001 }),
+      defaults,
+    );
+  });
+
   test('phase 1: every default, cheapest first by the cost model', () => {
     const s = settings();
     const rows = 2000;

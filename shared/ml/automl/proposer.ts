@@ -26,6 +26,13 @@ export interface ProposeInput {
   features: number;
   history: readonly TrialRecord[];
   count: number;
+  /**
+   * Seconds left before the job's timeout: a configuration predicted to take longer is not
+   * proposed (a trial cut off by the timeout is wasted). Predictions scale the registry's cost by
+   * the seconds per cost unit the earlier trials took (the algorithm's own median, else twice the
+   * median over all); with no timed trial yet, nothing is left out.
+   */
+  maxSeconds?: number;
 }
 
 /** Share of phase-2 proposals that explore another algorithm. */
@@ -127,6 +134,37 @@ function perturb(entry: AlgorithmEntry, parent: TrialConfig, step: number, rng: 
   return { algorithm: entry.name, params };
 }
 
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Predicted seconds of a configuration from the earlier trials' seconds per cost unit (0 when unknown). */
+function secondsPredictor(
+  pool: readonly Candidate[],
+  rows: number,
+  features: number,
+  history: readonly TrialRecord[],
+): (config: TrialConfig) => number {
+  const entries = new Map(pool.flatMap((c) => (c.entry === undefined ? [] : [[c.name, c.entry] as const])));
+  const costOf = (config: TrialConfig): number | undefined =>
+    entries.get(config.algorithm)?.cost(rows, Math.max(1, features), config.params);
+  const rates = new Map<string, number[]>();
+  for (const r of history) {
+    const cost = costOf(r.config);
+    if (r.seconds === undefined || cost === undefined || !(cost > 0)) continue;
+    rates.set(r.config.algorithm, [...(rates.get(r.config.algorithm) ?? []), r.seconds / cost]);
+  }
+  const overall = median([...rates.values()].flat());
+  return (config) => {
+    const cost = costOf(config);
+    if (cost === undefined || overall === undefined) return 0;
+    const own = median(rates.get(config.algorithm) ?? []);
+    return cost * (own ?? 2 * overall);
+  };
+}
+
 /** The next `count` configurations to try (fewer, or none, only when nothing new is left). */
 export function proposeTrials(input: ProposeInput): TrialConfig[] {
   const { settings, rows, features, history } = input;
@@ -135,9 +173,11 @@ export function proposeTrials(input: ProposeInput): TrialConfig[] {
   const pool = candidates(settings, rows, features);
   const seen = new Set(history.map((r) => configKey(r.config)));
   const out: TrialConfig[] = [];
+  const predict = secondsPredictor(pool, rows, features, history);
   const add = (config: TrialConfig): boolean => {
     const key = configKey(config);
     if (seen.has(key)) return false;
+    if (input.maxSeconds !== undefined && predict(config) > input.maxSeconds) return false;
     seen.add(key);
     out.push(config);
     return true;
