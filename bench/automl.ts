@@ -330,7 +330,7 @@ async function benchOne(host: HostProcess, dataDir: string, t: Target, args: Arg
     trials_scored: board.length,
     ...(job.error === undefined ? {} : { error: job.error }),
   };
-  const best = board[0];
+  const best = board.find((e) => e.name === job.trials?.best) ?? board[0];
   if (job.status !== 'Completed' || best === undefined) return result;
   const download = join(work, 'best');
   await cli(dataDir, work, 'job', 'download', '-n', best.name, '--output-name', 'model', '--download-path', download);

@@ -69,6 +69,10 @@ export type AutomlService = ReturnType<typeof createAutomlService>;
 
 /** The search stops when the best score has not improved for this many trials (enable_early_termination). */
 export const EARLY_TERMINATION_TRIALS = 20;
+/** Trials the early termination waits for before it counts (the defaults of every algorithm come first). */
+export const EARLY_TERMINATION_WARMUP = 25;
+/** An ensemble this close (relative) to the top score is chosen as the best model. */
+const ENSEMBLE_PREFERENCE = 1e-3;
 /** Ensembles are built from at most this many of the best trials. */
 const ENSEMBLE_CANDIDATES = 5;
 /** The environment child jobs name: the trainer's own image (the host's runtime locally). */
@@ -213,13 +217,24 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       }
     }
     board.sort((a, b) => (METRIC_GOALS[metric] === 'maximize' ? b.value - a.value : a.value - b.value));
+    // An ensemble within ENSEMBLE_PREFERENCE of the top score is the better bet on new data: CV
+    // differences that small are noise, and averaging lowers the variance.
+    const top = board[0];
+    const best =
+      top === undefined
+        ? undefined
+        : (board.find(
+            (e) =>
+              (e.algorithm === 'VotingEnsemble' || e.algorithm === 'StackEnsemble') &&
+              Math.abs(e.value - top.value) <= ENSEMBLE_PREFERENCE * Math.max(Math.abs(top.value), 1e-12),
+          ) ?? top);
     const summary: TrialSummary = {
       primary_metric: metric,
       goal: METRIC_GOALS[metric],
       created: doc.automlState.children.filter((c) => c.kind === 'trial').length,
       max_total_trials: settings.maxTrials,
       leaderboard: board,
-      ...(board[0] === undefined ? {} : { best: board[0].name }),
+      ...(best === undefined ? {} : { best: best.name }),
     };
     return { summary, history };
   };
@@ -242,7 +257,9 @@ export function createAutomlService(deps: AutomlServiceDeps) {
         METRIC_GOALS[settings.primaryMetric] === 'maximize' ? best >= settings.exitScore : best <= settings.exitScore;
       if (reached) return `limits.exit_score (${settings.exitScore}) was reached: ${settings.primaryMetric} ${best}`;
     }
-    if (settings.earlyTermination && bestAt >= 0 && history.length - 1 - bestAt >= EARLY_TERMINATION_TRIALS) {
+    // Counted from the end of the warm-up (every algorithm's default), so the slower algorithms proposed late still get their turn.
+    const since = Math.max(bestAt, EARLY_TERMINATION_WARMUP - 1);
+    if (settings.earlyTermination && bestAt >= 0 && history.length - 1 - since >= EARLY_TERMINATION_TRIALS) {
       return `early termination: ${settings.primaryMetric} has not improved for ${EARLY_TERMINATION_TRIALS} trials`;
     }
     return undefined;
@@ -436,11 +453,12 @@ export function createAutomlService(deps: AutomlServiceDeps) {
           };
           const configs =
             settings.task === 'forecasting'
-              ? proposeForecastTrials({ settings, history, count })
+              ? proposeForecastTrials({ settings, history, count, seasonal: metric('seasonal') > 0 })
               : proposeTrials({
                   settings,
                   rows: metric('rows'),
                   features: metric('features'),
+                  ...(metric('classes') > 0 ? { classes: metric('classes') } : {}),
                   history,
                   count,
                   ...(settings.timeoutSeconds === undefined || doc.startedAt === undefined
@@ -485,7 +503,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       const { summary } = await results(ws, doc);
       await reportFinished(ws, doc, summary);
       const setup = await jobOrUndefined(ws, `${name}_setup`);
-      const best = summary.leaderboard[0];
+      const best = summary.leaderboard.find((e) => e.name === summary.best);
       const now = clock.now();
       let status: JobStatus = outcome === 'canceled' ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
       let error: { code: string; message: string } | undefined;
@@ -637,7 +655,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     summary: TrialSummary,
     timeout: { timeoutSeconds?: number },
   ): Promise<TrialsProposeResult> {
-    const best = summary.leaderboard[0];
+    const best = summary.leaderboard.find((e) => e.name === summary.best);
     if (best === undefined || doc.automlState.settings.task === 'forecasting') {
       return { trials: [], done: true, ...timeout };
     }

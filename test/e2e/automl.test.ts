@@ -167,7 +167,16 @@ describe('AutoML jobs through the tessera CLI', () => {
 
     // The registered model: model.onnx + manifest.json, and the graph scores iris rows.
     const download = tempDir('automl-download');
-    await tessera('job', 'download', '-n', board[0]?.name ?? '', '--output-name', 'model', '--download-path', download);
+    await tessera(
+      'job',
+      'download',
+      '-n',
+      job.trials?.best ?? '',
+      '--output-name',
+      'model',
+      '--download-path',
+      download,
+    );
     const folder = join(download, 'named-outputs', 'model');
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ModelManifest;
     assert.deepEqual(manifest.classes, ['setosa', 'versicolor', 'virginica']);

@@ -70,7 +70,8 @@ export async function runSetup(args: SetupArgs): Promise<void> {
     const prepared = prepareForecast(settings, train);
     await writeFile(join(args.output, FORECAST_FILE), encodeForecast(prepared));
     for (const notice of prepared.notices) out(`notice: ${notice}`);
-    await logToRun({ metrics: { rows: train.rows, setup_seconds: seconds(started) } });
+    const seasonal = prepared.series.some((series) => series.seasonLength > 1);
+    await logToRun({ metrics: { rows: train.rows, seasonal: seasonal ? 1 : 0, setup_seconds: seconds(started) } });
     out(`prepared the forecasting data in ${seconds(started).toFixed(2)} s`);
     return;
   }

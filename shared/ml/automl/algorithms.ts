@@ -59,7 +59,7 @@ export interface AlgorithmEntry {
    * Relative cost of one fit on rows × features with these parameters (arbitrary units, about
    * one per row·feature·pass); only the order matters.
    */
-  cost(rows: number, features: number, params: Readonly<Record<string, ParamValue>>): number;
+  cost(rows: number, features: number, params: Readonly<Record<string, ParamValue>>, classes?: number): number;
   /** Left out of a job with more training rows than this unless allowed by name. */
   maxRows?: number;
   /** A Tessera name Azure ML does not have: used only when allowed by name. */
@@ -102,8 +102,14 @@ const forestCost =
               : features;
     return share * trees * rows * Math.max(1, examined) * log2(rows);
   };
-const boostingCost = (rows: number, features: number, params: Readonly<Record<string, ParamValue>>): number =>
-  num(params, 'nEstimators', 100) * (rows * features * 0.6 + 255 * features * 8);
+/** Multiclass boosting grows one tree per class and round. */
+const boostingCost = (
+  rows: number,
+  features: number,
+  params: Readonly<Record<string, ParamValue>>,
+  classes = 2,
+): number =>
+  num(params, 'nEstimators', 100) * (rows * features * 0.6 + 255 * features * 8) * (classes > 2 ? classes : 1);
 const knnCost = (rows: number, features: number): number => 0.2 * rows * rows * features + rows * features;
 const naiveBayesCost = (rows: number, features: number): number => 2 * rows * features;
 

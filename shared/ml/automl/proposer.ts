@@ -24,6 +24,8 @@ export interface ProposeInput {
   /** Training rows and raw feature columns: the cost model's inputs and the size gates'. */
   rows: number;
   features: number;
+  /** Classification: the number of classes (multiclass boosting costs one tree per class). */
+  classes?: number;
   history: readonly TrialRecord[];
   count: number;
   /**
@@ -53,7 +55,7 @@ interface Candidate {
   cost: number;
 }
 
-function candidates(settings: AutomlSettings, rows: number, features: number): Candidate[] {
+function candidates(settings: AutomlSettings, rows: number, features: number, classes?: number): Candidate[] {
   const task: TabularTask = settings.task === 'classification' ? 'classification' : 'regression';
   const allowed = new Set(settings.allowedAlgorithms ?? []);
   const out: Candidate[] = [];
@@ -65,7 +67,7 @@ function candidates(settings: AutomlSettings, rows: number, features: number): C
       continue;
     }
     if (entry.maxRows !== undefined && rows > entry.maxRows && !allowed.has(name)) continue;
-    out.push({ name, entry, cost: entry.cost(rows, Math.max(1, features), entry.defaults) });
+    out.push({ name, entry, cost: entry.cost(rows, Math.max(1, features), entry.defaults, classes) });
   }
   // Stable: equal costs keep the registry's order.
   return out
@@ -145,11 +147,12 @@ function secondsPredictor(
   pool: readonly Candidate[],
   rows: number,
   features: number,
+  classes: number | undefined,
   history: readonly TrialRecord[],
 ): (config: TrialConfig) => number {
   const entries = new Map(pool.flatMap((c) => (c.entry === undefined ? [] : [[c.name, c.entry] as const])));
   const costOf = (config: TrialConfig): number | undefined =>
-    entries.get(config.algorithm)?.cost(rows, Math.max(1, features), config.params);
+    entries.get(config.algorithm)?.cost(rows, Math.max(1, features), config.params, classes);
   const rates = new Map<string, number[]>();
   for (const r of history) {
     const cost = costOf(r.config);
@@ -170,10 +173,10 @@ export function proposeTrials(input: ProposeInput): TrialConfig[] {
   const { settings, rows, features, history } = input;
   const count = Math.max(0, Math.floor(input.count));
   if (count === 0) return [];
-  const pool = candidates(settings, rows, features);
+  const pool = candidates(settings, rows, features, input.classes);
   const seen = new Set(history.map((r) => configKey(r.config)));
   const out: TrialConfig[] = [];
-  const predict = secondsPredictor(pool, rows, features, history);
+  const predict = secondsPredictor(pool, rows, features, input.classes, history);
   const add = (config: TrialConfig): boolean => {
     const key = configKey(config);
     if (seen.has(key)) return false;
