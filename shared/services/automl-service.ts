@@ -509,15 +509,20 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       let error: { code: string; message: string } | undefined;
       if (status === 'Failed') {
         error =
-          setup !== undefined && setup.status !== 'Completed'
+          setup?.status === 'Failed'
             ? {
                 code: 'DataCheckFailed',
-                message: `The setup step ${setup.name} ${setup.status}: ${setup.error?.message ?? 'see its log (tessera job stream -n ' + setup.name + ')'}`,
+                message: `The setup step ${setup.name} failed: ${setup.error?.message ?? `see its log (tessera job stream -n ${setup.name})`}`,
               }
-            : {
-                code: 'NoTrialSucceeded',
-                message: `No trial completed with a value of ${summary.primary_metric}; see the trials' errors (tessera job list, tessera job show).`,
-              };
+            : outcome === 'timeout'
+              ? {
+                  code: 'JobTimeout',
+                  message: `limits.timeout_minutes was reached before any trial completed with ${summary.primary_metric}.`,
+                }
+              : {
+                  code: 'NoTrialSucceeded',
+                  message: `No trial completed with a value of ${summary.primary_metric}; see the trials' errors (tessera job list, tessera job show).`,
+                };
       }
       const registered: Record<string, { type: string; uri: string; asset?: string }> = {};
       let bestModel: string | undefined;

@@ -243,6 +243,35 @@ describe('AutoML jobs through the tessera CLI', () => {
     });
   }
 
+  it('a canceled AutoML job cancels its running trials and ends Canceled', async () => {
+    const created = json<Job>(
+      await tessera(
+        'job',
+        'create',
+        '--file',
+        join(EXAMPLES, 'iris-classification.yml'),
+        '--set',
+        'outputs.best_model.name=iris-canceled',
+        '-o',
+        'json',
+      ),
+    );
+    await waitFor(
+      'a trial to run',
+      async () => ((await show(created.name)).trials?.created ?? 0) > 0 || undefined,
+      60_000,
+    );
+    assert.equal((await tessera('job', 'cancel', '-n', created.name)).code, 0);
+    const job = await ended(created.name);
+    assert.equal(job.status, 'Canceled');
+    const children = json<JobList>(await tessera('job', 'list', '--experiment', 'automl-iris'));
+    const mine = children.value.filter((j) => j.parent === created.name);
+    assert.ok(mine.length > 0);
+    for (const child of mine)
+      assert.ok(['Completed', 'Canceled'].includes(child.status), `${child.name} ${child.status}`);
+    assert.equal(job.automl?.best_model, undefined, 'nothing is registered');
+  });
+
   it('specs Tessera cannot run are refused with a 400 naming the key', async () => {
     writeFileSync(
       join(specs, 'svm.yml'),

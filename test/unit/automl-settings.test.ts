@@ -48,8 +48,8 @@ describe('resolveAutomlSettings', () => {
       timeColumn: 'date',
       horizon: 1,
       seriesIdColumns: [],
-      targetLags: 'none',
-      rollingWindow: 'none',
+      targetLags: 'auto',
+      rollingWindow: 'auto',
       seasonality: 'auto',
     });
   });

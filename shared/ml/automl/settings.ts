@@ -302,7 +302,9 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
   const ids = f.time_series_id_column_names;
   const seriesIdColumns = ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
 
-  let targetLags: ForecastSettings['targetLags'] = 'none';
+  // Unset lags and window are chosen by the proposer ('auto'): Azure's default (no lags) would leave
+  // the learners on lag features nothing to learn from.
+  let targetLags: ForecastSettings['targetLags'] = 'auto';
   const lags = f.target_lags;
   if (lags !== undefined) {
     const list: number[] | 'auto' = lags === 'auto' ? 'auto' : typeof lags === 'number' ? [lags] : lags;
@@ -346,7 +348,7 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
     horizon,
     seriesIdColumns,
     targetLags,
-    rollingWindow: window ?? 'none',
+    rollingWindow: window ?? 'auto',
     seasonality,
   };
   if (f.frequency !== undefined) out.frequency = f.frequency;
