@@ -71,6 +71,8 @@ export type AutomlService = ReturnType<typeof createAutomlService>;
 export const EARLY_TERMINATION_TRIALS = 20;
 /** Trials the early termination waits for before it counts (the defaults of every algorithm come first). */
 export const EARLY_TERMINATION_WARMUP = 25;
+/** The share of timeout_minutes the search may use; the ensembles and the explanation have the rest. */
+export const SEARCH_SHARE = 0.85;
 /** An ensemble this close (relative) to the top score is chosen as the best model. */
 const ENSEMBLE_PREFERENCE = 1e-3;
 /** Ensembles are built from at most this many of the best trials. */
@@ -242,7 +244,9 @@ export function createAutomlService(deps: AutomlServiceDeps) {
   /** Why the search should stop now, or undefined to go on. */
   const stopReason = (doc: AutomlDocument, history: TrialRecord[], timedOut: boolean): string | undefined => {
     const { settings } = doc.automlState;
-    if (timedOut) return `limits.timeout_minutes (${(settings.timeoutSeconds ?? 0) / 60}) was reached`;
+    if (timedOut) {
+      return `the search's share (${SEARCH_SHARE * 100}%) of limits.timeout_minutes (${(settings.timeoutSeconds ?? 0) / 60}) was used`;
+    }
     if (history.length >= settings.maxTrials) return `limits.max_trials (${settings.maxTrials}) was reached`;
     let best: number | undefined;
     let bestAt = -1;
@@ -408,7 +412,9 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     async propose(ws: string, name: string, round: number, timedOut = false): Promise<TrialsProposeResult> {
       const doc = await read(ws, name);
       const { settings } = doc.automlState;
-      const timeout = settings.timeoutSeconds === undefined ? {} : { timeoutSeconds: settings.timeoutSeconds };
+      // The search gets SEARCH_SHARE of timeout_minutes; the ensembles and the explanation the rest.
+      const searchSeconds = settings.timeoutSeconds === undefined ? undefined : settings.timeoutSeconds * SEARCH_SHARE;
+      const timeout = searchSeconds === undefined ? {} : { timeoutSeconds: searchSeconds };
       const again = doc.automlState.rounds[round];
       if (again !== undefined) return { trials: again, done: false, ...timeout };
       if (isTerminal(doc.status) || doc.cancelRequested === true) return { trials: [], done: true, ...timeout };
@@ -461,9 +467,9 @@ export function createAutomlService(deps: AutomlServiceDeps) {
                   ...(metric('classes') > 0 ? { classes: metric('classes') } : {}),
                   history,
                   count,
-                  ...(settings.timeoutSeconds === undefined || doc.startedAt === undefined
+                  ...(searchSeconds === undefined || doc.startedAt === undefined
                     ? {}
-                    : { maxSeconds: settings.timeoutSeconds - (clock.now() - doc.startedAt) / 1000 }),
+                    : { maxSeconds: searchSeconds - (clock.now() - doc.startedAt) / 1000 }),
                 });
           if (configs.length > 0) {
             if (phase === 'setup')
@@ -622,8 +628,16 @@ export function createAutomlService(deps: AutomlServiceDeps) {
   ): Promise<TrialsProposeResult> {
     const { settings } = doc.automlState;
     await say(ws, doc.name, `search stopped: ${stopped}`);
+    // The best trial of each of the best algorithms: ensembles gain from members that differ.
     const candidates = summary.leaderboard.filter((e) => !e.name.endsWith('_vote') && !e.name.endsWith('_stack'));
-    const members = candidates.slice(0, ENSEMBLE_CANDIDATES).map((e) => e.name);
+    const seen = new Set<string>();
+    const diverse = candidates.filter((e) => {
+      const key = e.algorithm ?? e.name;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const members = diverse.slice(0, ENSEMBLE_CANDIDATES).map((e) => e.name);
     const spec = doc.spec as unknown as AutomlJobSpec;
     const children: { child: AutomlChild; spec: Record<string, unknown> }[] = [];
     if (settings.task !== 'forecasting' && members.length >= 2) {
