@@ -31,8 +31,8 @@ export interface ProposeInput {
   /**
    * Seconds left before the job's timeout: a configuration predicted to take longer is not
    * proposed (a trial cut off by the timeout is wasted). Predictions scale the registry's cost by
-   * the seconds per cost unit the earlier trials took (the algorithm's own median, else twice the
-   * median over all); with no timed trial yet, nothing is left out.
+   * the seconds per cost unit the algorithm's earlier trials took (their median); an algorithm not
+   * timed yet is never left out, so every default is tried.
    */
   maxSeconds?: number;
 }
@@ -159,12 +159,12 @@ function secondsPredictor(
     if (r.seconds === undefined || cost === undefined || !(cost > 0)) continue;
     rates.set(r.config.algorithm, [...(rates.get(r.config.algorithm) ?? []), r.seconds / cost]);
   }
-  const overall = median([...rates.values()].flat());
+  // Only an algorithm's own trials predict its time: a trial's seconds are mostly fixed costs
+  // (featurizing, folds) on small configurations, so one algorithm's rate says little of another's.
   return (config) => {
     const cost = costOf(config);
-    if (cost === undefined || overall === undefined) return 0;
     const own = median(rates.get(config.algorithm) ?? []);
-    return cost * (own ?? 2 * overall);
+    return cost === undefined || own === undefined ? 0 : cost * own;
   };
 }
 
