@@ -232,21 +232,26 @@ class PythonPool implements Scorer {
   score(req: ScoreRequest, signal: AbortSignal): Promise<ScoreResponse> {
     if (this.closed) return Promise.resolve(errorResponse(503, 'ScorerClosed', 'the deployment was replaced'));
     return new Promise<ScoreResponse>((resolvePromise) => {
-      const job: Job = { id: this.nextId++, body: req.body.toString('utf8'), resolve: resolvePromise, signal };
-      signal.addEventListener(
-        'abort',
-        () => {
-          const q = this.queue.indexOf(job);
-          if (q >= 0) {
-            this.queue.splice(q, 1);
-            resolvePromise(errorResponse(504, 'RequestTimeout', 'the request timed out waiting for a Python process'));
-            return;
-          }
-          const owner = this.procs.find((x) => x?.current === job);
-          if (owner !== undefined) owner.child.kill('SIGKILL'); // its exit replaces it and answers the job
+      const onAbort = (): void => {
+        const q = this.queue.indexOf(job);
+        if (q >= 0) {
+          this.queue.splice(q, 1);
+          job.resolve(errorResponse(504, 'RequestTimeout', 'the request timed out waiting for a Python process'));
+          return;
+        }
+        const owner = this.procs.find((x) => x?.current === job);
+        if (owner !== undefined) owner.child.kill('SIGKILL'); // its exit replaces it and answers the job
+      };
+      const job: Job = {
+        id: this.nextId++,
+        body: req.body.toString('utf8'),
+        resolve: (res) => {
+          signal.removeEventListener('abort', onAbort);
+          resolvePromise(res);
         },
-        { once: true },
-      );
+        signal,
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
       this.queue.push(job);
       for (const p of this.procs) {
         if (p !== undefined && p.current === undefined) {

@@ -160,7 +160,8 @@ export class EndpointRouter {
     if (live === undefined) {
       const loaded = await this.live(deployment);
       if (!('gate' in loaded)) return loaded;
-      live = loaded;
+      // Read again with no await before the gate: a swap during the load may have retired `loaded`.
+      live = this.deps.registry.get(deployment.endpoint_name, deployment.name) ?? loaded;
     }
     const t0 = performance.now();
     const target = live;

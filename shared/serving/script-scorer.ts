@@ -257,23 +257,26 @@ class ScriptPool implements Scorer {
     const w = best;
     const id = this.nextId++;
     return new Promise<ScoreResponse>((resolvePromise) => {
-      const p: Pending = { resolve: resolvePromise, abandoned: false };
+      const onAbort = (): void => {
+        if (p.abandoned || !w.pending.has(id)) return;
+        p.abandoned = true;
+        w.live--;
+        if (w.live === 0) {
+          // Every request this worker holds was given up: it may be stuck; replace it.
+          const i = this.workers.indexOf(w);
+          if (i >= 0) this.lost(i, w, 'the request timed out and its worker was restarted');
+        }
+      };
+      const p: Pending = {
+        resolve: (res) => {
+          signal.removeEventListener('abort', onAbort);
+          resolvePromise(res);
+        },
+        abandoned: false,
+      };
       w.pending.set(id, p);
       w.live++;
-      signal.addEventListener(
-        'abort',
-        () => {
-          if (p.abandoned || !w.pending.has(id)) return;
-          p.abandoned = true;
-          w.live--;
-          if (w.live === 0) {
-            // Every request this worker holds was given up: it may be stuck; replace it.
-            const i = this.workers.indexOf(w);
-            if (i >= 0) this.lost(i, w, 'the request timed out and its worker was restarted');
-          }
-        },
-        { once: true },
-      );
+      signal.addEventListener('abort', onAbort, { once: true });
       w.worker.postMessage({ id, body: req.body.toString('utf8') } satisfies WorkerRequest);
     });
   }
