@@ -138,6 +138,11 @@ export interface OnlineDeploymentList {
   value: OnlineDeployment[];
 }
 
+/** `GET .../deployments/{d}/logs?lines=N`: only the last N lines. */
+export const deploymentLogsQuerySchema = z.strictObject({
+  lines: z.coerce.number().int().positive().max(100_000).optional(),
+});
+
 /** A deployment's provisioning log: what the last provisioning wrote (a failing init's output). */
 export interface DeploymentLogs {
   content: string;

@@ -754,6 +754,17 @@ export function createEndpointService(deps: EndpointServiceDeps) {
       return doc.auth_mode === 'key' ? readKeys(ws, name) : issueTokenFor(doc);
     },
 
+    /** The two keys of a key endpoint (Azure's listKeys); a ValidationError for an aml_token endpoint. */
+    async listKeys(ws: string, name: string): Promise<EndpointKeys> {
+      const doc = await readDoc(ws, name);
+      if (doc.auth_mode !== 'key') {
+        throw new ValidationError(`Online endpoint '${name}' uses aml_token authentication: ask for a token instead.`, {
+          target: 'name',
+        });
+      }
+      return readKeys(ws, name);
+    },
+
     /** Replaces one key; the old one stops working at once (the hash changes in the same write). */
     async regenerateKeys(ws: string, name: string, keyType: unknown): Promise<EndpointKeys> {
       const parsed = regenerateKeysBodySchema.safeParse({ keyType });
