@@ -147,6 +147,8 @@ export interface CreateServicesOptions {
   clock?: Clock;
   /** Used by the Entra verifier to fetch signing keys. */
   fetch?: typeof fetch;
+  /** Provisions online deployments instead of the data plane's (tests). */
+  deploymentProvisioner?: DeploymentProvisioner;
 }
 
 interface Stores {
@@ -244,7 +246,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     assets: assetServices.assets,
     jobs,
     secrets: assetServices.secrets,
-    provisioner: deploymentProvisioner(),
+    provisioner: options.deploymentProvisioner ?? deploymentProvisioner(),
     tokenKey: endpointTokenKey(config, assetServices.secrets),
     publicUrl: config.publicUrl,
   });

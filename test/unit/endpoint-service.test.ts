@@ -13,12 +13,11 @@ import { AppError } from '../../shared/errors.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { DeploymentProvisioner } from '../../shared/ports/deployment-provisioner.js';
 import { createAssetService } from '../../shared/services/asset-service.js';
+import { checkTraffic, parseTrafficText } from '../../shared/domain/traffic.js';
 import {
-  checkTraffic,
   createEndpointService,
   deploymentKindOf,
   endpointKeysSecretName,
-  parseTrafficText,
 } from '../../shared/services/endpoint-service.js';
 import type { EndpointService } from '../../shared/services/endpoint-service.js';
 import { createWorkspaceService } from '../../shared/services/workspace-service.js';
