@@ -7,6 +7,7 @@ import { MLClient, MLClientError } from './sdk/ml-client.js';
 import { ASSET_GROUPS, runAssetCommand } from './asset-commands.js';
 import type { AssetGroup } from './asset-commands.js';
 import { runJobCommand } from './job-commands.js';
+import { runOnlineDeploymentCommand, runOnlineEndpointCommand } from './online-commands.js';
 import { CliUsageError } from './usage-error.js';
 import { parseOutputFormat, render } from './output.js';
 import { SpecError } from '../shared/domain/azureml/spec-loader.js';
@@ -54,6 +55,21 @@ Jobs (as az ml job): command jobs
   job download -n NAME [--download-path DIR] [--output-name O] [--all]
                                            Outputs into DIR/named-outputs/<output>/; --all adds DIR/artifacts/
   job archive|restore -n NAME
+
+Online endpoints (as az ml online-endpoint / online-deployment)
+  online-endpoint create --file F [--name N] [--set k=v ...] | --name N [--auth-mode key|aml_token]
+  online-endpoint update -n NAME [--traffic "blue=90 green=10"] [--mirror-traffic "green=20"] [--file F]
+                                           Traffic: whole percents summing to 100 (or all 0), changed atomically
+  online-endpoint show|delete|get-credentials -n NAME
+  online-endpoint list
+  online-endpoint regenerate-keys -n NAME --key-type primary|secondary
+  online-endpoint invoke -n NAME --request-file F [--deployment-name D]
+                                           POST F to the scoring URI with the endpoint's key or token
+  online-deployment create|update --file F [--name N] [--endpoint-name E] [--all-traffic] [--no-wait]
+                                           Upload local paths (model, code, conda file), then wait until it is
+                                           Succeeded (or print why it Failed, with its logs)
+  online-deployment show|delete|get-logs -n NAME --endpoint-name E [--lines N]
+  online-deployment list --endpoint-name E
 
   -o, --output json|yaml|table             Output format (default json)
 
@@ -111,6 +127,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         status: { type: 'string' },
         'output-name': { type: 'string' },
         all: { type: 'boolean' },
+        'endpoint-name': { type: 'string', short: 'e' },
+        'auth-mode': { type: 'string' },
+        traffic: { type: 'string', short: 'r' },
+        'mirror-traffic': { type: 'string' },
+        'key-type': { type: 'string' },
+        'all-traffic': { type: 'boolean' },
+        'no-wait': { type: 'boolean' },
+        lines: { type: 'string' },
+        'request-file': { type: 'string' },
+        'deployment-name': { type: 'string', short: 'd' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -167,6 +193,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(values.continuation === undefined ? {} : { continuation: values.continuation }),
           ...(values['download-path'] === undefined ? {} : { downloadPath: values['download-path'] }),
           ...(values['output-name'] === undefined ? {} : { outputName: values['output-name'] }),
+          ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }),
+          progress: (text) => io.stderr(text),
+        },
+        {
+          client,
+          endpoint: credentials.endpoint,
+          token: credentials.token,
+          workspace: credentials.workspace,
+          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+          stdout: io.stdout,
+          stderr: io.stderr,
+        },
+      );
+    }
+
+    if (command === 'online-endpoint' || command === 'online-deployment') {
+      const lines = values.lines === undefined ? undefined : Number(values.lines);
+      if (lines !== undefined && (!Number.isInteger(lines) || lines < 1))
+        throw new UsageError(`--lines must be a positive whole number, got '${values.lines}'`);
+      const run = command === 'online-endpoint' ? runOnlineEndpointCommand : runOnlineDeploymentCommand;
+      return await run(
+        sub ?? '',
+        {
+          set: values.set ?? [],
+          allTraffic: values['all-traffic'] === true,
+          noWait: values['no-wait'] === true,
+          output: format,
+          ...(values.file === undefined ? {} : { file: values.file }),
+          ...(values.name === undefined ? {} : { name: values.name }),
+          ...(values['endpoint-name'] === undefined ? {} : { endpointName: values['endpoint-name'] }),
+          ...(values['auth-mode'] === undefined ? {} : { authMode: values['auth-mode'] }),
+          ...(values.description === undefined ? {} : { description: values.description }),
+          ...(values.traffic === undefined ? {} : { traffic: values.traffic }),
+          ...(values['mirror-traffic'] === undefined ? {} : { mirrorTraffic: values['mirror-traffic'] }),
+          ...(values['key-type'] === undefined ? {} : { keyType: values['key-type'] }),
+          ...(lines === undefined ? {} : { lines }),
+          ...(values['request-file'] === undefined ? {} : { requestFile: values['request-file'] }),
+          ...(values['deployment-name'] === undefined ? {} : { deploymentName: values['deployment-name'] }),
           ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }),
           progress: (text) => io.stderr(text),
         },

@@ -41,6 +41,7 @@ param cosmosContainerNames array = [
   'mlflowRunInputs'
   'mlflowLoggedModels'
   'jobs'
+  'endpoints'
   'trackingExperiments'
   'trackingRuns'
   'trackingMetricHistory'

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreateKeyFile } from './adapters/key-file.js';
@@ -57,6 +58,12 @@ import { createMlflowArtifactService } from './services/mlflow-artifact-service.
 import type { MlflowArtifactService } from './services/mlflow-artifact-service.js';
 import { createRunInputsStore } from './services/mlflow-run-inputs.js';
 // --- end mlflow artifacts ---
+// --- online endpoints (issue 6) ---
+import type { DeploymentProvisioner } from './ports/deployment-provisioner.js';
+import type { EndpointDirectory } from './ports/endpoint-directory.js';
+import { createEndpointService } from './services/endpoint-service.js';
+import type { EndpointService } from './services/endpoint-service.js';
+// --- end online endpoints ---
 
 /**
  * The one composition root: reads the config once, picks the adapters for the configured store
@@ -128,12 +135,20 @@ export interface Services {
   /** MLflow 3 logged models of each workspace. */
   loggedModels: LoggedModelService;
   // --- end mlflow artifacts ---
+  // --- online endpoints ---
+  /** Online endpoints and deployments: specs, traffic, keys and tokens, provisioning. */
+  endpoints: EndpointService;
+  /** What the scoring route reads: an endpoint with its deployments, and the caller check. */
+  endpointDirectory: EndpointDirectory;
+  // --- end online endpoints ---
 }
 
 export interface CreateServicesOptions {
   clock?: Clock;
   /** Used by the Entra verifier to fetch signing keys. */
   fetch?: typeof fetch;
+  /** Provisions online deployments instead of the data plane's (tests). */
+  deploymentProvisioner?: DeploymentProvisioner;
 }
 
 interface Stores {
@@ -223,6 +238,19 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     clock,
   );
   // --- end mlflow artifacts ---
+  // --- online endpoints ---
+  const endpoints = createEndpointService({
+    store,
+    clock,
+    workspaces,
+    assets: assetServices.assets,
+    jobs,
+    secrets: assetServices.secrets,
+    provisioner: options.deploymentProvisioner ?? deploymentProvisioner(),
+    tokenKey: endpointTokenKey(config, assetServices.secrets),
+    publicUrl: config.publicUrl,
+  });
+  // --- end online endpoints ---
   return {
     config,
     clock,
@@ -239,6 +267,8 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     automl,
     compute: compute.get,
     closeCompute: compute.close,
+    endpoints,
+    endpointDirectory: endpoints.directory,
   };
 }
 
@@ -539,6 +569,50 @@ function createMlflowArtifactServices(
 }
 
 // --- end mlflow artifacts -------------------------------------------------------------------
+
+// --- online endpoints -----------------------------------------------------------------------
+
+/**
+ * Provisions deployments for the management plane. The data plane (shared/serving/) supplies the
+ * real one, which loads the scorer and runs its init; until it is wired here, every deployment
+ * whose spec resolved is accepted as it is.
+ */
+function deploymentProvisioner(): DeploymentProvisioner {
+  return { provision: () => Promise.resolve({ ok: true }) };
+}
+
+const ENDPOINT_TOKEN_KEY_BYTES = 32;
+const ENDPOINT_TOKEN_KEY_SECRET = 'endpoint-token-signing-key';
+
+/**
+ * The HMAC key of online endpoint aml tokens, loaded on first use: <dataDir>/keys/endpoint-token.key
+ * on the embedded host; on Azure a secret in Key Vault, made by the first instance that needs it.
+ */
+function endpointTokenKey(config: Readonly<Config>, secrets: SecretStore): () => Promise<Buffer> {
+  let key: Promise<Buffer> | undefined;
+  return () => {
+    key ??= (async () => {
+      if (config.store !== 'azure') {
+        return loadOrCreateKeyFile(join(config.dataDir, 'keys', 'endpoint-token.key'), {
+          bytes: ENDPOINT_TOKEN_KEY_BYTES,
+          wrongSize: (f, found) =>
+            `The endpoint token key ${f} has ${found} bytes instead of ${ENDPOINT_TOKEN_KEY_BYTES}. Delete the file to create a new key (issued aml tokens stop working).`,
+        });
+      }
+      const stored = await secrets.get(ENDPOINT_TOKEN_KEY_SECRET);
+      if (stored !== undefined) return Buffer.from(stored, 'base64');
+      const fresh = randomBytes(ENDPOINT_TOKEN_KEY_BYTES);
+      await secrets.put(ENDPOINT_TOKEN_KEY_SECRET, fresh.toString('base64'));
+      return fresh;
+    })().catch((err: unknown) => {
+      key = undefined;
+      throw err;
+    });
+    return key;
+  };
+}
+
+// --- end online endpoints -------------------------------------------------------------------
 
 function requireCredential<T>(credential: T | undefined): T {
   if (credential === undefined)

@@ -20,6 +20,16 @@ export type {
   JobSpecInput,
   JobStreamOptions,
 } from './job-operations.js';
+export { OnlineDeploymentOperations, OnlineEndpointOperations } from './online-operations.js';
+export type { InvokeOptions, InvokeResult, OnlineSpecInput, WaitOptions } from './online-operations.js';
+export type {
+  EndpointKeys,
+  EndpointToken,
+  OnlineDeployment,
+  OnlineDeploymentList,
+  OnlineEndpoint,
+  OnlineEndpointList,
+} from '../../shared/contracts/endpoint.js';
 export { DEFAULT_ENDPOINT, resolveCredentials } from './credentials.js';
 export type { ResolveCredentialsOptions, ResolvedCredentials } from './credentials.js';
 export { createHttpUploadTarget } from './upload-target.js';

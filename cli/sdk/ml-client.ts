@@ -3,6 +3,7 @@ import type { WorkspacePutBody, WorkspaceView, WorkspaceViewList } from '../../s
 import { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
 import { resolveCredentials } from './credentials.js';
 import { JobOperations } from './job-operations.js';
+import { OnlineDeploymentOperations, OnlineEndpointOperations } from './online-operations.js';
 import type { RawRequester, Requester } from './requester.js';
 
 /** The server's error body, kept whole so callers can act on code and target. */
@@ -75,6 +76,10 @@ export class MLClient {
   readonly computes: ResourceOperations;
   /** Command jobs: submit, follow, cancel, download outputs. */
   readonly jobs: JobOperations;
+  /** Online endpoints: create, traffic, keys and tokens, invoke. */
+  readonly onlineEndpoints: OnlineEndpointOperations;
+  /** Deployments of online endpoints: create (provisioned in the background), logs, delete. */
+  readonly onlineDeployments: OnlineDeploymentOperations;
 
   constructor(options: MLClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '').replace(/\/api$/, '');
@@ -91,6 +96,8 @@ export class MLClient {
     this.datastores = new ResourceOperations(request, ws, 'datastores');
     this.computes = new ResourceOperations(request, ws, 'computes');
     this.jobs = new JobOperations(request, raw, ws);
+    this.onlineEndpoints = new OnlineEndpointOperations(request, ws, (input, init) => this.#fetch(input, init));
+    this.onlineDeployments = new OnlineDeploymentOperations(request, raw, ws);
   }
 
   /** Sends a request to the REST API (path relative to /api/), with the client's credentials. */

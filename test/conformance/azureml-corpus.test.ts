@@ -42,6 +42,10 @@ const COMMAND_KIND: Record<string, SpecKind> = {
   autoMLJob: 'job',
   sparkJob: 'job',
   MLTable: 'mltable',
+  managedOnlineEndpoint: 'onlineEndpoint',
+  kubernetesOnlineEndpoint: 'onlineEndpoint',
+  managedOnlineDeployment: 'onlineDeployment',
+  kubernetesOnlineDeployment: 'onlineDeployment',
   // Loaded with `az ml job create` too, but Tessera does not run them yet: they must be rejected.
   finetuningJob: 'job',
   distillationJob: 'job',
@@ -88,6 +92,71 @@ const EXPECTED_REJECTIONS: Record<string, { keyPath: string; why: string }> = {
       keyPath: 'resources',
       why: 'resources written as one string ("instance_type=... instance_count=5") instead of a mapping',
     },
+  'azureml-examples/cli/endpoints/online/custom-container/minimal/multimodel/minimal-multimodel-deployment.yml': {
+    keyPath: '',
+    why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/minimal/single-model/conda-in-dockerfile/minimal-single-model-conda-in-dockerfile-deployment.yml':
+    {
+      keyPath: '',
+      why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+    },
+  'azureml-examples/cli/endpoints/online/custom-container/minimal/single-model/pip-in-dockerfile/minimal-single-model-pip-in-dockerfile-deployment.yml':
+    {
+      keyPath: '',
+      why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+    },
+  'azureml-examples/cli/endpoints/online/custom-container/mlflow/multideployment-scikit/mlflow-deployment.yml': {
+    keyPath: '',
+    why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/r/multimodel-plumber/r-deployment.yml': {
+    keyPath: '',
+    why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/tfserving/half-plus-two-integrated/half-plus-two-integrated-deployment.yml':
+    {
+      keyPath: '',
+      why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+    },
+  'azureml-examples/cli/endpoints/online/custom-container/torchserve/densenet/torchserve-deployment.yml': {
+    keyPath: '',
+    why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/triton/single-model/triton-cc-deployment.yml': {
+    keyPath: '',
+    why: 'unfilled {{ACR_NAME}} placeholder in the image (not valid YAML until the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/minimal/multimodel/minimal-multimodel-endpoint.yml': {
+    keyPath: 'name',
+    why: 'unfilled "{{ENDPOINT_NAME}}" placeholder (the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/minimal/single-model/conda-in-dockerfile/minimal-single-model-conda-in-dockerfile-endpoint.yml':
+    { keyPath: 'name', why: 'unfilled "{{ENDPOINT_NAME}}" placeholder (the example script fills it in with sed)' },
+  'azureml-examples/cli/endpoints/online/custom-container/minimal/single-model/minimal-single-model-endpoint.yml': {
+    keyPath: 'name',
+    why: 'unfilled "{{ENDPOINT_NAME}}" placeholder (the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/mlflow/multideployment-scikit/mlflow-endpoint.yml': {
+    keyPath: 'name',
+    why: 'unfilled "{{ENDPOINT_NAME}}" placeholder (the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/triton/single-model/triton-cc-endpoint.yml': {
+    keyPath: 'name',
+    why: 'unfilled "{{ENDPOINT_NAME}}" placeholder (the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/custom-container/tfserving/half-plus-two/tfserving-deployment.yml': {
+    keyPath: 'model.version',
+    why: 'unfilled {{MODEL_VERSION}} placeholder (the example script fills it in with sed)',
+  },
+  'azureml-examples/cli/endpoints/online/managed/minimal/single-model-registered/deployment.yml': {
+    keyPath: 'endpoint_name',
+    why: 'unfilled {{ENDPOINT_NAME}} placeholder (the example script fills it in with sed)',
+  },
+  'azure-sdk-for-python/sdk/ml/azure-ai-ml/tests/test_configs/deployments/online/online_deployment_managed_full.yml': {
+    keyPath: '',
+    why: 'instance_type given twice; PyYAML keeps the last, Tessera refuses duplicate keys',
+  },
 };
 
 interface InventoryEntry {

@@ -143,6 +143,8 @@ describe('loadSpecText: specs that load', () => {
       model: '',
       environment: '',
       compute: '',
+      onlineEndpoint: '',
+      onlineDeployment: '',
     };
     for (const [url, kind, jobKind] of cases) {
       const loaded = load(`$schema: ${url}\n${bodies[kind]}`);
@@ -526,12 +528,9 @@ describe('loadSpecText: specs that are rejected name the file, the key path and 
     },
     {
       name: 'a kind Tessera does not support yet ($schema)',
-      text: lines(
-        '$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json',
-        'name: blue',
-      ),
+      text: lines('$schema: https://azuremlschemas.azureedge.net/latest/batchDeployment.schema.json', 'name: blue'),
       keyPath: '$schema',
-      problem: /managed online deployments are not supported by Tessera yet/,
+      problem: /batch deployments are not supported by Tessera yet/,
       hint: /cannot be loaded until Tessera supports them/,
     },
     {
@@ -690,6 +689,81 @@ describe('loadSpecText: specs that are rejected name the file, the key path and 
   it('puts line and column in the message of a YAML syntax error', () => {
     const error = specError(() => load(lines('a: 1', 'b: [1', 'c: 2'), { file: 'bad.yml' }));
     assert.match(error.message, /^bad\.yml:3:\d+: YAML syntax error/);
+  });
+});
+
+describe('loadSpecText: online endpoints and deployments', () => {
+  const DEPLOYMENT = 'https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json';
+
+  it('loads a managed deployment, defaulting type and collecting model, code and conda paths', () => {
+    const loaded = load(
+      lines(
+        `$schema: ${DEPLOYMENT}`,
+        'name: blue',
+        'endpoint_name: my-endpoint',
+        'model: {path: ../model-1/model/}',
+        'code_configuration: {code: ../model-1/onlinescoring/, scoring_script: score.py}',
+        'environment: {conda_file: env/conda.yaml, image: mcr.microsoft.com/azureml/minimal:latest}',
+        'instance_type: Standard_DS3_v2',
+        'instance_count: "2"',
+        'request_settings: {request_timeout_ms: 3000}',
+        'data_collector: {collections: {model_inputs: {enabled: "True"}}, rolling_rate: Hour}',
+      ),
+      { file: '/proj/online/blue.yml' },
+    );
+    assert.equal(loaded.kind, 'onlineDeployment');
+    assert.equal(loaded.spec['type'], 'managed');
+    assert.equal(loaded.spec['instance_count'], 2);
+    assert.deepEqual(loaded.spec['data_collector'], {
+      collections: { model_inputs: { enabled: true } },
+      rolling_rate: 'hour',
+    });
+    assert.deepEqual(
+      loaded.localPaths.map((p) => [p.keyPath, p.path]),
+      [
+        ['model.path', '/proj/model-1/model/'],
+        ['code_configuration.code', '/proj/model-1/onlinescoring/'],
+        ['environment.conda_file', '/proj/online/env/conda.yaml'],
+      ],
+    );
+  });
+
+  it('tells endpoints, deployments and Kubernetes ones apart without $schema', () => {
+    const endpoint = load(lines('name: e1', 'auth_mode: Key', 'traffic: {blue: 100}'));
+    assert.equal(endpoint.kind, 'onlineEndpoint');
+    assert.equal(endpoint.spec['auth_mode'], 'key');
+    const k8s = load(lines('name: e2', 'compute: azureml:inference', 'auth_mode: key'));
+    assert.equal(k8s.kind, 'onlineEndpoint');
+    assert.equal(k8s.spec['compute'], 'azureml:inference');
+    assert.equal(load(lines('name: blue', 'endpoint_name: e1', 'model: azureml:m:1')).kind, 'onlineDeployment');
+    const kd = load(lines('name: blue', 'type: kubernetes', 'endpoint_name: e1', 'model: azureml:m:1'));
+    assert.equal(kd.kind, 'onlineDeployment');
+    assert.equal(kd.spec['type'], 'kubernetes');
+    assert.equal(load(lines('name: d', 'auth_mode: key'), { expectedKind: 'onlineEndpoint' }).spec['auth_mode'], 'key');
+  });
+
+  it('takes a Kubernetes deployment type from its $schema, and checks that an endpoint $schema agrees', () => {
+    const kd = load(
+      lines(
+        '$schema: https://azuremlschemas.azureedge.net/latest/kubernetesOnlineDeployment.schema.json',
+        'name: green',
+        'resources: {requests: {cpu: "0.1", memory: 0.1Gi}}',
+      ),
+    );
+    assert.equal(kd.spec['type'], 'kubernetes');
+    const error = specError(() =>
+      load(
+        lines(
+          '$schema: https://azuremlschemas.azureedge.net/latest/kubernetesOnlineEndpoint.schema.json',
+          'name: e',
+          'auth_mode: key',
+        ),
+      ),
+    );
+    assert.equal(error.keyPath, 'compute');
+    assert.match(error.problem, /needs compute/);
+    const unknown = specError(() => load(lines(`$schema: ${DEPLOYMENT}`, 'name: b', 'instance_typo: x')));
+    assert.equal(unknown.keyPath, 'instance_typo');
   });
 });
 

@@ -92,3 +92,21 @@ export const environmentField = byShape([reference, inlineEnvironment], (v) =>
   typeof v === 'string' ? reference : inlineEnvironment,
 );
 export type EnvironmentField = z.output<typeof environmentField>;
+
+/** An environment written inline in an online deployment: as in a job, plus the `id` of the registered one. */
+export const deploymentInlineEnvironment = z
+  .strictObject({
+    id: z.string().min(1).optional(),
+    name: resourceName.optional(),
+    version: assetVersion.optional(),
+    description: z.string().optional(),
+    tags: tags.optional(),
+    properties: properties.optional(),
+    ...environmentFields,
+  })
+  .superRefine(checkImageOrBuild);
+
+/** `environment:` of an online deployment: a reference, or inline. */
+export const deploymentEnvironmentField = byShape([reference, deploymentInlineEnvironment], (v) =>
+  typeof v === 'string' ? reference : deploymentInlineEnvironment,
+);

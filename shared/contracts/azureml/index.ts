@@ -17,6 +17,8 @@ import { sweepJobSchema } from './job-sweep.js';
 import { mltableSpecSchema } from './mltable.js';
 import type { MLTableSpec } from './mltable.js';
 import { modelSpecSchema } from './model.js';
+import { onlineDeploymentSpecSchema, onlineEndpointSpecSchema } from './online.js';
+import type { OnlineDeploymentSpec, OnlineEndpointSpec } from './online.js';
 import type { ModelSpec } from './model.js';
 import { SpecError, specErrorFromZod } from './spec-error.js';
 
@@ -30,15 +32,19 @@ import { SpecError, specErrorFromZod } from './spec-error.js';
 export type AssetKind = 'datastore' | 'data' | 'model' | 'environment' | 'component' | 'compute';
 /** Job kinds Tessera validates; `type` of a job spec (a job with no `type` is a command job). */
 export type JobKind = 'command' | 'sweep' | 'pipeline' | 'automl' | 'spark';
+/** Online endpoint kinds (`az ml online-endpoint create`, `az ml online-deployment create`). */
+export type OnlineKind = 'onlineEndpoint' | 'onlineDeployment';
 /**
- * What a spec file is: an asset, a job, or an MLTable file (the `MLTable` file inside the folder
- * of a data asset of type mltable, loaded to read the table it describes).
+ * What a spec file is: an asset, a job, an online endpoint or deployment, or an MLTable file (the
+ * `MLTable` file inside the folder of a data asset of type mltable, loaded to read the table it
+ * describes).
  */
-export type SpecKind = AssetKind | 'job' | 'mltable';
+export type SpecKind = AssetKind | 'job' | 'mltable' | OnlineKind;
 
 export const ASSET_KINDS: readonly AssetKind[] = ['datastore', 'data', 'model', 'environment', 'component', 'compute'];
 export const JOB_KINDS: readonly JobKind[] = ['command', 'sweep', 'pipeline', 'automl', 'spark'];
-export const SPEC_KINDS: readonly SpecKind[] = [...ASSET_KINDS, 'job', 'mltable'];
+export const ONLINE_KINDS: readonly OnlineKind[] = ['onlineEndpoint', 'onlineDeployment'];
+export const SPEC_KINDS: readonly SpecKind[] = [...ASSET_KINDS, 'job', 'mltable', ...ONLINE_KINDS];
 
 /** A component of any kind, chosen by `type` (command when absent, as in az ml). */
 export const componentSpecSchema = byType(
@@ -96,6 +102,8 @@ export const specSchemas: Record<SpecKind, z.ZodType> = {
   ...assetSpecSchemas,
   job: jobSpecSchema,
   mltable: mltableSpecSchema,
+  onlineEndpoint: onlineEndpointSpecSchema,
+  onlineDeployment: onlineDeploymentSpecSchema,
 };
 
 export type { DatastoreSpec, DataSpec, ModelSpec, EnvironmentSpec, ComputeSpec, MLTableSpec };
@@ -115,6 +123,8 @@ export type AssetSpec = AssetSpecByKind[AssetKind];
 export interface SpecByKind extends AssetSpecByKind {
   job: JobSpec;
   mltable: MLTableSpec;
+  onlineEndpoint: OnlineEndpointSpec;
+  onlineDeployment: OnlineDeploymentSpec;
 }
 
 /**
@@ -157,3 +167,11 @@ export type { SparkJobSpec } from './job-spark.js';
 export type { CommandComponentSpec, SparkComponentSpec, ParallelComponentSpec } from './component.js';
 export type { DatastoreCredentials } from './datastore.js';
 export type { JobInput, JobOutput, InputPort, OutputPort } from './common.js';
+export type {
+  OnlineEndpointSpec,
+  OnlineDeploymentSpec,
+  ManagedOnlineEndpointSpec,
+  KubernetesOnlineEndpointSpec,
+  ManagedOnlineDeploymentSpec,
+  KubernetesOnlineDeploymentSpec,
+} from './online.js';

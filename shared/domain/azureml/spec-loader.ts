@@ -74,6 +74,10 @@ export function loadSpecText(text: string, options: LoadSpecOptions): LoadedSpec
   if (options.set !== undefined && options.set.length > 0) raw = applySetOverrides(raw, options.set, file);
 
   const detected = detectKind(raw, { file, schemaUrl, expectedKind: options.expectedKind });
+  if (detected.kind === 'onlineDeployment' && detected.onlineVariant !== undefined && raw['type'] == null) {
+    // The $schema says which kind of deployment a file without `type` is.
+    raw = { ...raw, type: detected.onlineVariant };
+  }
   let spec: Record<string, unknown>;
   try {
     spec = parseSpec(detected.kind, raw, { file }) as Record<string, unknown>;
@@ -107,6 +111,8 @@ export function loadSpecText(text: string, options: LoadSpecOptions): LoadedSpec
     });
   }
 
+  if (detected.onlineVariant !== undefined) checkOnlineVariant(detected, spec, file);
+
   const localPaths: LocalPathRef[] = [];
   const resolver = new PathResolver(options.baseDir ?? dirnameOf(file), localPaths);
   resolver.spec(detected.kind, spec);
@@ -115,6 +121,38 @@ export function loadSpecText(text: string, options: LoadSpecOptions): LoadedSpec
   if (jobKind !== undefined) loaded.jobKind = jobKind;
   if (schemaUrl !== undefined) loaded.schemaUrl = schemaUrl;
   return loaded;
+}
+
+/** The $schema of an online endpoint or deployment and what the spec says it is must agree. */
+function checkOnlineVariant(detected: SchemaKind, spec: Record<string, unknown>, file: string): void {
+  const expected = detected.onlineVariant;
+  if (detected.kind === 'onlineDeployment') {
+    if (spec['type'] === expected) return;
+    throw new SpecError({
+      file,
+      keyPath: 'type',
+      problem: `the $schema is a ${expected} online deployment's, but type is ${JSON.stringify(spec['type'])}`,
+      hint: `make them agree: type: ${String(expected)}, or the matching $schema`,
+    });
+  }
+  if (detected.kind !== 'onlineEndpoint') return;
+  const kubernetes = spec['compute'] !== undefined;
+  if (expected === 'kubernetes' && !kubernetes) {
+    throw new SpecError({
+      file,
+      keyPath: 'compute',
+      problem: 'a Kubernetes online endpoint needs compute (the attached Kubernetes compute that serves it)',
+      hint: 'add compute: azureml:<kubernetes-compute>, or use the managedOnlineEndpoint $schema',
+    });
+  }
+  if (expected === 'managed' && kubernetes) {
+    throw new SpecError({
+      file,
+      keyPath: 'compute',
+      problem: "the $schema is a managed online endpoint's, but compute names a Kubernetes compute",
+      hint: 'remove compute for a managed endpoint, or use the kubernetesOnlineEndpoint $schema',
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,6 +482,8 @@ interface SchemaKind {
   kind: SpecKind;
   jobKind?: JobKind;
   componentType?: string;
+  /** managed or kubernetes, for online endpoints and deployments whose $schema says which. */
+  onlineVariant?: 'managed' | 'kubernetes';
 }
 
 /** Supported `$schema` basenames (lower case, without `.schema.json` / `.json`). */
@@ -471,16 +511,16 @@ const SCHEMA_KINDS: Record<string, SchemaKind> = {
   kubernetescompute: { kind: 'compute' },
   synapsesparkcompute: { kind: 'compute' },
   mltable: { kind: 'mltable' },
+  managedonlineendpoint: { kind: 'onlineEndpoint', onlineVariant: 'managed' },
+  kubernetesonlineendpoint: { kind: 'onlineEndpoint', onlineVariant: 'kubernetes' },
+  onlineendpoint: { kind: 'onlineEndpoint' },
+  managedonlinedeployment: { kind: 'onlineDeployment', onlineVariant: 'managed' },
+  kubernetesonlinedeployment: { kind: 'onlineDeployment', onlineVariant: 'kubernetes' },
+  onlinedeployment: { kind: 'onlineDeployment' },
 };
 
 /** `$schema` basenames of Azure ML kinds that Tessera does not load yet, with what they are. */
 const UNSUPPORTED_SCHEMAS: Record<string, string> = {
-  managedonlinedeployment: 'managed online deployments',
-  kubernetesonlinedeployment: 'Kubernetes online deployments',
-  onlinedeployment: 'online deployments',
-  managedonlineendpoint: 'managed online endpoints',
-  kubernetesonlineendpoint: 'Kubernetes online endpoints',
-  onlineendpoint: 'online endpoints',
   batchendpoint: 'batch endpoints',
   batchdeployment: 'batch deployments',
   modelbatchdeployment: 'model batch deployments',
@@ -546,7 +586,8 @@ const TYPE_KINDS: Record<string, readonly SpecKind[]> = {
   one_lake: ['datastore'],
   amlcompute: ['compute'],
   computeinstance: ['compute'],
-  kubernetes: ['compute'],
+  kubernetes: ['compute', 'onlineDeployment'],
+  managed: ['onlineDeployment'],
   virtualmachine: ['compute'],
   synapsespark: ['compute'],
   local: ['compute'],
@@ -564,7 +605,6 @@ const UNSUPPORTED_TYPES: Record<string, string> = {
   azure_ai_search: 'workspace connections',
   api_key: 'workspace connections',
   custom: 'workspace connections',
-  managed: 'managed online deployments',
   model: 'model batch deployments',
 };
 
@@ -577,6 +617,8 @@ const KIND_WORDS: Record<SpecKind, string> = {
   compute: 'a compute',
   job: 'a job',
   mltable: 'an MLTable file',
+  onlineEndpoint: 'an online endpoint',
+  onlineDeployment: 'an online deployment',
 };
 
 interface DetectOptions {
@@ -626,6 +668,7 @@ function detectKind(raw: Record<string, unknown>, options: DetectOptions): Schem
   if (candidates !== undefined) {
     if (expectedKind === undefined) {
       if (type === 'mltable' && 'paths' in raw && !('path' in raw)) return { kind: 'mltable' };
+      if (type === 'kubernetes' && looksLikeDeployment(raw)) return { kind: 'onlineDeployment' };
       return { kind: candidates[0] ?? 'job' };
     }
     if (candidates.includes(expectedKind)) return { kind: expectedKind };
@@ -656,8 +699,15 @@ function detectKind(raw: Record<string, unknown>, options: DetectOptions): Schem
     });
   }
   if ('command' in raw && 'environment' in raw) return { kind: 'job', jobKind: 'command' };
+  if (looksLikeDeployment(raw)) return { kind: 'onlineDeployment' };
+  if ('auth_mode' in raw || 'traffic' in raw || 'mirror_traffic' in raw) return { kind: 'onlineEndpoint' };
   const [problem, hint] = notASpec(raw);
   throw new SpecError({ file, keyPath: '', problem, hint });
+}
+
+/** The keys only an online deployment has (files written without `$schema`, as the SDK tests are). */
+function looksLikeDeployment(raw: Record<string, unknown>): boolean {
+  return 'endpoint_name' in raw || 'code_configuration' in raw || ('model' in raw && 'instance_type' in raw);
 }
 
 /** Why a mapping with neither `$schema` nor `type` is not a spec, naming the common look-alikes. */
@@ -738,11 +788,24 @@ class PathResolver {
       case 'job':
         this.job(spec);
         return;
+      case 'onlineDeployment':
+        this.deployment(spec);
+        return;
       case 'datastore':
       case 'compute':
       case 'mltable':
+      case 'onlineEndpoint':
         return;
     }
+  }
+
+  /** An online deployment's model folder or file, scoring code and conda file. */
+  private deployment(spec: Record<string, unknown>): void {
+    const model = spec['model'];
+    if (isRecord(model)) this.field(model, 'path', 'model');
+    const code = spec['code_configuration'];
+    if (isRecord(code)) this.field(code, 'code', 'code_configuration');
+    this.environment(spec, 'environment', '');
   }
 
   private resolve(value: string, keyPath: string): string {
