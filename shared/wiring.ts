@@ -61,7 +61,14 @@ import { createRunInputsStore } from './services/mlflow-run-inputs.js';
 // --- online endpoints (issue 6) ---
 import type { DeploymentProvisioner } from './ports/deployment-provisioner.js';
 import type { EndpointDirectory } from './ports/endpoint-directory.js';
+import type { OnlineDeployment } from './contracts/endpoint.js';
 import { createEndpointService } from './services/endpoint-service.js';
+import { createDataAccess } from './services/data-access.js';
+import type { ModelRuntime } from './ports/model-runtime.js';
+import { createFileFetcher } from './serving/fetch-files.js';
+import { servingDeployment, servingDirectory } from './serving/from-contracts.js';
+import { ScorerRegistry } from './serving/registry.js';
+import { EndpointRouter } from './serving/router.js';
 import type { EndpointService } from './services/endpoint-service.js';
 // --- end online endpoints ---
 
@@ -140,6 +147,10 @@ export interface Services {
   endpoints: EndpointService;
   /** What the scoring route reads: an endpoint with its deployments, and the caller check. */
   endpointDirectory: EndpointDirectory;
+  /** The data plane: scores requests to `/api/endpoints/{name}/score` (shared/serving). */
+  scoring: EndpointRouter;
+  /** The loaded scorers of this host's deployments (per-deployment statistics included). */
+  scorers: ScorerRegistry;
   // --- end online endpoints ---
 }
 
@@ -239,6 +250,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
   );
   // --- end mlflow artifacts ---
   // --- online endpoints ---
+  const serving = servingPlane(config, assetServices.datastores);
   const endpoints = createEndpointService({
     store,
     clock,
@@ -246,7 +258,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     assets: assetServices.assets,
     jobs,
     secrets: assetServices.secrets,
-    provisioner: options.deploymentProvisioner ?? deploymentProvisioner(),
+    provisioner: options.deploymentProvisioner ?? serving.provisioner,
     tokenKey: endpointTokenKey(config, assetServices.secrets),
     publicUrl: config.publicUrl,
   });
@@ -269,17 +281,26 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     closeCompute: compute.close,
     endpoints,
     endpointDirectory: endpoints.directory,
+    scorers: serving.registry,
+    scoring: new EndpointRouter({
+      directory: servingDirectory(endpoints.directory, serving.note),
+      registry: serving.registry,
+    }),
   };
 }
 
 /** Closes the stores of a services object built by `createServices`. */
 export async function closeServicesOf(
-  services: Pick<Services, 'store' | 'artifacts' | 'queue'> & Partial<Pick<Services, 'trackingStore' | 'closeCompute'>>,
+  services: Pick<Services, 'store' | 'artifacts' | 'queue'> &
+    Partial<Pick<Services, 'trackingStore' | 'closeCompute' | 'scorers'>>,
 ): Promise<void> {
   const results = await Promise.allSettled([
     // --- jobs ---
     services.closeCompute?.(),
     // --- end jobs ---
+    // --- online endpoints ---
+    services.scorers?.close(),
+    // --- end online endpoints ---
     services.queue.close(),
     services.artifacts.close(),
     services.store.close(),
@@ -573,12 +594,47 @@ function createMlflowArtifactServices(
 // --- online endpoints -----------------------------------------------------------------------
 
 /**
- * Provisions deployments for the management plane. The data plane (shared/serving/) supplies the
- * real one, which loads the scorer and runs its init; until it is wired here, every deployment
- * whose spec resolved is accepted as it is.
+ * The data plane's registry of scorers, which also provisions deployments for the management plane
+ * (it fetches the model and code to <dataDir>/serving, loads the scorer and runs its init). The
+ * ONNX runtime is loaded on the first deployment that needs it.
  */
-function deploymentProvisioner(): DeploymentProvisioner {
-  return { provision: () => Promise.resolve({ ok: true }) };
+function servingPlane(
+  config: Readonly<Config>,
+  datastores: DatastoreResolver,
+): { registry: ScorerRegistry; provisioner: DeploymentProvisioner; note: (d: OnlineDeployment) => void } {
+  let runtime: Promise<ModelRuntime> | undefined;
+  const modelRuntime: ModelRuntime = {
+    kind: 'onnxruntime-node',
+    async load(model) {
+      runtime ??= import('./adapters/onnx-runtime.js').then((m) => new m.OnnxModelRuntime());
+      return (await runtime).load(model);
+    },
+  };
+  // Datastore URIs do not name their workspace: the provisioner records it for the fetcher.
+  const workspaceOf = new Map<string, string>();
+  const registry = new ScorerRegistry({
+    modelRuntime,
+    fetchFiles: createFileFetcher({
+      data: createDataAccess({ datastores }),
+      workspace: (uri) => workspaceOf.get(uri) ?? 'default',
+      cacheDir: join(config.dataDir, 'serving'),
+    }),
+  });
+  const note = (deployment: OnlineDeployment): void => {
+    for (const uri of [deployment.model?.uri, deployment.code?.uri]) {
+      if (uri !== undefined) workspaceOf.set(uri, deployment.workspace);
+    }
+  };
+  return {
+    registry,
+    note,
+    provisioner: {
+      provision(deployment) {
+        note(deployment);
+        return registry.provision(servingDeployment(deployment));
+      },
+    },
+  };
 }
 
 const ENDPOINT_TOKEN_KEY_BYTES = 32;

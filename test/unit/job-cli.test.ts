@@ -315,8 +315,8 @@ test('job create refuses a missing local path before uploading anything', async 
   assert.deepEqual(host.seen, [], 'not even the code folder was uploaded');
 });
 
-test('job create refuses pipeline and automl jobs, and other kinds of spec', async () => {
-  for (const kind of ['pipeline', 'automl']) {
+test('job create refuses pipeline jobs (AutoML jobs are accepted), and other kinds of spec', async () => {
+  for (const kind of ['pipeline']) {
     const host = new FakeHost();
     acceptJobs(host);
     const r = await cli(host, 'job', 'create', '--file', join(dir, `${kind}.yml`));
