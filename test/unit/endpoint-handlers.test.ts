@@ -60,7 +60,11 @@ before(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   dataDir = await mkdtemp(join(tmpdir(), 'tessera-endpoint-http-'));
-  services = await createServices(loadConfig({ TESSERA_DATA_DIR: dataDir, PORT: '7997' }));
+  // The management plane under test, with a provisioner that accepts every deployment: loading
+  // real scorers is the data plane's (test/unit/serving-*.test.ts, test/e2e/online-endpoints.test.ts).
+  services = await createServices(loadConfig({ TESSERA_DATA_DIR: dataDir, PORT: '7997' }), {
+    deploymentProvisioner: { provision: () => Promise.resolve({ ok: true }) },
+  });
   setServicesForTesting(services);
   teamToken = (await services.tokens.create({ workspaces: ['team-a'] })).token;
   await services.workspaces.put('team-a', {});
