@@ -444,6 +444,19 @@ describe('histogram gradient boosting', () => {
     assert.deepEqual(fit(bin.train, { nEstimators: 5 }, 1).trees, fit(bin.train, { nEstimators: 5 }, 2).trees);
   });
 
+  it('builds the same model with any number of histogram threads', () => {
+    // Column sampling makes the feature blocks non-contiguous; the odd row counts exercise the lone rows.
+    const cases: [{ X: Matrix; y: Float64Array | string[] }, GradientBoostingParams][] = [
+      [reg.train, { nEstimators: 8 }],
+      [bin.train, { nEstimators: 8, subsample: 0.7, colsampleBytree: 0.6 }],
+      [three.train, { nEstimators: 4, growPolicy: 'depthwise', maxDepth: 4 }],
+    ];
+    for (const [data, params] of cases) {
+      const one = fit(data, params, 3);
+      for (const threads of [2, 3]) assert.deepEqual(fit(data, { ...params, threads }, 3).trees, one.trees);
+    }
+  });
+
   it('uses every feature of a tree from its colsample draw only', () => {
     const model = fit(reg.train, { nEstimators: 30, colsampleBytree: 0.34 });
     for (const tree of model.trees) {
@@ -467,6 +480,7 @@ describe('histogram gradient boosting', () => {
     assert.throws(() => fit(reg.train, { subsample: 1.5 }), /subsample/);
     assert.throws(() => fit(reg.train, { maxBin: 1 }), /maxBin/);
     assert.throws(() => fit(reg.train, { growPolicy: 'lossguide' as 'leafwise' }), /growPolicy/);
+    assert.throws(() => fit(reg.train, { threads: 0 }), /threads/);
   });
 
   it('is the trainer behind Azure ML LightGBM, GradientBoosting and XGBoost', () => {
