@@ -8,6 +8,8 @@ import type { ForestModel } from '../../shared/ml/models/forest.js';
 import { histGradientBoostingTrainer } from '../../shared/ml/models/gbm.js';
 import type { GradientBoostingModel, GradientBoostingParams } from '../../shared/ml/models/gbm.js';
 import { binEdges, binOf } from '../../shared/ml/models/histogram-bins.js';
+import { buildHistogram } from '../../shared/ml/models/histogram-build.js';
+import { histogramBuilder } from '../../shared/ml/models/histogram-threads.js';
 import { decisionTreeTrainer, float32Below, float32Midpoint, leafOf } from '../../shared/ml/models/tree.js';
 import type { TreeNodes } from '../../shared/ml/models/tree.js';
 import { Rng } from '../../shared/ml/rng.js';
@@ -20,6 +22,7 @@ import {
   splitSynthetic,
   threeClasses,
 } from '../support/synthetic-tabular.js';
+import type { Synthetic } from '../support/synthetic-tabular.js';
 import { classificationDataset, noDatasets, regressionDataset } from '../support/tabular-datasets.js';
 
 const isFloat32 = (v: number): boolean => Math.fround(v) === v;
@@ -350,6 +353,49 @@ describe('RandomForest and ExtremeRandomTrees', () => {
   });
 });
 
+describe('boosting histograms', () => {
+  const rows = 20_001;
+  const p = 7;
+  const rng = new Rng(5);
+  const codes = Uint8Array.from({ length: rows * p }, () => rng.int(12));
+  const layout = { codes, p, featureStride: 4 * 12 };
+  const fill = (b: { grad: Float64Array; hess: Float64Array; order: Int32Array }): void => {
+    for (let i = 0; i < rows; i++) {
+      b.grad[i] = Math.sin(i) * 3;
+      b.hess[i] = 1 + Math.cos(i);
+      b.order[i] = (i * 7919) % rows;
+    }
+  };
+
+  it('shares a histogram out to worker threads by feature blocks and gets the same sums', () => {
+    const local = histogramBuilder(layout, rows, 1);
+    const threaded = histogramBuilder(layout, rows, 3);
+    try {
+      fill(local);
+      fill(threaded);
+      const blocks: [number, number, number[]][] = [
+        [0, rows, [0, 1, 2, 3, 4, 5, 6]],
+        [17, 15_003, [1, 2, 3, 4]],
+        [2, 20_001, [0, 2, 3, 6]],
+        [100, 103, [0, 1, 2, 3, 4, 5, 6]],
+      ];
+      for (const [start, end, features] of blocks) {
+        const expected = local.allocate(p * layout.featureStride);
+        buildHistogram(layout, expected, local.grad, local.hess, local.order, start, end, Int32Array.from(features));
+        const hist = threaded.allocate(p * layout.featureStride);
+        threaded.build(hist, start, end, Int32Array.from(features));
+        assert.deepEqual(hist, expected, `rows ${start}..${end}, features ${features}`);
+      }
+      assert.throws(
+        () => threaded.build(new Float64Array(p * 48), 0, rows, Int32Array.of(0, 1, 2, 3, 4, 5, 6)),
+        TypeError,
+      );
+    } finally {
+      threaded.close();
+    }
+  });
+});
+
 describe('histogram gradient boosting', () => {
   const reg = splitSynthetic(friedmanRegression(31, 2500), 2000);
   const bin = splitSynthetic(binaryClassification(32, 2500), 2000);
@@ -445,11 +491,12 @@ describe('histogram gradient boosting', () => {
   });
 
   it('builds the same model with any number of histogram threads', () => {
-    // Column sampling makes the feature blocks non-contiguous; the odd row counts exercise the lone rows.
-    const cases: [{ X: Matrix; y: Float64Array | string[] }, GradientBoostingParams][] = [
-      [reg.train, { nEstimators: 8 }],
-      [bin.train, { nEstimators: 8, subsample: 0.7, colsampleBytree: 0.6 }],
-      [three.train, { nEstimators: 4, growPolicy: 'depthwise', maxDepth: 4 }],
+    // Large enough that nodes are shared out to the workers; column sampling makes the feature
+    // blocks non-contiguous, and odd row counts leave rows outside the four-row passes.
+    const cases: [Synthetic<Float64Array | string[]>, GradientBoostingParams][] = [
+      [friedmanRegression(35, 12_001, 8), { nEstimators: 6 }],
+      [binaryClassification(36, 12_003, 9), { nEstimators: 6, subsample: 0.7, colsampleBytree: 0.6 }],
+      [threeClasses(37, 9_002, 7), { nEstimators: 3, growPolicy: 'depthwise', maxDepth: 4 }],
     ];
     for (const [data, params] of cases) {
       const one = fit(data, params, 3);

@@ -158,13 +158,10 @@ export class GradientBoostingModel implements FittedModel {
     checkWidth(X, this.featureCount);
     const k = this.scoreCount;
     const out = new Float64Array(X.rows * k);
-    for (let i = 0; i < X.rows; i++) {
-      for (let c = 0; c < k; c++) out[i * k + c] = this.baseScores[c] as number;
-      this.trees.forEach((tree, t) => {
-        const c = t % k;
-        out[i * k + c] = (out[i * k + c] as number) + (tree.value[leafOf(tree, X.data, i * X.cols)] as number);
-      });
-    }
+    for (let i = 0; i < X.rows; i++) for (let c = 0; c < k; c++) out[i * k + c] = this.baseScores[c] as number;
+    // Tree by tree, so that each tree stays in cache; every row still adds its trees in order.
+    const all = Int32Array.from({ length: X.rows }, (_, i) => i);
+    this.trees.forEach((tree, t) => addTreeValues(tree, X, all, out, k, t % k));
     return { rows: X.rows, cols: k, data: out };
   }
 

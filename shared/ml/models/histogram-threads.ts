@@ -57,6 +57,9 @@ export const CONTROL = {
   size: 8,
 } as const;
 
+/** Bin additions below which a histogram is built here alone: waking a worker costs more. */
+const MIN_SHARED_WORK = 32_768;
+
 /** How long a silent worker is waited for before the fit fails. */
 const WORKER_TIMEOUT_MS = 60_000;
 
@@ -155,6 +158,10 @@ class ThreadedHistogramBuilder implements HistogramBuilder {
   }
 
   build(hist: Float64Array, start: number, end: number, features: Int32Array): void {
+    if ((end - start) * features.length < MIN_SHARED_WORK) {
+      buildHistogram(this.layout, hist, this.grad, this.hess, this.order, start, end, features);
+      return;
+    }
     const id = this.ids.get(hist);
     if (id === undefined) throw new TypeError('hist must come from this builder’s allocate()');
     this.features.set(features);
