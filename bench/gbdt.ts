@@ -1,9 +1,10 @@
-// npm run bench -- gbdt [--rows N] [--repeats R]
+// npm run bench -- gbdt [--rows N] [--repeats R] [--datasets DIR]
 // Histogram gradient boosting fit and predict time on synth_clf_100k (80,000 training rows × 20
 // features; the last 20,000 rows are the holdout), against scikit-learn's HistGradientBoostingClassifier
 // measured in the same run on the same cores: 100 trees, learning rate 0.1, 31 leaves, 255 bins, no
 // early stopping, 2 threads each. The two fit in turn (the order alternates each repeat) so that load from other
-// processes falls on both. `--rows N` trains on the first N training rows for a quicker run.
+// processes falls on both. `--rows N` trains on the first N training rows for a quicker run;
+// `--datasets DIR` reads the datasets from DIR instead of ../shared/datasets.
 // Targets (issue 5): Tessera's median fit ≤ 1.5 × scikit-learn's, holdout AUC within 0.002.
 // Without scikit-learn in /usr/bin/python3, the baseline is the figure recorded by
 // ../shared/peers/gbdt_speed.py (labelled as recorded, not comparable when --rows is given).
@@ -11,6 +12,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -60,13 +62,13 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-function loadSplit(usedRows: number | undefined): Split {
-  const manifest = JSON.parse(readFileSync(`${SHARED}datasets/datasets.json`, 'utf8')) as {
+function loadSplit(datasets: string, usedRows: number | undefined): Split {
+  const manifest = JSON.parse(readFileSync(`${datasets}/datasets.json`, 'utf8')) as {
     datasets: { name: string; path: string; target: string; split: { train_rows: number } }[];
   };
   const info = manifest.datasets.find((d) => d.name === DATASET);
-  if (info === undefined) throw new Error(`${DATASET} is not in ${SHARED}datasets/datasets.json`);
-  const csv = `${SHARED}datasets/${info.path}`;
+  if (info === undefined) throw new Error(`${DATASET} is not in ${datasets}/datasets.json`);
+  const csv = `${datasets}/${info.path}`;
   const [header, ...rows] = parseCsv(readFileSync(csv, 'utf8')) as string[][];
   if (header === undefined) throw new Error(`${csv} is empty`);
   const targetIdx = header.indexOf(info.target);
@@ -208,7 +210,9 @@ function summary(samples: FitSample[]) {
 async function run(): Promise<void> {
   const rowsOption = process.argv.includes('--rows') ? option('--rows', 0) : undefined;
   const repeats = option('--repeats', 3);
-  const split = loadSplit(rowsOption);
+  const datasetsAt = process.argv.indexOf('--datasets');
+  const datasets = datasetsAt < 0 ? `${SHARED}datasets` : resolve(process.argv[datasetsAt + 1] ?? '.');
+  const split = loadSplit(datasets, rowsOption);
   const loadBefore = loadavg()[0] as number;
   const baseline = await SklearnBaseline.start(split);
   const ours: FitSample[] = [];

@@ -8,8 +8,9 @@ import type { ForestModel } from '../../shared/ml/models/forest.js';
 import { histGradientBoostingTrainer } from '../../shared/ml/models/gbm.js';
 import type { GradientBoostingModel, GradientBoostingParams } from '../../shared/ml/models/gbm.js';
 import { binEdges, binOf } from '../../shared/ml/models/histogram-bins.js';
-import { buildHistogram } from '../../shared/ml/models/histogram-build.js';
-import { histogramBuilder } from '../../shared/ml/models/histogram-threads.js';
+import { histogramRunner } from '../../shared/ml/models/histogram-threads.js';
+import type { HistogramRunner } from '../../shared/ml/models/histogram-threads.js';
+import { histogramLayout } from '../../shared/ml/models/histograms.js';
 import { decisionTreeTrainer, float32Below, float32Midpoint, leafOf } from '../../shared/ml/models/tree.js';
 import type { TreeNodes } from '../../shared/ml/models/tree.js';
 import { Rng } from '../../shared/ml/rng.js';
@@ -357,37 +358,81 @@ describe('boosting histograms', () => {
   const rows = 20_001;
   const p = 7;
   const rng = new Rng(5);
-  const codes = Uint8Array.from({ length: rows * p }, () => rng.int(12));
-  const layout = { codes, p, featureStride: 4 * 12 };
-  const fill = (b: { grad: Float64Array; hess: Float64Array; order: Int32Array }): void => {
+  // Feature f has 5 + f bins and some missing values (code 5 + f).
+  const edges = Array.from({ length: p }, (_, f) => new Float32Array(5 + f));
+  const codes = Uint8Array.from({ length: rows * p }, (_, i) => rng.int(6 + (i % p)));
+  const layout = histogramLayout(codes, edges);
+  const limits = { minChildSamples: 20, minChildWeight: 1e-3, minSplitGain: 0, lambda: 0.5 };
+  const fill = (runner: HistogramRunner): void => {
     for (let i = 0; i < rows; i++) {
-      b.grad[i] = Math.sin(i) * 3;
-      b.hess[i] = 1 + Math.cos(i);
-      b.order[i] = (i * 7919) % rows;
+      runner.grad[i] = Math.sin(i) * 3 + (i % p === 2 ? 1 : 0);
+      runner.hess[i] = 1 + Math.cos(i);
+      runner.order[i] = (i * 7919) % rows;
     }
   };
 
-  it('shares a histogram out to worker threads by feature blocks and gets the same sums', () => {
-    const local = histogramBuilder(layout, rows, 1);
-    const threaded = histogramBuilder(layout, rows, 3);
+  it('shares a node out to worker threads by feature blocks and gets the same histograms and splits', () => {
+    const local = histogramRunner(layout, limits, rows, 1);
+    const threaded = histogramRunner(layout, limits, rows, 3);
     try {
       fill(local);
       fill(threaded);
-      const blocks: [number, number, number[]][] = [
-        [0, rows, [0, 1, 2, 3, 4, 5, 6]],
-        [17, 15_003, [1, 2, 3, 4]],
-        [2, 20_001, [0, 2, 3, 6]],
-        [100, 103, [0, 1, 2, 3, 4, 5, 6]],
+      const blocks: [number, number, number, number[]][] = [
+        [0, 9_000, rows, [0, 1, 2, 3, 4, 5, 6]],
+        [17, 4_017, 15_003, [1, 2, 3, 4]],
+        [2, 12_000, 20_001, [0, 2, 3, 6]],
+        [100, 101, 103, [0, 1, 2, 3, 4, 5, 6]],
       ];
-      for (const [start, end, features] of blocks) {
-        const expected = local.allocate(p * layout.featureStride);
-        buildHistogram(layout, expected, local.grad, local.hess, local.order, start, end, Int32Array.from(features));
-        const hist = threaded.allocate(p * layout.featureStride);
-        threaded.build(hist, start, end, Int32Array.from(features));
-        assert.deepEqual(hist, expected, `rows ${start}..${end}, features ${features}`);
+      for (const [start, mid, end, list] of blocks) {
+        const features = Int32Array.from(list);
+        const results = [local, threaded].map((runner) => {
+          const parent = runner.allocate();
+          const sums = (from: number, to: number) => {
+            let g = 0;
+            let h = 0;
+            for (let i = from; i < to; i++) {
+              g += runner.grad[runner.order[i] as number] as number;
+              h += runner.hess[runner.order[i] as number] as number;
+            }
+            return { g, h, count: to - from };
+          };
+          const root = runner.run(
+            { build: { hist: parent, start, end }, scans: [{ hist: parent, ...sums(start, end) }] },
+            features,
+          );
+          const child = runner.allocate();
+          const leftSums = sums(start, mid);
+          const right = { ...sums(start, end), hist: parent };
+          right.g -= leftSums.g;
+          right.h -= leftSums.h;
+          right.count -= leftSums.count;
+          const children = runner.run(
+            {
+              build: { hist: child, start, end: mid, subtractFrom: parent },
+              scans: [{ hist: child, ...leftSums }, right],
+            },
+            features,
+          );
+          return { root, children, parent, child };
+        });
+        const [one, three] = results as [(typeof results)[0], (typeof results)[0]];
+        const at = `rows ${start}..${mid}..${end}, features ${list}`;
+        if (end - start > 1000) assert.ok(one.root[0] !== null && one.children.some((s) => s !== null), at);
+        assert.deepEqual(three.root, one.root, at);
+        assert.deepEqual(three.children, one.children, at);
+        for (const f of list) {
+          const bins = (from: Float64Array) =>
+            Array.from(from.subarray(f * layout.featureStride, (f + 1) * layout.featureStride));
+          assert.deepEqual(bins(three.child), bins(one.child), at);
+          assert.deepEqual(bins(three.parent), bins(one.parent), at);
+        }
       }
       assert.throws(
-        () => threaded.build(new Float64Array(p * 48), 0, rows, Int32Array.of(0, 1, 2, 3, 4, 5, 6)),
+        () =>
+          threaded.run(
+            { build: { hist: new Float64Array(p * 48), start: 0, end: rows }, scans: [] },
+            Int32Array.of(0, 1, 2, 3, 4, 5, 6),
+          ),
         TypeError,
       );
     } finally {

@@ -19,9 +19,9 @@ import type { FittedModel, Matrix, OnnxFeatures, Trainer } from '../types.js';
 import { argmaxRows } from './class-labels.js';
 import { checkInteger, checkRange, resolveTarget, resolveWeights } from './fit-inputs.js';
 import { MAX_BINS, binCodes, binEdges } from './histogram-bins.js';
-import { SLOTS, featureStrideOf } from './histogram-build.js';
-import { histogramBuilder } from './histogram-threads.js';
-import type { HistogramBuilder } from './histogram-threads.js';
+import { histogramRunner } from './histogram-threads.js';
+import type { FoundSplit, HistogramRunner, LeafScan } from './histogram-threads.js';
+import { histogramLayout } from './histograms.js';
 import type { TreeNodes } from './tree.js';
 import { checkOnnxWidth, checkWidth, leafOf, weightedRows } from './tree.js';
 import { exportTreeClassifier, exportTreeRegressor } from './tree-ensemble-onnx.js';
@@ -232,12 +232,6 @@ function softmaxRows(values: Float64Array, rows: number, k: number): void {
   }
 }
 
-interface Candidate {
-  feature: number;
-  bin: number;
-  gain: number;
-}
-
 interface GrowingLeaf {
   node: number;
   start: number;
@@ -246,21 +240,17 @@ interface GrowingLeaf {
   g: number;
   h: number;
   hist: Float64Array | null;
-  split: Candidate | null;
+  split: FoundSplit | null;
 }
 
-/** What every boosting tree is grown from: the binned rows, the histogram builder and reusable buffers. */
+/** What every boosting tree is grown from: the binned rows, the histogram runner and reusable buffers. */
 interface BoostContext {
-  /** Fills histograms, and owns the gradients, hessians and row order they are built from. */
-  builder: HistogramBuilder;
+  /** Does the histogram work, and owns the gradients, hessians and row order it reads. */
+  runner: HistogramRunner;
   /** Bin codes column-major ([p][rows]), read by partitions (one feature of many rows). */
   codeColumns: Uint8Array;
   n: number;
   edges: readonly Float32Array[];
-  /** Doubles per feature in a histogram (see histogram-build.ts). */
-  featureStride: number;
-  /** Doubles in a histogram: p × featureStride. */
-  histSize: number;
   /** Histogram buffers freed by earlier leaves and trees, reused to spare the allocator. */
   pool: Float64Array[];
   /** The partition's spill buffer. */
@@ -277,77 +267,27 @@ function boostContext(
   const p = edges.length;
   const codeColumns = new Uint8Array(n * p);
   for (let i = 0; i < n; i++) for (let f = 0; f < p; f++) codeColumns[f * n + i] = codes[i * p + f] as number;
-  const featureStride = featureStrideOf(edges);
+  const limits = {
+    minChildSamples: params.minChildSamples,
+    minChildWeight: params.minChildWeight,
+    minSplitGain: params.minSplitGain,
+    lambda: params.regLambda,
+  };
   return {
-    builder: histogramBuilder({ codes, p, featureStride }, n, params.threads),
+    runner: histogramRunner(histogramLayout(codes, edges), limits, n, params.threads),
     codeColumns,
     n,
     edges,
-    featureStride,
-    histSize: p * featureStride,
     pool: [],
     scratch: new Int32Array(n),
     params,
   };
 }
 
-/** parent -= child over the features `featureSet`: the sibling's histogram, in the parent's buffer. */
-function subtractHistogram(ctx: BoostContext, parent: Float64Array, child: Float64Array, featureSet: Int32Array): void {
-  const { edges, featureStride } = ctx;
-  for (let j = 0; j < featureSet.length; j++) {
-    const f = featureSet[j] as number;
-    const begin = f * featureStride;
-    const end = begin + ((edges[f] as Float32Array).length + 1) * SLOTS;
-    for (let o = begin; o < end; o++) parent[o] = (parent[o] as number) - (child[o] as number);
-  }
-}
-
-/** The best split of a leaf from its histogram, or null when none passes the growth limits. */
-function findSplit(ctx: BoostContext, leaf: GrowingLeaf, featureSet: Int32Array): Candidate | null {
-  const { params } = ctx;
-  if (leaf.depth >= params.maxDepth || leaf.end - leaf.start < 2 * params.minChildSamples) return null;
-  const best: Candidate = { feature: -1, bin: -1, gain: 0 };
-  for (let j = 0; j < featureSet.length; j++) scanFeature(ctx, leaf, featureSet[j] as number, best);
-  return best.feature < 0 ? null : best;
-}
-
-// The long loops of a fit below (and in histogram-build.ts) are each alone in a function with
-// nothing but a return after them: V8 compiles a long loop while it runs (on-stack replacement),
-// before the code after it has ever run, and code without type feedback there would drop back to
-// the interpreter on every later call.
-
-/** Scans feature f's bins left to right and records in `best` a split that beats it. */
-function scanFeature(ctx: BoostContext, leaf: GrowingLeaf, f: number, best: Candidate): void {
-  const { minChildSamples, minChildWeight, minSplitGain, regLambda: lambda } = ctx.params;
-  const hist = leaf.hist as Float64Array;
-  const count = leaf.end - leaf.start;
-  const parentScore = (leaf.g * leaf.g) / (leaf.h + lambda);
-  const nb = (ctx.edges[f] as Float32Array).length;
-  const base = f * ctx.featureStride;
-  const missingCount = hist[base + nb * SLOTS + 2] as number;
-  let gl = 0;
-  let hl = 0;
-  let cl = 0;
-  for (let b = 0; b < nb; b++) {
-    const o = base + b * SLOTS;
-    gl += hist[o] as number;
-    hl += hist[o + 1] as number;
-    cl += hist[o + 2] as number;
-    if (b === nb - 1 && missingCount === 0) break;
-    const cr = count - cl;
-    if (cl < minChildSamples) continue;
-    if (cr < minChildSamples) break;
-    const hr = leaf.h - hl;
-    if (hl < minChildWeight || hr < minChildWeight) continue;
-    const gr = leaf.g - gl;
-    const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
-    if (gain > minSplitGain && gain > 0 && (best.feature < 0 || gain > best.gain)) {
-      best.feature = f;
-      best.bin = b;
-      best.gain = gain;
-    }
-  }
-}
+// The long loops of a fit below (and in histograms.ts) are each alone in a function with nothing
+// but a return after them: V8 compiles a long loop while it runs (on-stack replacement), before the
+// code after it has ever run, and code without type feedback there would drop back to the
+// interpreter on every later call.
 
 /**
  * Moves the rows of order[start..end) whose code in `column` is ≤ `bin` to the front, both sides
@@ -392,10 +332,10 @@ interface GrownTree {
   leafEnd: Int32Array;
 }
 
-/** Grows one tree on `rows` from the builder's gradients and hessians over the features `featureSet`. */
+/** Grows one tree on `rows` from the runner's gradients and hessians over the features `featureSet`. */
 function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32Array): GrownTree {
-  const { builder, codeColumns, n, edges, histSize, pool, scratch, params } = ctx;
-  const { grad, hess, order } = builder;
+  const { runner, codeColumns, n, edges, pool, scratch, params } = ctx;
+  const { grad, hess, order } = runner;
   order.set(rows);
   const feature: number[] = [];
   const threshold: number[] = [];
@@ -412,29 +352,41 @@ function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32
     value.push(0);
     return feature.length - 1;
   };
-  const histogram = (start: number, end: number): Float64Array => {
-    const hist = pool.pop()?.fill(0) ?? builder.allocate(histSize);
-    builder.build(hist, start, end, featureSet);
-    return hist;
-  };
   const lambda = params.regLambda;
   const leafValue = (g: number, h: number): number => (h + lambda > 0 ? (-g / (h + lambda)) * params.learningRate : 0);
+  // A leaf is worth a histogram only if it may be split: shallow and large enough.
+  const splittable = (leaf: GrowingLeaf): boolean =>
+    leaf.depth < params.maxDepth && leaf.end - leaf.start >= 2 * params.minChildSamples;
+  const scan = (leaf: GrowingLeaf): LeafScan => ({
+    hist: leaf.hist as Float64Array,
+    g: leaf.g,
+    h: leaf.h,
+    count: leaf.end - leaf.start,
+  });
+  /** Records each scanned leaf's split; a leaf without one gives its histogram back to the pool. */
+  const settle = (scanned: GrowingLeaf[], splits: (FoundSplit | null)[]): void =>
+    scanned.forEach((leaf, i) => {
+      leaf.split = splits[i] ?? null;
+      if (leaf.split === null) {
+        pool.push(leaf.hist as Float64Array);
+        leaf.hist = null;
+      }
+    });
 
-  const root = newNode();
   const rootLeaf: GrowingLeaf = {
-    node: root,
+    node: newNode(),
     start: 0,
     end: rows.length,
     depth: 0,
     g: sumOf(grad, order, 0, rows.length),
     h: sumOf(hess, order, 0, rows.length),
-    hist: histogram(0, rows.length),
+    hist: null,
     split: null,
   };
-  rootLeaf.split = findSplit(ctx, rootLeaf, featureSet);
-  if (rootLeaf.split === null) {
-    pool.push(rootLeaf.hist as Float64Array);
-    rootLeaf.hist = null;
+  if (splittable(rootLeaf)) {
+    rootLeaf.hist = pool.pop() ?? runner.allocate();
+    const build = { hist: rootLeaf.hist, start: 0, end: rows.length };
+    settle([rootLeaf], runner.run({ build, scans: [scan(rootLeaf)] }, featureSet));
   }
   const leaves: GrowingLeaf[] = [rootLeaf];
 
@@ -452,13 +404,13 @@ function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32
       const candidate = leaves[i] as GrowingLeaf;
       const better =
         params.growPolicy === 'leafwise'
-          ? s.gain > (current.split as Candidate).gain
+          ? s.gain > (current.split as FoundSplit).gain
           : candidate.depth < current.depth || (candidate.depth === current.depth && candidate.node < current.node);
       if (better) pick = i;
     }
     if (pick < 0) break;
     const leaf = leaves[pick] as GrowingLeaf;
-    const split = leaf.split as Candidate;
+    const split = leaf.split as FoundSplit;
     // A stable partition: both children keep their rows in ascending order, so the histogram
     // passes below read gradients and codes in memory order.
     const sf = split.feature;
@@ -494,20 +446,30 @@ function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32
       hist: null,
       split: null,
     };
+    leaves.splice(pick, 1, leftLeaf, rightLeaf);
     // Histogram subtraction: build the smaller child's, derive the larger one's from the parent.
+    // Only children that may still be split need one (the last split of a tree needs none).
     const [small, large] = i - leaf.start <= leaf.end - i ? [leftLeaf, rightLeaf] : [rightLeaf, leftLeaf];
-    small.hist = histogram(small.start, small.end);
-    large.hist = leaf.hist as Float64Array;
-    subtractHistogram(ctx, large.hist, small.hist, featureSet);
+    const room = leaves.length < params.numLeaves;
+    const parentHist = leaf.hist as Float64Array;
     leaf.hist = null;
-    for (const child of [leftLeaf, rightLeaf]) {
-      child.split = findSplit(ctx, child, featureSet);
-      if (child.split === null) {
-        pool.push(child.hist as Float64Array);
-        child.hist = null;
+    if (!room || !splittable(large)) pool.push(parentHist);
+    if (room && (splittable(large) || splittable(small))) {
+      small.hist = pool.pop() ?? runner.allocate();
+      const build = { hist: small.hist, start: small.start, end: small.end };
+      if (splittable(large)) large.hist = parentHist;
+      // Scans in left, right order, as one scan after the other would find them.
+      const scanned = [leftLeaf, rightLeaf].filter(splittable);
+      const work = {
+        build: large.hist === null ? build : { ...build, subtractFrom: parentHist },
+        scans: scanned.map(scan),
+      };
+      settle(scanned, runner.run(work, featureSet));
+      if (!splittable(small)) {
+        pool.push(small.hist);
+        small.hist = null;
       }
     }
-    leaves.splice(pick, 1, leftLeaf, rightLeaf);
   }
   for (const leaf of leaves) {
     value[leaf.node] = leafValue(leaf.g, leaf.h);
@@ -788,7 +750,7 @@ function fitBoosting(
   let stoppedEarly = false;
 
   const ctx = boostContext(codes, edges, n, params);
-  const { grad, hess, order } = ctx.builder;
+  const { grad, hess, order } = ctx.runner;
   try {
     for (let round = 0; round < params.nEstimators; round++) {
       const roundRng = root.fork(round);
@@ -821,7 +783,7 @@ function fitBoosting(
       }
     }
   } finally {
-    ctx.builder.close();
+    ctx.runner.close();
   }
   const roundsKept = earlyStopping ? Math.max(bestRound, 0) + 1 : roundsRun;
   return new GradientBoostingModel(
