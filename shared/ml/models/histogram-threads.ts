@@ -104,7 +104,7 @@ export const CONTROL = {
 /** Doubles per scan in a worker's scan block: g, h, count in; gain, feature, bin out. */
 export const SCAN_SLOTS = 6;
 
-/** Bin additions below which a node's work is done here alone: waking a worker costs more. */
+/** Work (bin additions, plus bins subtracted and scanned) below which a node is done here alone: waking a worker costs more. */
 const MIN_SHARED_WORK = 32_768;
 
 /** How long a silent worker is waited for before the fit fails. */
