@@ -1,10 +1,11 @@
-// npm run bench -- gbdt [--rows N] [--repeats R] [--datasets DIR]
+// npm run bench -- gbdt [--rows N] [--repeats R] [--threads T] [--datasets DIR]
 // Histogram gradient boosting fit and predict time on synth_clf_100k (80,000 training rows × 20
-// features; the last 20,000 rows are the holdout), against scikit-learn's HistGradientBoostingClassifier
-// measured in the same run on the same cores: 100 trees, learning rate 0.1, 31 leaves, 255 bins, no
-// early stopping, 2 threads each. The two fit in turn (the order alternates each repeat) so that load from other
-// processes falls on both. `--rows N` trains on the first N training rows for a quicker run;
-// `--datasets DIR` reads the datasets from DIR instead of ../shared/datasets.
+// features; the last 20,000 rows are the holdout), against scikit-learn's
+// HistGradientBoostingClassifier measured in the same run on the same cores: 100 trees, learning
+// rate 0.1, 31 leaves, 255 bins, no early stopping, 2 threads each. The two fit in turn (the order
+// alternates each repeat) so that load from other processes falls on both. `--rows N` trains on
+// the first N training rows for a quicker run; `--threads T` gives Tessera T threads
+// (scikit-learn keeps 2); `--datasets DIR` reads the datasets from DIR, not ../shared/datasets.
 // Targets (issue 5): Tessera's median fit ≤ 1.5 × scikit-learn's, holdout AUC within 0.002.
 // Without scikit-learn in /usr/bin/python3, the baseline is the figure recorded by
 // ../shared/peers/gbdt_speed.py (labelled as recorded, not comparable when --rows is given).
@@ -33,7 +34,6 @@ const PARAMS: GradientBoostingParams = {
   numLeaves: 31,
   maxBin: 255,
   earlyStopping: false,
-  threads: THREADS,
 };
 const SEED = 0;
 const MAX_RATIO = 1.5;
@@ -91,9 +91,9 @@ function loadSplit(datasets: string, usedRows: number | undefined): Split {
   };
 }
 
-function fitTessera(split: Split): FitSample {
+function fitTessera(split: Split, threads: number): FitSample {
   const t0 = performance.now();
-  const model = histGradientBoostingTrainer.fit(split.train.X, split.train.y, PARAMS, { seed: SEED });
+  const model = histGradientBoostingTrainer.fit(split.train.X, split.train.y, { ...PARAMS, threads }, { seed: SEED });
   const fitSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const proba = model.predictProba(split.test.X);
@@ -210,6 +210,7 @@ function summary(samples: FitSample[]) {
 async function run(): Promise<void> {
   const rowsOption = process.argv.includes('--rows') ? option('--rows', 0) : undefined;
   const repeats = option('--repeats', 3);
+  const threads = option('--threads', THREADS);
   const datasetsAt = process.argv.indexOf('--datasets');
   const datasets = datasetsAt < 0 ? `${SHARED}datasets` : resolve(process.argv[datasetsAt + 1] ?? '.');
   const split = loadSplit(datasets, rowsOption);
@@ -219,11 +220,11 @@ async function run(): Promise<void> {
   const theirs: FitSample[] = [];
   try {
     // Warm-up: the first fit pays for JIT compilation; scikit-learn's for imports and page faults.
-    fitTessera(split);
+    fitTessera(split, threads);
     if (typeof baseline !== 'string') await baseline.fit();
     for (let i = 0; i < repeats; i++) {
       if (i % 2 === 1 && typeof baseline !== 'string') theirs.push(await baseline.fit());
-      ours.push(fitTessera(split));
+      ours.push(fitTessera(split, threads));
       if (i % 2 === 0 && typeof baseline !== 'string') theirs.push(await baseline.fit());
     }
   } finally {
@@ -270,7 +271,7 @@ async function run(): Promise<void> {
     trainRows: split.train.X.rows,
     testRows: split.test.X.rows,
     features: split.train.X.cols,
-    settings: { ...PARAMS, seed: SEED, repeats, warmUpFits: 1 },
+    settings: { ...PARAMS, threads, seed: SEED, repeats, warmUpFits: 1 },
     cpus: cpus().length,
     // OpenMP's threads wait for each other many times a tree: on a machine busier than its core
     // count, a descheduled thread stalls scikit-learn's fits by up to tens of times. Compare the
