@@ -8,6 +8,9 @@ import type { ForestModel } from '../../shared/ml/models/forest.js';
 import { histGradientBoostingTrainer } from '../../shared/ml/models/gbm.js';
 import type { GradientBoostingModel, GradientBoostingParams } from '../../shared/ml/models/gbm.js';
 import { binEdges, binOf } from '../../shared/ml/models/histogram-bins.js';
+import { histogramRunner } from '../../shared/ml/models/histogram-threads.js';
+import type { HistogramRunner } from '../../shared/ml/models/histogram-threads.js';
+import { histogramLayout } from '../../shared/ml/models/histograms.js';
 import { decisionTreeTrainer, float32Below, float32Midpoint, leafOf } from '../../shared/ml/models/tree.js';
 import type { TreeNodes } from '../../shared/ml/models/tree.js';
 import { Rng } from '../../shared/ml/rng.js';
@@ -20,6 +23,7 @@ import {
   splitSynthetic,
   threeClasses,
 } from '../support/synthetic-tabular.js';
+import type { Synthetic } from '../support/synthetic-tabular.js';
 import { classificationDataset, noDatasets, regressionDataset } from '../support/tabular-datasets.js';
 
 const isFloat32 = (v: number): boolean => Math.fround(v) === v;
@@ -350,6 +354,93 @@ describe('RandomForest and ExtremeRandomTrees', () => {
   });
 });
 
+describe('boosting histograms', () => {
+  const rows = 20_001;
+  const p = 7;
+  const rng = new Rng(5);
+  // Feature f has 5 + f bins and some missing values (code 5 + f).
+  const edges = Array.from({ length: p }, (_, f) => new Float32Array(5 + f));
+  const codes = Uint8Array.from({ length: rows * p }, (_, i) => rng.int(6 + (i % p)));
+  const layout = histogramLayout(codes, edges);
+  const limits = { minChildSamples: 20, minChildWeight: 1e-3, minSplitGain: 0, lambda: 0.5 };
+  const fill = (runner: HistogramRunner): void => {
+    for (let i = 0; i < rows; i++) {
+      runner.grad[i] = Math.sin(i) * 3 + (i % p === 2 ? 1 : 0);
+      runner.hess[i] = 1 + Math.cos(i);
+      runner.order[i] = (i * 7919) % rows;
+    }
+  };
+
+  it('shares a node out to worker threads by feature blocks and gets the same histograms and splits', () => {
+    const local = histogramRunner(layout, limits, rows, 1);
+    const threaded = histogramRunner(layout, limits, rows, 3);
+    try {
+      fill(local);
+      fill(threaded);
+      const blocks: [number, number, number, number[]][] = [
+        [0, 9_000, rows, [0, 1, 2, 3, 4, 5, 6]],
+        [17, 4_017, 15_003, [1, 2, 3, 4]],
+        [2, 12_000, 20_001, [0, 2, 3, 6]],
+        [100, 101, 103, [0, 1, 2, 3, 4, 5, 6]],
+      ];
+      for (const [start, mid, end, list] of blocks) {
+        const features = Int32Array.from(list);
+        const results = [local, threaded].map((runner) => {
+          const parent = runner.allocate();
+          const sums = (from: number, to: number) => {
+            let g = 0;
+            let h = 0;
+            for (let i = from; i < to; i++) {
+              g += runner.grad[runner.order[i] as number] as number;
+              h += runner.hess[runner.order[i] as number] as number;
+            }
+            return { g, h, count: to - from };
+          };
+          const root = runner.run(
+            { build: { hist: parent, start, end }, scans: [{ hist: parent, ...sums(start, end) }] },
+            features,
+          );
+          const child = runner.allocate();
+          const leftSums = sums(start, mid);
+          const right = { ...sums(start, end), hist: parent };
+          right.g -= leftSums.g;
+          right.h -= leftSums.h;
+          right.count -= leftSums.count;
+          const children = runner.run(
+            {
+              build: { hist: child, start, end: mid, subtractFrom: parent },
+              scans: [{ hist: child, ...leftSums }, right],
+            },
+            features,
+          );
+          return { root, children, parent, child };
+        });
+        const [one, three] = results as [(typeof results)[0], (typeof results)[0]];
+        const at = `rows ${start}..${mid}..${end}, features ${list}`;
+        if (end - start > 1000) assert.ok(one.root[0] !== null && one.children.some((s) => s !== null), at);
+        assert.deepEqual(three.root, one.root, at);
+        assert.deepEqual(three.children, one.children, at);
+        for (const f of list) {
+          const bins = (from: Float64Array) =>
+            Array.from(from.subarray(f * layout.featureStride, (f + 1) * layout.featureStride));
+          assert.deepEqual(bins(three.child), bins(one.child), at);
+          assert.deepEqual(bins(three.parent), bins(one.parent), at);
+        }
+      }
+      assert.throws(
+        () =>
+          threaded.run(
+            { build: { hist: new Float64Array(p * 48), start: 0, end: rows }, scans: [] },
+            Int32Array.of(0, 1, 2, 3, 4, 5, 6),
+          ),
+        TypeError,
+      );
+    } finally {
+      threaded.close();
+    }
+  });
+});
+
 describe('histogram gradient boosting', () => {
   const reg = splitSynthetic(friedmanRegression(31, 2500), 2000);
   const bin = splitSynthetic(binaryClassification(32, 2500), 2000);
@@ -444,6 +535,20 @@ describe('histogram gradient boosting', () => {
     assert.deepEqual(fit(bin.train, { nEstimators: 5 }, 1).trees, fit(bin.train, { nEstimators: 5 }, 2).trees);
   });
 
+  it('builds the same model with any number of histogram threads', () => {
+    // Large enough that nodes are shared out to the workers; column sampling makes the feature
+    // blocks non-contiguous, and odd row counts leave rows outside the four-row passes.
+    const cases: [Synthetic<Float64Array | string[]>, GradientBoostingParams][] = [
+      [friedmanRegression(35, 12_001, 8), { nEstimators: 6 }],
+      [binaryClassification(36, 12_003, 9), { nEstimators: 6, subsample: 0.7, colsampleBytree: 0.6 }],
+      [threeClasses(37, 9_002, 7), { nEstimators: 3, growPolicy: 'depthwise', maxDepth: 4 }],
+    ];
+    for (const [data, params] of cases) {
+      const one = fit(data, params, 3);
+      for (const threads of [2, 3]) assert.deepEqual(fit(data, { ...params, threads }, 3).trees, one.trees);
+    }
+  });
+
   it('uses every feature of a tree from its colsample draw only', () => {
     const model = fit(reg.train, { nEstimators: 30, colsampleBytree: 0.34 });
     for (const tree of model.trees) {
@@ -467,6 +572,7 @@ describe('histogram gradient boosting', () => {
     assert.throws(() => fit(reg.train, { subsample: 1.5 }), /subsample/);
     assert.throws(() => fit(reg.train, { maxBin: 1 }), /maxBin/);
     assert.throws(() => fit(reg.train, { growPolicy: 'lossguide' as 'leafwise' }), /growPolicy/);
+    assert.throws(() => fit(reg.train, { threads: 0 }), /threads/);
   });
 
   it('is the trainer behind Azure ML LightGBM, GradientBoosting and XGBoost', () => {

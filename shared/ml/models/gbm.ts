@@ -19,6 +19,9 @@ import type { FittedModel, Matrix, OnnxFeatures, Trainer } from '../types.js';
 import { argmaxRows } from './class-labels.js';
 import { checkInteger, checkRange, resolveTarget, resolveWeights } from './fit-inputs.js';
 import { MAX_BINS, binCodes, binEdges } from './histogram-bins.js';
+import { histogramRunner } from './histogram-threads.js';
+import type { FoundSplit, HistogramRunner, LeafScan } from './histogram-threads.js';
+import { histogramLayout } from './histograms.js';
 import type { TreeNodes } from './tree.js';
 import { checkOnnxWidth, checkWidth, leafOf, weightedRows } from './tree.js';
 import { exportTreeClassifier, exportTreeRegressor } from './tree-ensemble-onnx.js';
@@ -56,6 +59,12 @@ export interface GradientBoostingParams {
   nIterNoChange?: number;
   /** Improvement of the validation loss that counts (default 1e-7). */
   tol?: number;
+  /**
+   * Threads that build histograms, this one included (default 1). The model is the same for every
+   * count; more threads only pay on large data (hundreds of thousands of rows × features), and the
+   * default leaves the machine's other cores to the jobs running beside this one.
+   */
+  threads?: number;
 }
 
 type Objective = 'regression' | 'binary' | 'multiclass';
@@ -77,6 +86,7 @@ interface ResolvedParams {
   validationFraction: number;
   nIterNoChange: number;
   tol: number;
+  threads: number;
 }
 
 function resolveParams(p: GradientBoostingParams): ResolvedParams {
@@ -106,6 +116,7 @@ function resolveParams(p: GradientBoostingParams): ResolvedParams {
     validationFraction: checkRange('validationFraction', p.validationFraction ?? 0.1, 0, 1, true),
     nIterNoChange: checkInteger('nIterNoChange', p.nIterNoChange ?? 10, 1),
     tol: checkRange('tol', p.tol ?? 1e-7, 0, Number.MAX_VALUE),
+    threads: checkInteger('threads', p.threads ?? 1, 1),
   };
 }
 
@@ -147,13 +158,10 @@ export class GradientBoostingModel implements FittedModel {
     checkWidth(X, this.featureCount);
     const k = this.scoreCount;
     const out = new Float64Array(X.rows * k);
-    for (let i = 0; i < X.rows; i++) {
-      for (let c = 0; c < k; c++) out[i * k + c] = this.baseScores[c] as number;
-      this.trees.forEach((tree, t) => {
-        const c = t % k;
-        out[i * k + c] = (out[i * k + c] as number) + (tree.value[leafOf(tree, X.data, i * X.cols)] as number);
-      });
-    }
+    for (let i = 0; i < X.rows; i++) for (let c = 0; c < k; c++) out[i * k + c] = this.baseScores[c] as number;
+    // Tree by tree, so that each tree stays in cache; every row still adds its trees in order.
+    const all = Int32Array.from({ length: X.rows }, (_, i) => i);
+    this.trees.forEach((tree, t) => addTreeValues(tree, X, all, out, k, t % k));
     return { rows: X.rows, cols: k, data: out };
   }
 
@@ -224,12 +232,6 @@ function softmaxRows(values: Float64Array, rows: number, k: number): void {
   }
 }
 
-interface Candidate {
-  feature: number;
-  bin: number;
-  gain: number;
-}
-
 interface GrowingLeaf {
   node: number;
   start: number;
@@ -238,44 +240,103 @@ interface GrowingLeaf {
   g: number;
   h: number;
   hist: Float64Array | null;
-  split: Candidate | null;
+  split: FoundSplit | null;
 }
 
-/** What every boosting tree is grown from: the binned rows and the histogram layout. */
+/** What every boosting tree is grown from: the binned rows, the histogram runner and reusable buffers. */
 interface BoostContext {
-  /** Row-major [rows][p] bin codes. */
-  codes: Uint8Array;
-  p: number;
+  /** Does the histogram work, and owns the gradients, hessians and row order it reads. */
+  runner: HistogramRunner;
+  /** Bin codes column-major ([p][rows]), read by partitions (one feature of many rows). */
+  codeColumns: Uint8Array;
+  n: number;
   edges: readonly Float32Array[];
-  /** Where feature f's histogram starts: [bins + missing][g, h, count]. */
-  histOffset: Int32Array;
-  histSize: number;
-  /** Histogram buffers freed by earlier trees, reused to spare the allocator. */
+  /** Histogram buffers freed by earlier leaves and trees, reused to spare the allocator. */
   pool: Float64Array[];
+  /** The partition's spill buffer. */
+  scratch: Int32Array;
   params: ResolvedParams;
 }
 
-function histogramLayout(edges: readonly Float32Array[]): { histOffset: Int32Array; histSize: number } {
-  const histOffset = new Int32Array(edges.length);
-  let size = 0;
-  edges.forEach((e, f) => {
-    histOffset[f] = size;
-    size += (e.length + 1) * 3;
-  });
-  return { histOffset, histSize: size };
+function boostContext(
+  codes: Uint8Array,
+  edges: readonly Float32Array[],
+  n: number,
+  params: ResolvedParams,
+): BoostContext {
+  const p = edges.length;
+  const codeColumns = new Uint8Array(n * p);
+  for (let i = 0; i < n; i++) for (let f = 0; f < p; f++) codeColumns[f * n + i] = codes[i * p + f] as number;
+  const limits = {
+    minChildSamples: params.minChildSamples,
+    minChildWeight: params.minChildWeight,
+    minSplitGain: params.minSplitGain,
+    lambda: params.regLambda,
+  };
+  return {
+    runner: histogramRunner(histogramLayout(codes, edges), limits, n, params.threads),
+    codeColumns,
+    n,
+    edges,
+    pool: [],
+    scratch: new Int32Array(n),
+    params,
+  };
 }
 
-/** Grows one tree on `rows` from gradients `grad`/`hess` over the features `featureSet`. */
-function growBoostingTree(
-  ctx: BoostContext,
-  grad: Float64Array,
-  hess: Float64Array,
-  rows: Int32Array,
-  featureSet: Int32Array,
-): { tree: TreeNodes; splitBin: Int32Array } {
-  const { p, codes, edges, histOffset, histSize, pool, params } = ctx;
-  const idx = Int32Array.from(rows);
-  const scratch = new Int32Array(idx.length);
+// The long loops of a fit below (and in histograms.ts) are each alone in a function with nothing
+// but a return after them: V8 compiles a long loop while it runs (on-stack replacement), before the
+// code after it has ever run, and code without type feedback there would drop back to the
+// interpreter on every later call.
+
+/**
+ * Moves the rows of order[start..end) whose code in `column` is ≤ `bin` to the front, both sides
+ * keeping ascending order (the rest go through `scratch`), and returns where the right side starts.
+ * Branch-free: a row's side is a 0/1 from a sign bit, as the sides of a good split are unpredictable.
+ */
+function partitionRows(
+  codeColumns: Uint8Array,
+  column: number,
+  bin: number,
+  order: Int32Array,
+  scratch: Int32Array,
+  start: number,
+  end: number,
+): number {
+  let i = start;
+  let spilled = 0;
+  for (let k = start; k < end; k++) {
+    const row = order[k] as number;
+    const goesRight = (bin - (codeColumns[column + row] as number)) >>> 31;
+    order[i] = row;
+    scratch[spilled] = row;
+    i += goesRight ^ 1;
+    spilled += goesRight;
+  }
+  return i;
+}
+
+/** Σ values[order[k]] for k in [start, end), in that order. */
+function sumOf(values: Float64Array, order: Int32Array, start: number, end: number): number {
+  let sum = 0;
+  for (let k = start; k < end; k++) sum += values[order[k] as number] as number;
+  return sum;
+}
+
+/** A grown tree, its split bins, and where its training rows ended up: leaf i holds order[start[i]..end[i]). */
+interface GrownTree {
+  tree: TreeNodes;
+  splitBin: Int32Array;
+  leafNode: Int32Array;
+  leafStart: Int32Array;
+  leafEnd: Int32Array;
+}
+
+/** Grows one tree on `rows` from the runner's gradients and hessians over the features `featureSet`. */
+function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32Array): GrownTree {
+  const { runner, codeColumns, n, edges, pool, scratch, params } = ctx;
+  const { grad, hess, order } = runner;
+  order.set(rows);
   const feature: number[] = [];
   const threshold: number[] = [];
   const splitBin: number[] = [];
@@ -291,88 +352,41 @@ function growBoostingTree(
     value.push(0);
     return feature.length - 1;
   };
-
-  const buildHist = (start: number, end: number): Float64Array => {
-    const hist = pool.pop()?.fill(0) ?? new Float64Array(histSize);
-    const nf = featureSet.length;
-    // Row by row: each row's gradient pair is read once and its codes are contiguous.
-    for (let i = start; i < end; i++) {
-      const r = idx[i] as number;
-      const gr = grad[r] as number;
-      const hr = hess[r] as number;
-      const row = r * p;
-      for (let j = 0; j < nf; j++) {
-        const f = featureSet[j] as number;
-        const o = (histOffset[f] as number) + (codes[row + f] as number) * 3;
-        hist[o] = (hist[o] as number) + gr;
-        hist[o + 1] = (hist[o + 1] as number) + hr;
-        hist[o + 2] = (hist[o + 2] as number) + 1;
-      }
-    }
-    return hist;
-  };
-
   const lambda = params.regLambda;
-  const score = (g: number, h: number): number => (g * g) / (h + lambda);
-
-  const findSplit = (leaf: GrowingLeaf): Candidate | null => {
-    const count = leaf.end - leaf.start;
-    if (leaf.depth >= params.maxDepth || count < 2 * params.minChildSamples) return null;
-    const hist = leaf.hist as Float64Array;
-    const parentScore = score(leaf.g, leaf.h);
-    let best: Candidate | null = null;
-    for (let j = 0; j < featureSet.length; j++) {
-      const f = featureSet[j] as number;
-      const nb = (edges[f] as Float32Array).length;
-      const base = histOffset[f] as number;
-      const missingCount = hist[base + nb * 3 + 2] as number;
-      let gl = 0;
-      let hl = 0;
-      let cl = 0;
-      for (let b = 0; b < nb; b++) {
-        const o = base + b * 3;
-        gl += hist[o] as number;
-        hl += hist[o + 1] as number;
-        cl += hist[o + 2] as number;
-        if (b === nb - 1 && missingCount === 0) break;
-        const cr = count - cl;
-        if (cl < params.minChildSamples) continue;
-        if (cr < params.minChildSamples) break;
-        const hr = leaf.h - hl;
-        if (hl < params.minChildWeight || hr < params.minChildWeight) continue;
-        const gain = score(gl, hl) + score(leaf.g - gl, hr) - parentScore;
-        if (gain > params.minSplitGain && gain > 0 && (best === null || gain > best.gain)) {
-          best = { feature: f, bin: b, gain };
-        }
-      }
-    }
-    return best;
-  };
-
   const leafValue = (g: number, h: number): number => (h + lambda > 0 ? (-g / (h + lambda)) * params.learningRate : 0);
+  // A leaf is worth a histogram only if it may be split: shallow and large enough.
+  const splittable = (leaf: GrowingLeaf): boolean =>
+    leaf.depth < params.maxDepth && leaf.end - leaf.start >= 2 * params.minChildSamples;
+  const scan = (leaf: GrowingLeaf): LeafScan => ({
+    hist: leaf.hist as Float64Array,
+    g: leaf.g,
+    h: leaf.h,
+    count: leaf.end - leaf.start,
+  });
+  /** Records each scanned leaf's split; a leaf without one gives its histogram back to the pool. */
+  const settle = (scanned: GrowingLeaf[], splits: (FoundSplit | null)[]): void =>
+    scanned.forEach((leaf, i) => {
+      leaf.split = splits[i] ?? null;
+      if (leaf.split === null) {
+        pool.push(leaf.hist as Float64Array);
+        leaf.hist = null;
+      }
+    });
 
-  const root = newNode();
-  let g0 = 0;
-  let h0 = 0;
-  for (let i = 0; i < idx.length; i++) {
-    g0 += grad[idx[i] as number] as number;
-    h0 += hess[idx[i] as number] as number;
-  }
   const rootLeaf: GrowingLeaf = {
-    node: root,
+    node: newNode(),
     start: 0,
-    end: idx.length,
+    end: rows.length,
     depth: 0,
-    g: g0,
-    h: h0,
+    g: sumOf(grad, order, 0, rows.length),
+    h: sumOf(hess, order, 0, rows.length),
     hist: null,
     split: null,
   };
-  rootLeaf.hist = buildHist(0, idx.length);
-  rootLeaf.split = findSplit(rootLeaf);
-  if (rootLeaf.split === null) {
-    pool.push(rootLeaf.hist);
-    rootLeaf.hist = null;
+  if (splittable(rootLeaf)) {
+    rootLeaf.hist = pool.pop() ?? runner.allocate();
+    const build = { hist: rootLeaf.hist, start: 0, end: rows.length };
+    settle([rootLeaf], runner.run({ build, scans: [scan(rootLeaf)] }, featureSet));
   }
   const leaves: GrowingLeaf[] = [rootLeaf];
 
@@ -390,34 +404,26 @@ function growBoostingTree(
       const candidate = leaves[i] as GrowingLeaf;
       const better =
         params.growPolicy === 'leafwise'
-          ? s.gain > (current.split as Candidate).gain
+          ? s.gain > (current.split as FoundSplit).gain
           : candidate.depth < current.depth || (candidate.depth === current.depth && candidate.node < current.node);
       if (better) pick = i;
     }
     if (pick < 0) break;
     const leaf = leaves[pick] as GrowingLeaf;
-    const split = leaf.split as Candidate;
+    const split = leaf.split as FoundSplit;
     // A stable partition: both children keep their rows in ascending order, so the histogram
     // passes below read gradients and codes in memory order.
     const sf = split.feature;
-    let i = leaf.start;
-    let spilled = 0;
-    let gl = 0;
-    let hl = 0;
-    for (let k = leaf.start; k < leaf.end; k++) {
-      const row = idx[k] as number;
-      if ((codes[row * p + sf] as number) <= split.bin) {
-        gl += grad[row] as number;
-        hl += hess[row] as number;
-        idx[i++] = row;
-      } else scratch[spilled++] = row;
-    }
-    idx.set(scratch.subarray(0, spilled), i);
+    const sb = split.bin;
+    const i = partitionRows(codeColumns, sf * n, sb, order, scratch, leaf.start, leaf.end);
+    order.set(scratch.subarray(0, leaf.end - i), i);
+    const gl = sumOf(grad, order, leaf.start, i);
+    const hl = sumOf(hess, order, leaf.start, i);
     const l = newNode();
     const r = newNode();
-    feature[leaf.node] = split.feature;
-    threshold[leaf.node] = (edges[split.feature] as Float32Array)[split.bin] as number;
-    splitBin[leaf.node] = split.bin;
+    feature[leaf.node] = sf;
+    threshold[leaf.node] = (edges[sf] as Float32Array)[sb] as number;
+    splitBin[leaf.node] = sb;
     left[leaf.node] = l;
     right[leaf.node] = r;
     const leftLeaf: GrowingLeaf = {
@@ -440,27 +446,30 @@ function growBoostingTree(
       hist: null,
       split: null,
     };
+    leaves.splice(pick, 1, leftLeaf, rightLeaf);
     // Histogram subtraction: build the smaller child's, derive the larger one's from the parent.
+    // Only children that may still be split need one (the last split of a tree needs none).
     const [small, large] = i - leaf.start <= leaf.end - i ? [leftLeaf, rightLeaf] : [rightLeaf, leftLeaf];
-    small.hist = buildHist(small.start, small.end);
+    const room = leaves.length < params.numLeaves;
     const parentHist = leaf.hist as Float64Array;
-    const smallHist = small.hist;
-    for (let jf = 0; jf < featureSet.length; jf++) {
-      const f = featureSet[jf] as number;
-      const end = (histOffset[f] as number) + ((edges[f] as Float32Array).length + 1) * 3;
-      for (let o = histOffset[f] as number; o < end; o++)
-        parentHist[o] = (parentHist[o] as number) - (smallHist[o] as number);
-    }
-    large.hist = parentHist;
     leaf.hist = null;
-    for (const child of [leftLeaf, rightLeaf]) {
-      child.split = findSplit(child);
-      if (child.split === null) {
-        pool.push(child.hist as Float64Array);
-        child.hist = null;
+    if (!room || !splittable(large)) pool.push(parentHist);
+    if (room && (splittable(large) || splittable(small))) {
+      small.hist = pool.pop() ?? runner.allocate();
+      const build = { hist: small.hist, start: small.start, end: small.end };
+      if (splittable(large)) large.hist = parentHist;
+      // Scans in left, right order, as one scan after the other would find them.
+      const scanned = [leftLeaf, rightLeaf].filter(splittable);
+      const work = {
+        build: large.hist === null ? build : { ...build, subtractFrom: parentHist },
+        scans: scanned.map(scan),
+      };
+      settle(scanned, runner.run(work, featureSet));
+      if (!splittable(small)) {
+        pool.push(small.hist);
+        small.hist = null;
       }
     }
-    leaves.splice(pick, 1, leftLeaf, rightLeaf);
   }
   for (const leaf of leaves) {
     value[leaf.node] = leafValue(leaf.g, leaf.h);
@@ -478,6 +487,9 @@ function growBoostingTree(
       value: Float64Array.from(value),
     },
     splitBin: Int32Array.from(splitBin),
+    leafNode: Int32Array.from(leaves, (leaf) => leaf.node),
+    leafStart: Int32Array.from(leaves, (leaf) => leaf.start),
+    leafEnd: Int32Array.from(leaves, (leaf) => leaf.end),
   };
 }
 
@@ -536,6 +548,123 @@ function validationSplit(
   return { train: Int32Array.from(train).sort(), valid: Int32Array.from(valid).sort() };
 }
 
+/** Adds each leaf's value to raw score c of the rows it holds. */
+function addLeafValues(grown: GrownTree, order: Int32Array, raw: Float64Array, k: number, c: number): void {
+  const { tree, leafNode, leafStart, leafEnd } = grown;
+  for (let leaf = 0; leaf < leafNode.length; leaf++) {
+    const v = tree.value[leafNode[leaf] as number] as number;
+    addToRows(raw, k, c, order, leafStart[leaf] as number, leafEnd[leaf] as number, v);
+  }
+}
+
+function addToRows(
+  raw: Float64Array,
+  k: number,
+  c: number,
+  order: Int32Array,
+  start: number,
+  end: number,
+  v: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const at = (order[i] as number) * k + c;
+    raw[at] = (raw[at] as number) + v;
+  }
+}
+
+/** Adds the tree's value to raw score c of `rows`, routed by their bin codes. */
+function addBinnedTreeValues(
+  tree: TreeNodes,
+  splitBin: Int32Array,
+  codes: Uint8Array,
+  p: number,
+  rows: Int32Array,
+  raw: Float64Array,
+  k: number,
+  c: number,
+): void {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as number;
+    raw[r * k + c] = (raw[r * k + c] as number) + (tree.value[binnedLeaf(tree, splitBin, codes, p, r)] as number);
+  }
+}
+
+/** Adds the tree's value to raw score c of `rows`, routed by their features. */
+function addTreeValues(tree: TreeNodes, X: Matrix, rows: Int32Array, raw: Float64Array, k: number, c: number): void {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as number;
+    raw[r * k + c] = (raw[r * k + c] as number) + (tree.value[leafOf(tree, X.data, r * X.cols)] as number);
+  }
+}
+
+/** The probabilities of `rows` from their raw scores: σ (binary) or softmax (multiclass); none for regression. */
+function updateProbabilities(
+  objective: Objective,
+  k: number,
+  rows: Int32Array,
+  raw: Float64Array,
+  prob: Float64Array,
+): void {
+  if (objective === 'binary') {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as number;
+      prob[r] = 1 / (1 + Math.exp(-(raw[r] as number)));
+    }
+  } else if (objective === 'multiclass') {
+    for (let i = 0; i < rows.length; i++) softmaxRow(raw, prob, (rows[i] as number) * k, k);
+  }
+}
+
+function softmaxRow(raw: Float64Array, prob: Float64Array, offset: number, k: number): void {
+  let max = -Infinity;
+  for (let c = 0; c < k; c++) max = Math.max(max, raw[offset + c] as number);
+  let sum = 0;
+  for (let c = 0; c < k; c++) sum += prob[offset + c] = Math.exp((raw[offset + c] as number) - max);
+  for (let c = 0; c < k; c++) prob[offset + c] = (prob[offset + c] as number) / sum;
+}
+
+/**
+ * Gradient and hessian of the weighted loss for raw score c of `rows`: `target` holds the values
+ * (regression) or class codes (classification).
+ */
+function lossGradients(
+  objective: Objective,
+  c: number,
+  k: number,
+  rows: Int32Array,
+  raw: Float64Array,
+  prob: Float64Array,
+  target: Float64Array | Int32Array,
+  weights: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  if (objective === 'regression') {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as number;
+      const w = weights[r] as number;
+      grad[r] = w * ((raw[r] as number) - (target[r] as number));
+      hess[r] = w;
+    }
+  } else if (objective === 'binary') {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as number;
+      const w = weights[r] as number;
+      const q = prob[r] as number;
+      grad[r] = w * (q - (target[r] as number));
+      hess[r] = w * Math.max(q * (1 - q), 1e-16);
+    }
+  } else {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as number;
+      const w = weights[r] as number;
+      const q = prob[r * k + c] as number;
+      grad[r] = w * (q - (target[r] === c ? 1 : 0));
+      hess[r] = w * Math.max(q * (1 - q), 1e-16);
+    }
+  }
+}
+
 function fitBoosting(
   X: Matrix,
   y: Float64Array | readonly string[],
@@ -567,7 +696,6 @@ function fitBoosting(
   const edges: Float32Array[] = [];
   for (let f = 0; f < p; f++) edges.push(binEdges(columns.subarray(f * n, (f + 1) * n), train, maxBin));
   const codes = binCodes(columns, n, edges);
-  const ctx: BoostContext = { p, codes, edges, ...histogramLayout(edges), pool: [], params };
 
   // Initial raw scores: the weighted mean, log-odds or log class priors of the training rows.
   let wSum = 0;
@@ -592,24 +720,10 @@ function fitBoosting(
   // Raw scores of every row (only training and validation rows are read).
   const raw = new Float64Array(n * k);
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) raw[i * k + c] = baseScores[c] as number;
-  const grad = new Float64Array(n);
-  const hess = new Float64Array(n);
   const prob = new Float64Array(n * k);
 
-  const computeProbabilities = (rows: Int32Array): void => {
-    for (const r of rows) {
-      if (objective === 'binary') prob[r] = 1 / (1 + Math.exp(-(raw[r] as number)));
-      else if (objective === 'multiclass') {
-        let max = -Infinity;
-        for (let c = 0; c < k; c++) max = Math.max(max, raw[r * k + c] as number);
-        let sum = 0;
-        for (let c = 0; c < k; c++) sum += prob[r * k + c] = Math.exp((raw[r * k + c] as number) - max);
-        for (let c = 0; c < k; c++) prob[r * k + c] = (prob[r * k + c] as number) / sum;
-      }
-    }
-  };
   const validationLoss = (): number => {
-    computeProbabilities(valid);
+    updateProbabilities(objective, k, valid, raw, prob);
     let loss = 0;
     let w = 0;
     for (const r of valid) {
@@ -635,49 +749,41 @@ function fitBoosting(
   let roundsRun = 0;
   let stoppedEarly = false;
 
-  for (let round = 0; round < params.nEstimators; round++) {
-    const roundRng = root.fork(round);
-    const bag = drawSorted(train, rowsPerRound, roundRng);
-    computeProbabilities(train);
-    for (let c = 0; c < k; c++) {
-      for (const r of train) {
-        const w = weights[r] as number;
-        if (objective === 'regression') {
-          grad[r] = w * ((raw[r] as number) - (yValues[r] as number));
-          hess[r] = w;
-        } else if (objective === 'binary') {
-          const q = prob[r] as number;
-          grad[r] = w * (q - (yCodes[r] as number));
-          hess[r] = w * Math.max(q * (1 - q), 1e-16);
-        } else {
-          const q = prob[r * k + c] as number;
-          grad[r] = w * (q - (yCodes[r] === c ? 1 : 0));
-          hess[r] = w * Math.max(q * (1 - q), 1e-16);
+  const ctx = boostContext(codes, edges, n, params);
+  const { grad, hess, order } = ctx.runner;
+  try {
+    for (let round = 0; round < params.nEstimators; round++) {
+      const roundRng = root.fork(round);
+      const bag = drawSorted(train, rowsPerRound, roundRng);
+      updateProbabilities(objective, k, train, raw, prob);
+      for (let c = 0; c < k; c++) {
+        const target = objective === 'regression' ? yValues : yCodes;
+        lossGradients(objective, c, k, train, raw, prob, target, weights, grad, hess);
+        const featureSet = drawSorted(allFeatures, featuresPerTree, roundRng.fork(c));
+        const grown = growBoostingTree(ctx, bag, featureSet);
+        const { tree, splitBin } = grown;
+        trees.push(tree);
+        // When the bag is every training row, the tree's leaves already hold them.
+        if (bag.length === train.length) addLeafValues(grown, order, raw, k, c);
+        else addBinnedTreeValues(tree, splitBin, codes, p, train, raw, k, c);
+        addTreeValues(tree, X, valid, raw, k, c);
+      }
+      roundsRun = round + 1;
+      if (earlyStopping) {
+        const loss = validationLoss();
+        losses.push(loss);
+        if (loss < best - params.tol) {
+          best = loss;
+          bestRound = round;
+          sinceBest = 0;
+        } else if (++sinceBest >= params.nIterNoChange) {
+          stoppedEarly = true;
+          break;
         }
       }
-      const featureSet = drawSorted(allFeatures, featuresPerTree, roundRng.fork(c));
-      const { tree, splitBin } = growBoostingTree(ctx, grad, hess, bag, featureSet);
-      trees.push(tree);
-      for (const r of train) {
-        raw[r * k + c] = (raw[r * k + c] as number) + (tree.value[binnedLeaf(tree, splitBin, codes, p, r)] as number);
-      }
-      for (const r of valid) {
-        raw[r * k + c] = (raw[r * k + c] as number) + (tree.value[leafOf(tree, X.data, r * p)] as number);
-      }
     }
-    roundsRun = round + 1;
-    if (earlyStopping) {
-      const loss = validationLoss();
-      losses.push(loss);
-      if (loss < best - params.tol) {
-        best = loss;
-        bestRound = round;
-        sinceBest = 0;
-      } else if (++sinceBest >= params.nIterNoChange) {
-        stoppedEarly = true;
-        break;
-      }
-    }
+  } finally {
+    ctx.runner.close();
   }
   const roundsKept = earlyStopping ? Math.max(bestRound, 0) + 1 : roundsRun;
   return new GradientBoostingModel(

@@ -18,48 +18,106 @@ export const MAX_BINS = 255;
  * every number left and only NaN right.
  */
 export function binEdges(column: Float32Array, rows: Int32Array, maxBin: number): Float32Array {
+  const sorted = sortedValues(column, rows);
+  const n = sorted.length;
+  if (n === 0) return new Float32Array(0);
+  const distinct = new Float32Array(n);
+  const counts = new Int32Array(n);
+  const d = countDistinct(sorted, distinct, counts);
+  // Index of the last distinct value in each bin.
+  const lastOfBin = new Int32Array(Math.min(d, maxBin));
+  let bins = 0;
+  if (d <= maxBin) {
+    for (let i = 0; i < d; i++) lastOfBin[bins++] = i;
+  } else {
+    let cumulative = 0;
+    for (let i = 0; i < d; i++) {
+      cumulative += counts[i] as number;
+      const remainingBins = maxBin - bins;
+      const remainingValues = d - i - 1;
+      // Close the bin when it reaches its quantile share, or when every later value needs a bin of its own.
+      if (i === d - 1 || cumulative >= ((bins + 1) * n) / maxBin || remainingValues < remainingBins) {
+        if (bins < maxBin - 1 || i === d - 1) lastOfBin[bins++] = i;
+      }
+    }
+  }
+  const edges = new Float32Array(bins);
+  for (let b = 0; b < bins; b++) {
+    const last = lastOfBin[b] as number;
+    edges[b] = last === d - 1 ? Infinity : float32Midpoint(distinct[last] as number, distinct[last + 1] as number);
+  }
+  return edges;
+}
+
+/** The non-NaN values of `column` at `rows`, ascending (−0 before +0, as TypedArray sort). */
+function sortedValues(column: Float32Array, rows: Int32Array): Float32Array {
   const values = new Float32Array(rows.length);
   let n = 0;
   for (let i = 0; i < rows.length; i++) {
     const v = column[rows[i] as number] as number;
     if (!Number.isNaN(v)) values[n++] = v;
   }
-  const sorted = values.subarray(0, n).sort();
-  const distinct: number[] = [];
-  const counts: number[] = [];
+  return radixSortFloat32(values.subarray(0, n));
+}
+
+/**
+ * Sorts float32 values (no NaN) by their bits: a float's bits, with the sign bit flipped for
+ * positives and every bit flipped for negatives, order as unsigned integers the way the floats
+ * do. Three counting passes of 11, 11 and 10 bits; about twice as fast as TypedArray sort.
+ */
+function radixSortFloat32(values: Float32Array): Float32Array {
+  const n = values.length;
+  const keys = new Uint32Array(values.buffer, values.byteOffset, n);
   for (let i = 0; i < n; i++) {
+    const bits = keys[i] as number;
+    keys[i] = bits >>> 31 === 1 ? ~bits : bits | 0x80000000;
+  }
+  const spare = new Uint32Array(n);
+  const counts = new Int32Array(1 << 11);
+  countingPass(keys, spare, counts, 0, (1 << 11) - 1);
+  countingPass(spare, keys, counts, 11, (1 << 11) - 1);
+  countingPass(keys, spare, counts, 22, (1 << 10) - 1);
+  for (let i = 0; i < n; i++) {
+    const key = spare[i] as number;
+    keys[i] = key >>> 31 === 1 ? key & 0x7fffffff : ~key;
+  }
+  return values;
+}
+
+/** One stable counting-sort pass of `from` into `to` on the key bits (key >>> shift) & mask. */
+function countingPass(from: Uint32Array, to: Uint32Array, counts: Int32Array, shift: number, mask: number): void {
+  counts.fill(0);
+  for (let i = 0; i < from.length; i++) {
+    const digit = ((from[i] as number) >>> shift) & mask;
+    counts[digit] = (counts[digit] as number) + 1;
+  }
+  let total = 0;
+  for (let digit = 0; digit <= mask; digit++) {
+    const c = counts[digit] as number;
+    counts[digit] = total;
+    total += c;
+  }
+  for (let i = 0; i < from.length; i++) {
+    const key = from[i] as number;
+    const digit = (key >>> shift) & mask;
+    const at = counts[digit] as number;
+    to[at] = key;
+    counts[digit] = at + 1;
+  }
+}
+
+/** Writes the distinct values of ascending `sorted` (−0 and +0 are one) and their counts; returns how many. */
+function countDistinct(sorted: Float32Array, distinct: Float32Array, counts: Int32Array): number {
+  let d = 0;
+  for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i] as number;
-    if (distinct.length > 0 && distinct[distinct.length - 1] === v)
-      counts[counts.length - 1] = (counts[counts.length - 1] as number) + 1;
+    if (d > 0 && distinct[d - 1] === v) counts[d - 1] = (counts[d - 1] as number) + 1;
     else {
-      distinct.push(v);
-      counts.push(1);
+      distinct[d] = v;
+      counts[d++] = 1;
     }
   }
-  const d = distinct.length;
-  if (d === 0) return new Float32Array(0);
-  // Index of the last distinct value in each bin.
-  const lastOfBin: number[] = [];
-  if (d <= maxBin) {
-    for (let i = 0; i < d; i++) lastOfBin.push(i);
-  } else {
-    let cumulative = 0;
-    for (let i = 0; i < d; i++) {
-      cumulative += counts[i] as number;
-      const remainingBins = maxBin - lastOfBin.length;
-      const remainingValues = d - i - 1;
-      // Close the bin when it reaches its quantile share, or when every later value needs a bin of its own.
-      if (i === d - 1 || cumulative >= ((lastOfBin.length + 1) * n) / maxBin || remainingValues < remainingBins) {
-        if (lastOfBin.length < maxBin - 1 || i === d - 1) lastOfBin.push(i);
-      }
-    }
-  }
-  const edges = new Float32Array(lastOfBin.length);
-  for (let b = 0; b < lastOfBin.length; b++) {
-    const last = lastOfBin[b] as number;
-    edges[b] = last === d - 1 ? Infinity : float32Midpoint(distinct[last] as number, distinct[last + 1] as number);
-  }
-  return edges;
+  return d;
 }
 
 /** The bin of a float32 value: the first bin whose edge is ≥ v; NaN → edges.length. */

@@ -1,0 +1,69 @@
+/**
+ * A histogram worker (see histogram-threads.ts): waits for a task in its control block, does the
+ * node's histogram work on its block of features in the shared buffers, writes its best splits and
+ * marks the task done, until told to stop.
+ */
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { CONTROL, MAX_SCANS, SCAN_SLOTS, runBlock } from './histogram-threads.js';
+import type { HistogramWork, HistogramWorkerData, LeafScan } from './histogram-threads.js';
+
+const { layout, limits, grad, hess, order, features, control, scans: io, port } = workerData as HistogramWorkerData;
+const hists: Float64Array[] = [];
+const best = new Float64Array(3 * MAX_SCANS);
+
+function histogram(id: number): Float64Array {
+  const hist = hists[id];
+  if (hist === undefined) throw new RangeError(`no histogram buffer ${id}`);
+  return hist;
+}
+
+/** The task in the control block, with the histograms it names. */
+function readWork(): HistogramWork {
+  const build = control[CONTROL.build] as number;
+  const parent = control[CONTROL.parent] as number;
+  const scans: LeafScan[] = [];
+  for (let i = 0; i < (control[CONTROL.scanCount] as number); i++) {
+    const at = SCAN_SLOTS * i;
+    scans.push({
+      hist: histogram(control[CONTROL.scanHist + i] as number),
+      g: io[at] as number,
+      h: io[at + 1] as number,
+      count: io[at + 2] as number,
+    });
+  }
+  if (build < 0) return { scans };
+  return {
+    build: {
+      hist: histogram(build),
+      start: control[CONTROL.start] as number,
+      end: control[CONTROL.end] as number,
+      ...(parent < 0 ? {} : { subtractFrom: histogram(parent) }),
+    },
+    scans,
+  };
+}
+
+let task = 0;
+Atomics.store(control, CONTROL.ready, 1);
+for (;;) {
+  Atomics.wait(control, CONTROL.task, task);
+  task = Atomics.load(control, CONTROL.task);
+  if (control[CONTROL.build] === -2) break;
+  try {
+    // Buffers allocated since the last task, in order.
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      const { id, buffer } = m.message as { id: number; buffer: SharedArrayBuffer };
+      hists[id] = new Float64Array(buffer);
+    }
+    const work = readWork();
+    const block = features.subarray(control[CONTROL.from] as number, control[CONTROL.to] as number);
+    runBlock(layout, limits, grad, hess, order, work, block, best);
+    work.scans.forEach((_, i) => io.set(best.subarray(3 * i, 3 * i + 3), SCAN_SLOTS * i + 3));
+    Atomics.store(control, CONTROL.done, task);
+  } catch (err) {
+    port.postMessage(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    Atomics.store(control, CONTROL.done, -task);
+  }
+  Atomics.notify(control, CONTROL.done);
+}
+port.close();
