@@ -46,6 +46,9 @@ describe('online endpoints through the tessera CLI and the scoring URI', () => {
           'instance_count: 1',
           'request_settings:',
           '  max_concurrent_requests_per_instance: 8',
+          // Generous waits: the test machine runs other suites beside this one.
+          '  max_queue_wait_ms: 10000',
+          '  request_timeout_ms: 20000',
           '',
         ].join('\n'),
       );
@@ -105,8 +108,9 @@ describe('online endpoints through the tessera CLI and the scoring URI', () => {
     ok(await tessera('online-endpoint', 'update', '--name', 'split-ep', '--mirror-traffic', 'shadow=20'));
     const { primaryKey } = await keys();
     const counts: Record<string, number> = {};
-    for (let batch = 0; batch < 40; batch++) {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => score(primaryKey)));
+    // Batches of 8, the deployments' in-flight limit: no request waits in a queue.
+    for (let batch = 0; batch < 250; batch++) {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => score(primaryKey)));
       for (const a of answers) {
         assert.equal(a.status, 200);
         const by = a.headers.get('azureml-model-deployment') ?? '?';
