@@ -29,7 +29,6 @@ import { resolveAutomlSettings } from '../shared/ml/automl/settings.js';
 import { inputSpec, toOnnxFeeds } from '../shared/ml/featurize/onnx-io.js';
 import { classificationMetrics, encodeLabels, regressionMetrics } from '../shared/ml/metrics.js';
 import { startHostProcess } from '../test/support/host-process.js';
-import type { HostProcess } from '../test/support/host-process.js';
 import { readLocalTable } from '../trainer/automl/local-table.js';
 
 const run = promisify(execFile);
@@ -308,8 +307,7 @@ function comparePeers(t: Target, holdout: Record<string, number>): Record<string
   };
 }
 
-async function benchOne(host: HostProcess, dataDir: string, t: Target, args: Args, work: string) {
-  void host;
+async function benchOne(dataDir: string, t: Target, args: Args, work: string) {
   writeFileSync(join(work, 'automl.yml'), specYaml(t, args));
   const t0 = performance.now();
   const created = JSON.parse(await cli(dataDir, work, 'job', 'create', '--file', 'automl.yml', '-o', 'json')) as Job;
@@ -395,7 +393,7 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       // The spec names ./train: give the job folder its own copy of the training MLTable.
       cpSync(t.train, join(dir, 'train'), { recursive: true });
-      results.push(await benchOne(host, dataDir, t, args, dir));
+      results.push(await benchOne(dataDir, t, args, dir));
     }
   } finally {
     await host.stop('SIGTERM');

@@ -18,8 +18,8 @@ import type { TabularAutomlSpec as AutomlJobSpec } from '../ml/automl/settings.j
 import type { AutomlSettings, TrialConfig, TrialRecord } from '../ml/automl/types.js';
 import { METRIC_GOALS, isBetter } from '../ml/metrics.js';
 import type { Clock } from '../ports/clock.js';
-import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
-import { changeDocument } from './change-document.js';
+import type { MetadataStore, WithMeta } from '../ports/metadata-store.js';
+import { changeDocument, lazyContainer } from './change-document.js';
 import type { JobDocument, JobService } from './job-service.js';
 import type { SweepService } from './sweep-service.js';
 import type { TrackingService } from './tracking-service.js';
@@ -88,14 +88,7 @@ function modelInput(job: string): Record<string, string> {
 
 export function createAutomlService(deps: AutomlServiceDeps) {
   const { clock } = deps;
-  let containerPromise: Promise<DocumentContainer> | undefined;
-  const container = (): Promise<DocumentContainer> => {
-    containerPromise ??= deps.store.container(JOBS_CONTAINER).catch((err: unknown) => {
-      containerPromise = undefined;
-      throw err;
-    });
-    return containerPromise;
-  };
+  const container = lazyContainer(deps.store, JOBS_CONTAINER);
 
   const read = async (ws: string, name: string): Promise<WithMeta<AutomlDocument>> => {
     const doc = await (await container()).read<AutomlDocument>(ws, name);

@@ -1,5 +1,5 @@
 import { PreconditionFailedError } from '../errors.js';
-import type { DocumentContainer, StoredDocument, WithMeta } from '../ports/metadata-store.js';
+import type { DocumentContainer, MetadataStore, StoredDocument, WithMeta } from '../ports/metadata-store.js';
 
 /** How often a read-change-write is redone when another writer changed the document in between. */
 const MAX_ATTEMPTS = 20;
@@ -26,4 +26,16 @@ export async function changeDocument<T extends StoredDocument>(
       throw err;
     }
   }
+}
+
+/** A container opened on first use; a failed open is tried again on the next call. */
+export function lazyContainer(store: MetadataStore, name: string): () => Promise<DocumentContainer> {
+  let opened: Promise<DocumentContainer> | undefined;
+  return () => {
+    opened ??= store.container(name).catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    });
+    return opened;
+  };
 }

@@ -10,8 +10,8 @@ import { gridSampler, randomSampler } from '../ml/search-space.js';
 import type { Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageQueue } from '../ports/message-queue.js';
-import type { DocumentContainer, MetadataStore, WithMeta } from '../ports/metadata-store.js';
-import { changeDocument } from './change-document.js';
+import type { MetadataStore, WithMeta } from '../ports/metadata-store.js';
+import { changeDocument, lazyContainer } from './change-document.js';
 import type { JobDocument, JobService } from './job-service.js';
 import type { TrackingService } from './tracking-service.js';
 
@@ -68,14 +68,7 @@ function samplerOf(spec: SweepJobSpec, name: string): Sampler {
 
 export function createSweepService(deps: SweepServiceDeps) {
   const { clock } = deps;
-  let containerPromise: Promise<DocumentContainer> | undefined;
-  const container = (): Promise<DocumentContainer> => {
-    containerPromise ??= deps.store.container(JOBS_CONTAINER).catch((err: unknown) => {
-      containerPromise = undefined;
-      throw err;
-    });
-    return containerPromise;
-  };
+  const container = lazyContainer(deps.store, JOBS_CONTAINER);
 
   const read = async (ws: string, name: string): Promise<WithMeta<SweepDocument>> => {
     const doc = await (await container()).read<SweepDocument>(ws, name);

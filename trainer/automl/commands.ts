@@ -8,7 +8,7 @@ import { decodeForecast, encodeForecast, prepareForecast } from '../../shared/ml
 import { runForecastTrial } from '../../shared/ml/automl/forecast-trial.js';
 import { permutationImportance } from '../../shared/ml/automl/importance.js';
 import { exportPipeline, predictPipeline } from '../../shared/ml/automl/pipeline.js';
-import { fitPipeline, holdoutOf, singleOrVoteOfManifest } from '../../shared/ml/automl/refit.js';
+import { fitPipeline, holdoutOf, singleOrVoteOfManifest, tableRows } from '../../shared/ml/automl/refit.js';
 import type { HeadSpec } from '../../shared/ml/automl/refit.js';
 import { decodePrepared, encodePrepared } from '../../shared/ml/automl/snapshot.js';
 import { foldMeanMetrics, runTrial } from '../../shared/ml/automl/trial.js';
@@ -146,14 +146,10 @@ async function writePipeline(
 /** The largest relative difference between onnxruntime and TypeScript on the first rows. */
 async function checkOnnx(onnx: Uint8Array, pipeline: FittedPipeline, table: Table): Promise<number> {
   const rows = Math.min(ONNX_CHECK_ROWS, table.rows);
-  const head: Table = {
-    rows,
-    columns: table.columns.map((c) =>
-      c.kind === 'numeric' || c.kind === 'datetime'
-        ? { ...c, values: c.values.slice(0, rows) }
-        : { ...c, values: c.values.slice(0, rows) },
-    ),
-  };
+  const head = tableRows(
+    table,
+    Int32Array.from({ length: rows }, (_, r) => r),
+  );
   const runtime = new OnnxModelRuntime();
   const session = await runtime.load(onnx);
   try {
