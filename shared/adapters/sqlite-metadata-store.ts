@@ -23,6 +23,7 @@ import {
   type Scalar,
 } from '../domain/document-query.js';
 import { stripWriteOptions, toStoredDocument } from '../domain/stored-document.js';
+import type Database from 'better-sqlite3';
 import { openSqlite, type SqliteDatabase } from './sqlite-database.js';
 
 interface Row {
@@ -151,20 +152,38 @@ function keysetSql(
   return { sql: ors.length > 0 ? `(${ors.join(' OR ')})` : '0', params };
 }
 
+type SqliteStatement = Database.Statement<unknown[]>;
+const statements = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+const MAX_CACHED_STATEMENTS = 256;
+
 class SqliteDocumentContainer implements DocumentContainer {
   constructor(
     private readonly db: SqliteDatabase,
     readonly name: string,
   ) {}
 
+  /** The prepared statement for `sql`, prepared once per database (preparing costs more than a point read). */
+  private statement(sql: string): SqliteStatement {
+    let cache = statements.get(this.db);
+    if (cache === undefined) statements.set(this.db, (cache = new Map()));
+    let stmt = cache.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      // Queries are built from their filters: keep the cache bounded however many shapes are seen.
+      if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   async create<T extends StoredDocument>(doc: T): Promise<WithMeta<T>> {
     const { json, body } = toStoredDocument(doc);
     const etag = randomUUID();
     const ts = Date.now();
     try {
-      this.db
-        .prepare('INSERT INTO metadata_documents (container, pk, id, etag, body, ts) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(this.name, body.pk, body.id, etag, json, ts);
+      this.statement(
+        'INSERT INTO metadata_documents (container, pk, id, etag, body, ts) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(this.name, body.pk, body.id, etag, json, ts);
     } catch (err) {
       if (isConstraintError(err)) {
         throw new ConflictError(
@@ -185,19 +204,15 @@ class SqliteDocumentContainer implements DocumentContainer {
     const etag = randomUUID();
     const ts = Date.now();
     if (ifMatch !== undefined) {
-      const r = this.db
-        .prepare(
-          'UPDATE metadata_documents SET etag = ?, body = ?, ts = ? WHERE container = ? AND pk = ? AND id = ? AND etag = ?',
-        )
-        .run(etag, json, ts, this.name, body.pk, body.id, ifMatch);
+      const r = this.statement(
+        'UPDATE metadata_documents SET etag = ?, body = ?, ts = ? WHERE container = ? AND pk = ? AND id = ? AND etag = ?',
+      ).run(etag, json, ts, this.name, body.pk, body.id, ifMatch);
       if (r.changes === 0) throw this.preconditionFailed(body.pk, body.id, ifMatch);
     } else {
-      this.db
-        .prepare(
-          `INSERT INTO metadata_documents (container, pk, id, etag, body, ts) VALUES (?, ?, ?, ?, ?, ?)
+      this.statement(
+        `INSERT INTO metadata_documents (container, pk, id, etag, body, ts) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (container, pk, id) DO UPDATE SET etag = excluded.etag, body = excluded.body, ts = excluded.ts`,
-        )
-        .run(this.name, body.pk, body.id, etag, json, ts);
+      ).run(this.name, body.pk, body.id, etag, json, ts);
     }
     return { ...body, _etag: etag, _ts: ts };
   }
@@ -208,9 +223,9 @@ class SqliteDocumentContainer implements DocumentContainer {
     const etag = randomUUID();
     const ts = Date.now();
     const run = this.db.transaction(() => {
-      const current = this.db
-        .prepare('SELECT etag FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
-        .get(this.name, body.pk, body.id) as { etag: string } | undefined;
+      const current = this.statement(
+        'SELECT etag FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?',
+      ).get(this.name, body.pk, body.id) as { etag: string } | undefined;
       if (current === undefined) {
         throw new NotFoundError(
           `Document ${JSON.stringify(body.id)} does not exist in partition ${JSON.stringify(body.pk)} of ${this.name}.`,
@@ -220,9 +235,9 @@ class SqliteDocumentContainer implements DocumentContainer {
         );
       }
       if (ifMatch !== undefined && current.etag !== ifMatch) throw this.preconditionFailed(body.pk, body.id, ifMatch);
-      this.db
-        .prepare('UPDATE metadata_documents SET etag = ?, body = ?, ts = ? WHERE container = ? AND pk = ? AND id = ?')
-        .run(etag, json, ts, this.name, body.pk, body.id);
+      this.statement(
+        'UPDATE metadata_documents SET etag = ?, body = ?, ts = ? WHERE container = ? AND pk = ? AND id = ?',
+      ).run(etag, json, ts, this.name, body.pk, body.id);
     });
     run.immediate();
     return { ...body, _etag: etag, _ts: ts };
@@ -230,9 +245,9 @@ class SqliteDocumentContainer implements DocumentContainer {
 
   async read<T extends StoredDocument>(pk: string, id: string): Promise<WithMeta<T> | undefined> {
     assertDocumentKeys(pk, id);
-    const row = this.db
-      .prepare('SELECT body, etag, ts FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
-      .get(this.name, pk, id) as Row | undefined;
+    const row = this.statement(
+      'SELECT body, etag, ts FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?',
+    ).get(this.name, pk, id) as Row | undefined;
     return row === undefined ? undefined : toWithMeta<T>(row);
   }
 
@@ -241,20 +256,20 @@ class SqliteDocumentContainer implements DocumentContainer {
     const ifMatch = stripWriteOptions(options);
     if (ifMatch === undefined) {
       return (
-        this.db
-          .prepare('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
-          .run(this.name, pk, id).changes > 0
+        this.statement('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?').run(
+          this.name,
+          pk,
+          id,
+        ).changes > 0
       );
     }
     const run = this.db.transaction((): boolean => {
-      const current = this.db
-        .prepare('SELECT etag FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
-        .get(this.name, pk, id) as { etag: string } | undefined;
+      const current = this.statement(
+        'SELECT etag FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?',
+      ).get(this.name, pk, id) as { etag: string } | undefined;
       if (current === undefined) return false;
       if (current.etag !== ifMatch) throw this.preconditionFailed(pk, id, ifMatch);
-      this.db
-        .prepare('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?')
-        .run(this.name, pk, id);
+      this.statement('DELETE FROM metadata_documents WHERE container = ? AND pk = ? AND id = ?').run(this.name, pk, id);
       return true;
     });
     return run.immediate();
@@ -286,7 +301,7 @@ class SqliteDocumentContainer implements DocumentContainer {
     const orderSql = keys.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'}`).join(', ');
     const orderParams = keys.flatMap((k) => k.params);
     const sql = `SELECT body, etag, ts, ${selectKeys} FROM metadata_documents WHERE ${where.join(' AND ')} ORDER BY ${orderSql} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...selectParams, ...params, ...orderParams, limit + 1) as (Row &
+    const rows = this.statement(sql).all(...selectParams, ...params, ...orderParams, limit + 1) as (Row &
       Record<string, unknown>)[];
     const page = rows.slice(0, limit);
     const items = page.map((r) => toWithMeta<T>(r));

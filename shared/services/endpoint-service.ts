@@ -39,7 +39,7 @@ import type { EndpointDirectory } from '../ports/endpoint-directory.js';
 import type { DocumentContainer, MetadataStore, StoredDocument, WithMeta } from '../ports/metadata-store.js';
 import type { SecretStore } from '../ports/secret-store.js';
 import type { AssetService } from './asset-service.js';
-import { changeDocument } from './change-document.js';
+import { changeDocument, lazyContainer } from './change-document.js';
 import type { JobService } from './job-service.js';
 import type { WorkspaceService } from './workspace-service.js';
 
@@ -70,6 +70,12 @@ export interface EndpointServiceDeps {
   tokenKey: () => Promise<Buffer>;
   /** Base URL of the API: the scoring URI starts with it. */
   publicUrl: string;
+  /**
+   * How long the scoring route may use an endpoint document it read (default 1000 ms). Writes made
+   * through this service drop it at once; a change made by another instance (Azure, several
+   * Function app instances on one Cosmos DB) is seen within this time.
+   */
+  scoringCacheMs?: number;
 }
 
 export const ENDPOINT_DOCUMENT_VERSION = 1;
@@ -77,6 +83,8 @@ export const ENDPOINT_DOCUMENT_VERSION = 1;
 export const TOKEN_TTL_SECONDS = 3600;
 /** Most bytes of provisioning log kept per deployment (the tail). */
 const MAX_LOG_BYTES = 256 * 1024;
+/** Endpoint documents the scoring route keeps at most (the cache is cleared when full). */
+const MAX_SCORING_CACHE_ENTRIES = 1024;
 /** Azure's upper bound of request_timeout_ms. */
 const MAX_REQUEST_TIMEOUT_MS = 180_000;
 const KUBERNETES_REFUSAL =
@@ -168,13 +176,35 @@ export function deploymentKindOf(scoringScript: string | undefined): DeploymentK
 
 export function createEndpointService(deps: EndpointServiceDeps) {
   const { store, clock } = deps;
-  let containerPromise: Promise<DocumentContainer> | undefined;
-  const container = (): Promise<DocumentContainer> => {
-    containerPromise ??= store.container(ENDPOINTS_CONTAINER).catch((err: unknown) => {
-      containerPromise = undefined;
-      throw err;
+  const scoringCacheMs = deps.scoringCacheMs ?? 1000;
+  // The scoring route's endpoint documents by lower-cased name. Every write through `container()`
+  // clears it and bumps `writes`, and a read started before a write is not cached.
+  const scoringCache = new Map<string, { doc: WithMeta<EndpointDocument> | undefined; at: number }>();
+  let writes = 0;
+  const written = <T>(result: Promise<T>): Promise<T> =>
+    result.finally(() => {
+      writes++;
+      scoringCache.clear();
     });
-    return containerPromise;
+  const open = lazyContainer(store, ENDPOINTS_CONTAINER);
+  let wrapped: Promise<DocumentContainer> | undefined;
+  const container = (): Promise<DocumentContainer> => {
+    wrapped ??= open().then(
+      (c): DocumentContainer => ({
+        name: c.name,
+        create: (doc) => written(c.create(doc)),
+        upsert: (doc, options) => written(c.upsert(doc, options)),
+        replace: (doc, options) => written(c.replace(doc, options)),
+        delete: (pk, id, options) => written(c.delete(pk, id, options)),
+        read: (pk, id) => c.read(pk, id),
+        query: (options) => c.query(options),
+      }),
+      (err: unknown) => {
+        wrapped = undefined;
+        throw err;
+      },
+    );
+    return wrapped;
   };
   const nowIso = (): string => new Date(clock.now()).toISOString();
   const scoringUri = (name: string): string => `${deps.publicUrl.replace(/\/+$/, '')}/api/endpoints/${name}/score`;
@@ -233,6 +263,21 @@ export function createEndpointService(deps: EndpointServiceDeps) {
     if (index === undefined) return undefined;
     const doc = await findDoc(index.workspace, index.name);
     return doc !== undefined && doc.name.toLowerCase() === name.toLowerCase() ? doc : undefined;
+  };
+
+  /** findByName for the scoring route, through the cache (see scoringCacheMs). */
+  const findForScoring = async (name: string): Promise<WithMeta<EndpointDocument> | undefined> => {
+    const key = name.toLowerCase();
+    const now = clock.now();
+    const hit = scoringCache.get(key);
+    if (hit !== undefined && now - hit.at < scoringCacheMs) return hit.doc;
+    const before = writes;
+    const doc = await findByName(name);
+    if (writes === before) {
+      if (scoringCache.size >= MAX_SCORING_CACHE_ENTRIES) scoringCache.clear();
+      scoringCache.set(key, { doc, at: now });
+    }
+    return doc;
   };
 
   const toEndpoint = (doc: EndpointDocument): OnlineEndpoint => ({
@@ -725,7 +770,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
 
     /** See EndpointDirectory.verifyCaller. */
     async verifyCaller(endpointName: string, authorization: string | null): Promise<void> {
-      const doc = await findByName(endpointName);
+      const doc = await findForScoring(endpointName);
       if (doc === undefined) {
         throw new NotFoundError(`Online endpoint '${endpointName}' does not exist.`, { target: 'endpoint' });
       }
@@ -751,7 +796,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
     async lookup(
       endpointName: string,
     ): Promise<{ endpoint: OnlineEndpoint; deployments: OnlineDeployment[] } | undefined> {
-      const doc = await findByName(endpointName);
+      const doc = await findForScoring(endpointName);
       if (doc === undefined) return undefined;
       return {
         endpoint: toEndpoint(doc),

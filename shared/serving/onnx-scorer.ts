@@ -1,13 +1,16 @@
 /**
  * The no-code deployment: a model folder holding model.onnx (+ manifest.json from AutoML), or a
  * bare .onnx file, served by one ModelSession for the deployment's life (onnxruntime's run is
- * thread-safe and async, so concurrent requests share it). Everything that depends only on the
+ * thread-safe and async, so concurrent requests share it), through a RowBatcher that runs the
+ * requests waiting under load as one batch (batcher.ts). Everything that depends only on the
  * model — the input specs, the column orders, the output to answer — is decided at load.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ModelManifest } from '../ml/automl/types.js';
 import type { ModelSession, RuntimeTensor } from '../ports/model-runtime.js';
+import { RowBatcher } from './batcher.js';
 import { modelInputsFromGraph, modelInputsFromManifest, RequestParser, type ModelInputs } from './onnx-input.js';
 import {
   errorResponse,
@@ -21,6 +24,8 @@ import {
 } from './scorer.js';
 
 const JSON_TYPE = 'application/json';
+/** The most rows one batched graph run takes (batcher.ts). */
+const BATCH_MAX_ROWS = 256;
 
 export interface LocatedModel {
   onnxPath: string;
@@ -107,7 +112,8 @@ export async function createOnnxScorer(runtime: DeploymentRuntime, deps: ScorerD
   }
   try {
     const { inputs, answer } = plan(session, located.manifest);
-    return new OnnxScorer(session, new RequestParser(inputs, deps.maxBodyBytes ?? MAX_BODY_BYTES), answer);
+    const batcher = new RowBatcher(session, { maxRows: BATCH_MAX_ROWS, maxRunsInFlight: availableParallelism() });
+    return new OnnxScorer(session, batcher, new RequestParser(inputs, deps.maxBodyBytes ?? MAX_BODY_BYTES), answer);
   } catch (error) {
     await session.close();
     if (error instanceof ScorerInitError) throw error;
@@ -142,6 +148,7 @@ function plan(session: ModelSession, manifest: ModelManifest | undefined): { inp
 class OnnxScorer implements Scorer {
   constructor(
     private readonly session: ModelSession,
+    private readonly batcher: RowBatcher,
     private readonly parser: RequestParser,
     private readonly answer: AnswerSpec,
   ) {}
@@ -152,7 +159,7 @@ class OnnxScorer implements Scorer {
     if (signal.aborted) return errorResponse(504, 'Timeout', 'the request timed out before scoring');
     let outputs: Record<string, RuntimeTensor>;
     try {
-      outputs = await this.session.run(parsed.feeds);
+      outputs = await this.batcher.run(parsed.feeds, parsed.rows);
     } catch (error) {
       return errorResponse(500, 'ScoringFailed', `the model failed on this input: ${(error as Error).message}`);
     }

@@ -29,7 +29,7 @@ import { fitDatetime } from './datetime.js';
 import { fitFrequency } from './frequency-encoding.js';
 import { inferColumnTypes } from './infer-types.js';
 import type { ColumnPlan } from './infer-types.js';
-import { fitNumeric } from './numeric.js';
+import { exportNumericBlock, fitNumeric, NumericTransform } from './numeric.js';
 import { DEFAULT_MAX_ONE_HOT_CATEGORIES, fitOneHot } from './one-hot.js';
 import { inputSpec } from './onnx-io.js';
 import type { OnnxInputSpec } from './onnx-io.js';
@@ -310,12 +310,29 @@ export class Featurizer implements FittedFeaturizer {
     return { rows: table.rows, cols: width, data };
   }
 
+  /** Runs of two or more numeric transforms export as one block (exportNumericBlock); the rest one by one. */
   exportOnnx(g: OnnxGraphBuilder, inputs: ReadonlyMap<string, string>): OnnxFeatures {
-    const parts = this.transforms.map((t) => {
+    const inputOf = (t: ColumnTransform): string => {
       const input = inputs.get(t.column);
       if (input === undefined) throw new TypeError(`inputs has no graph input for column '${t.column}'`);
-      return t.exportOnnx(g, input);
-    });
+      return input;
+    };
+    const parts: string[] = [];
+    let run: NumericTransform[] = [];
+    const flush = (): void => {
+      if (run.length === 1) parts.push((run[0] as NumericTransform).exportOnnx(g, inputOf(run[0] as NumericTransform)));
+      else if (run.length > 1) parts.push(exportNumericBlock(g, run, run.map(inputOf)));
+      run = [];
+    };
+    for (const t of this.transforms) {
+      if (t instanceof NumericTransform) {
+        run.push(t);
+        continue;
+      }
+      flush();
+      parts.push(t.exportOnnx(g, inputOf(t)));
+    }
+    flush();
     const tensor = g.node('Concat', parts, [g.fresh('features')], { axis: { i: 1 } })[0] as string;
     return { tensor, width: this.featureNames.length };
   }

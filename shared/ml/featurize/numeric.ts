@@ -10,7 +10,7 @@
 import type { OnnxGraphBuilder } from '../onnx/builder.js';
 import type { Column } from '../types.js';
 import type { ColumnTransform, FittedColumn } from './column-transform.js';
-import { concatColumns, nanIndicator, one } from './onnx-ops.js';
+import { concatColumns, int64s, nanIndicator, one } from './onnx-ops.js';
 import { applyScaler, fitScaler } from './scaler.js';
 import type { FittedScaler, ScalerKind } from './scaler.js';
 import { mean, median, mostFrequent, sortedFinite } from './stats.js';
@@ -119,4 +119,53 @@ export class NumericTransform implements ColumnTransform {
     }
     return this.indicator ? concatColumns(g, [x, nanIndicator(g, input)]) : x;
   }
+}
+
+/**
+ * Several numeric transforms as one block of nodes: Concat of their inputs → one Imputer and one
+ * Scaler with a value per column (NaN fill and 0/1 offset/scale where a column has none, which
+ * leave it bit-identical) → the missing indicators, interleaved by one Gather. The same features,
+ * in the same order, as each transform's own `exportOnnx` side by side, with a handful of nodes
+ * instead of two or three per column: a served row runs in a fraction of the time.
+ */
+export function exportNumericBlock(
+  g: OnnxGraphBuilder,
+  transforms: readonly NumericTransform[],
+  inputs: readonly string[],
+): string {
+  if (transforms.length !== inputs.length) throw new RangeError('one input per numeric transform');
+  const raw = concatColumns(g, inputs, 'numeric');
+  let x = raw;
+  if (transforms.some((t) => t.fill !== undefined)) {
+    const fills = transforms.map((t) => t.fill ?? Number.NaN);
+    x = one(
+      g.node(
+        'Imputer',
+        [x],
+        [g.fresh('imputed')],
+        { imputed_value_floats: { floats: fills }, replaced_value_float: { f: Number.NaN } },
+        'ai.onnx.ml',
+      ),
+    );
+  }
+  if (transforms.some((t) => t.scaler !== undefined)) {
+    const offset = transforms.map((t) => t.scaler?.offset ?? 0);
+    const scale = transforms.map((t) => t.scaler?.scale ?? 1);
+    x = one(
+      g.node(
+        'Scaler',
+        [x],
+        [g.fresh('scaled')],
+        { offset: { floats: offset }, scale: { floats: scale } },
+        'ai.onnx.ml',
+      ),
+    );
+  }
+  if (!transforms.some((t) => t.indicator)) return x;
+  const k = transforms.length;
+  const order = transforms.flatMap((t, i) => (t.indicator ? [i, k + i] : [i]));
+  const both = concatColumns(g, [x, nanIndicator(g, raw)]);
+  return one(
+    g.node('Gather', [both, int64s(g, order, 'feature_order')], [g.fresh('numeric_features')], { axis: { i: 1 } }),
+  );
 }
