@@ -1,19 +1,27 @@
-// npm run bench -- serving [--duration 10] [--connections 1,64] [--threads 2]
+// npm run bench -- serving [--duration 10] [--connections 1,64] [--threads 2] [--no-pipeline]
 //
 // Online scoring throughput and latency. One model — an AutoML pipeline (featurizer + LightGBM-style
 // boosting) trained on breast_cancer from ../shared/datasets (30 numeric columns; a synthetic
 // stand-in when the datasets are absent), exported as model.onnx + manifest.json — served by:
 //
-//   baseline  a bare node:http server: JSON.parse, one onnxruntime-node Tensor per input, run, labels;
-//   tessera   node:http in front of shared/serving (router → registry → gate → ONNX scorer → stats),
-//             with the request_settings of a deployment sized for the load (64 in flight).
+//   baseline  a bare node:http server: JSON.parse, one onnxruntime-node Tensor per input, run, labels
+//             (what a developer writes in an afternoon; no auth, no routing, no limits);
+//   tessera   the platform itself: `node dist/local/main.js` on a fresh data folder, the endpoint and
+//             its deployment created with the tessera CLI (key auth, request_settings sized for the
+//             load: 64 in flight), requests to its scoring URI with the endpoint's key;
+//   tessera_functions_pipeline  the same host with TESSERA_DIRECT_HTTP=off: the scoring function
+//             through the Functions invocation pipeline (@azure/functions request and response
+//             objects), as the Function app runs it on Azure (left out with --no-pipeline).
 //
-// Each server runs in its own child process; wrk (/usr/bin/wrk) drives it with the peer's Lua script
-// (../shared/peers/score.lua) at each connection count, POSTing {"data": [[30 floats]]}. Also
-// measured in-process: the scoring path per request (router.score, one row, sequential). Prints one
-// JSON document with both servers' figures, tessera/baseline ratios, and the peer's FastAPI figures.
+// Each server runs in its own process; wrk (/usr/bin/wrk) drives it with the peer's Lua script
+// (../shared/peers/score.lua) at each connection count, POSTing {"data": [[30 floats]]}. Then a
+// traffic change under load: a second deployment (green, the same model), wrk at 64 connections for
+// the run's duration while the CLI moves all traffic blue → green → blue ... every 0.5 s; every
+// request must answer 200 (wrk counts non-2xx and socket errors). Also measured in-process: the
+// scoring path per request (router.score, one row, sequential) and the model's own session.run.
+// Prints one JSON document with every figure, tessera/baseline ratios, and the peer's FastAPI figures.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -30,6 +38,7 @@ import { exportPipeline, toFloat32Values } from '../shared/ml/automl/pipeline.js
 import type { AutomlSettings, FittedPipeline, ModelManifest } from '../shared/ml/automl/types.js';
 import { Rng } from '../shared/ml/rng.js';
 import type { Column, Table } from '../shared/ml/types.js';
+import { startHostProcess, type HostProcess } from '../test/support/host-process.js';
 import { ScorerRegistry } from '../shared/serving/registry.js';
 import { EndpointRouter } from '../shared/serving/router.js';
 import type { ServingDeployment, ServingEndpoint } from '../shared/serving/types.js';
@@ -189,28 +198,88 @@ function tessera(modelDir: string): {
   return { router, registry, deployment };
 }
 
-async function serveTessera(modelDir: string): Promise<number> {
-  const { router, registry, deployment } = tessera(modelDir);
-  const provisioned = await registry.provision(deployment);
-  if (!provisioned.ok) throw new Error(provisioned.reason);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void readBody(req).then(async (body) => {
-      const headers: Record<string, string | undefined> = {
-        authorization: 'Bearer bench-key', // the key check is the management plane's; a constant here
-        'azureml-model-deployment': req.headers['azureml-model-deployment'] as string | undefined,
-      };
-      const answer = await router.score('bench', { body, headers });
-      const out: Record<string, string | number> = {
-        'Content-Type': answer.contentType,
-        'Content-Length': Buffer.byteLength(answer.body),
-      };
-      if (answer.headers !== undefined) Object.assign(out, answer.headers);
-      res.writeHead(answer.status, out);
-      res.end(answer.body);
+const CLI = resolve(ROOT, 'dist/cli/tessera.js');
+
+/** The tessera CLI against the bench's host; resolves with stdout, throws with the output on failure. */
+async function tesseraCli(dataDir: string, cwd: string, ...args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
     });
-  });
-  return listen(server);
+    return stdout;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`tessera ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}${e.message}`);
+  }
 }
+
+interface TesseraServer {
+  host: HostProcess;
+  port: number;
+  key: string;
+  dataDir: string;
+  specs: string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * A fresh host on its own data folder, with endpoint `bench` and deployment(s) of the model made by
+ * the CLI as a user makes them; all traffic to blue.
+ */
+async function startTessera(
+  modelDir: string,
+  deployments: readonly string[],
+  env: Record<string, string> = {},
+): Promise<TesseraServer> {
+  const root = mkdtempSync(join(tmpdir(), 'tessera-bench-serving-host-'));
+  const dataDir = join(root, 'data');
+  const specs = join(root, 'specs');
+  mkdirSync(specs, { recursive: true });
+  const host = await startHostProcess({ dataDir, env, timeoutMs: 60_000 });
+  try {
+    writeFileSync(join(specs, 'endpoint.yml'), 'name: bench\nauth_mode: key\n');
+    await tesseraCli(dataDir, specs, 'online-endpoint', 'create', '--file', 'endpoint.yml');
+    for (const name of deployments) {
+      writeFileSync(
+        join(specs, `${name}.yml`),
+        [
+          `name: ${name}`,
+          'endpoint_name: bench',
+          'model:',
+          `  path: ${modelDir}`,
+          'instance_type: Standard_DS3_v2',
+          'instance_count: 1',
+          'request_settings:',
+          '  max_concurrent_requests_per_instance: 64',
+          '  max_queue_wait_ms: 500',
+          '  request_timeout_ms: 5000',
+          '',
+        ].join('\n'),
+      );
+      const extra = name === deployments[0] ? ['--all-traffic'] : [];
+      await tesseraCli(dataDir, specs, 'online-deployment', 'create', '--file', `${name}.yml`, ...extra);
+    }
+    const keys = JSON.parse(
+      await tesseraCli(dataDir, specs, 'online-endpoint', 'get-credentials', '--name', 'bench'),
+    ) as {
+      primaryKey: string;
+    };
+    return {
+      host,
+      port: Number(new URL(host.origin).port),
+      key: keys.primaryKey,
+      dataDir,
+      specs,
+      stop: async () => void (await host.stop('SIGKILL')),
+    };
+  } catch (error) {
+    await host.stop('SIGKILL');
+    throw error;
+  }
+}
+
+const SCORE_PATH = '/api/endpoints/bench/score';
 
 function listen(server: ReturnType<typeof createServer>): Promise<number> {
   server.keepAliveTimeout = 60_000;
@@ -258,16 +327,25 @@ async function inProcess(modelDir: string, body: Buffer): Promise<Record<string,
   };
 }
 
-async function wrk(port: number, connections: number, threads: number, duration: number, bodyFile: string) {
+interface Target {
+  port: number;
+  path: string;
+  /** The Authorization header value, if the server checks one. */
+  auth?: string;
+}
+
+async function wrk(target: Target, connections: number, threads: number, duration: number, bodyFile: string) {
   const { stdout } = await run(
     WRK,
     [
       `-t${Math.min(threads, connections)}`,
       `-c${connections}`,
       `-d${duration}s`,
+      '--latency',
+      ...(target.auth === undefined ? [] : ['-H', `Authorization: ${target.auth}`]),
       '-s',
       join(SHARED, 'peers/score.lua'),
-      `http://127.0.0.1:${port}/score`,
+      `http://127.0.0.1:${target.port}${target.path}`,
     ],
     { env: { ...process.env, BODY_FILE: bodyFile } },
   );
@@ -276,26 +354,70 @@ async function wrk(port: number, connections: number, threads: number, duration:
   return { connections, ...(JSON.parse(line.slice('WRK_JSON '.length)) as Record<string, number>) };
 }
 
-/** Starts `which` server in a child process; resolves with its port and a stop function. */
-function child(which: string, modelDir: string): Promise<{ port: number; stop: () => void }> {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', which, modelDir], {
+/** Starts the baseline server in a child process; resolves with its port and a stop function. */
+function childBaseline(modelDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', 'baseline', modelDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolveChild, reject) => {
     proc.stdout.on('data', (chunk: Buffer) => {
       const m = /PORT (\d+)/.exec(chunk.toString());
-      if (m !== null) resolveChild({ port: Number(m[1]), stop: () => proc.kill('SIGKILL') });
+      if (m !== null) resolveChild({ port: Number(m[1]), stop: async () => void proc.kill('SIGKILL') });
     });
-    proc.once('exit', (code) => reject(new Error(`${which} server exited with ${code}`)));
+    proc.once('exit', (code) => reject(new Error(`baseline server exited with ${code}`)));
   });
+}
+
+type Measured = Record<string, number>;
+
+/** wrk at each connection count after a short warm-up. */
+async function measure(
+  target: Target,
+  connectionCounts: readonly number[],
+  threads: number,
+  duration: number,
+  bodyFile: string,
+): Promise<Measured[]> {
+  await wrk(target, 4, 1, 1, bodyFile); // warm-up
+  const out: Measured[] = [];
+  for (const connections of connectionCounts) out.push(await wrk(target, connections, threads, duration, bodyFile));
+  return out;
+}
+
+/**
+ * wrk at 64 connections for `duration` seconds while the CLI moves all traffic between blue and
+ * green every 0.5 s; the answer of every request must be a 200.
+ */
+async function trafficChangeUnderLoad(modelDir: string, threads: number, duration: number, bodyFile: string) {
+  const server = await startTessera(modelDir, ['blue', 'green']);
+  try {
+    const target = { port: server.port, path: SCORE_PATH, auth: `Bearer ${server.key}` };
+    await wrk(target, 4, 1, 1, bodyFile); // warm-up
+    const load = wrk(target, 64, threads, duration, bodyFile);
+    let flips = 0;
+    let stop = false;
+    const flipping = (async () => {
+      const end = Date.now() + (duration - 1) * 1000;
+      while (!stop && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 500));
+        const to = flips % 2 === 0 ? 'blue=0 green=100' : 'blue=100 green=0';
+        await tesseraCli(server.dataDir, server.specs, 'online-endpoint', 'update', '--name', 'bench', '--traffic', to);
+        flips++;
+      }
+    })();
+    const result = await load;
+    stop = true;
+    await flipping;
+    return { traffic_changes: flips, ...result };
+  } finally {
+    await server.stop();
+  }
 }
 
 async function main(): Promise<void> {
   const serveIndex = process.argv.indexOf('--serve');
   if (serveIndex >= 0) {
-    const which = process.argv[serveIndex + 1];
-    const dir = process.argv[serveIndex + 2] ?? '';
-    const port = which === 'baseline' ? await serveBaseline(dir) : await serveTessera(dir);
+    const port = await serveBaseline(process.argv[serveIndex + 2] ?? '');
     process.stdout.write(`PORT ${port}\n`);
     return;
   }
@@ -303,6 +425,7 @@ async function main(): Promise<void> {
   const duration = Number(arg('duration', '10'));
   const connectionCounts = arg('connections', '1,64').split(',').map(Number);
   const threads = Number(arg('threads', '2'));
+  const pipeline = !process.argv.includes('--no-pipeline');
   const modelDir = mkdtempSync(join(tmpdir(), 'tessera-bench-serving-'));
   const { manifest, row, source } = buildModel(modelDir);
   const body = JSON.stringify({ data: [row] });
@@ -310,30 +433,51 @@ async function main(): Promise<void> {
   writeFileSync(bodyFile, body);
 
   const inproc = await inProcess(modelDir, Buffer.from(body));
-  const http: Record<string, unknown[]> = { baseline: [], tessera: [] };
-  for (const connections of connectionCounts) {
-    for (const which of ['baseline', 'tessera'] as const) {
-      const server = await child(which, modelDir);
-      try {
-        await wrk(server.port, Math.min(connections, 4), 1, 1, bodyFile); // warm-up
-        http[which]?.push(await wrk(server.port, connections, threads, duration, bodyFile));
-      } finally {
-        server.stop();
-      }
+  const http: Record<string, Measured[]> = {};
+  const baseline = await childBaseline(modelDir);
+  try {
+    http['baseline'] = await measure(
+      { port: baseline.port, path: '/score' },
+      connectionCounts,
+      threads,
+      duration,
+      bodyFile,
+    );
+  } finally {
+    await baseline.stop();
+  }
+  const variants: [string, Record<string, string>][] = [['tessera', {}]];
+  if (pipeline) variants.push(['tessera_functions_pipeline', { TESSERA_DIRECT_HTTP: 'off' }]);
+  for (const [name, env] of variants) {
+    const server = await startTessera(modelDir, ['blue'], env);
+    try {
+      const target = { port: server.port, path: SCORE_PATH, auth: `Bearer ${server.key}` };
+      http[name] = await measure(target, connectionCounts, threads, duration, bodyFile);
+    } finally {
+      await server.stop();
     }
   }
+  const trafficChange = await trafficChangeUnderLoad(modelDir, threads, duration, bodyFile);
+
   const ratios = connectionCounts.map((c, i) => {
-    const b = http['baseline']?.[i] as { requests_per_s: number; latency_p50_ms: number };
-    const t = http['tessera']?.[i] as { requests_per_s: number; latency_p50_ms: number };
+    const b = http['baseline']?.[i] as Measured;
+    const t = http['tessera']?.[i] as Measured;
     return {
       connections: c,
-      tessera_over_baseline_rps: Number((t.requests_per_s / b.requests_per_s).toFixed(3)),
+      tessera_over_baseline_rps: Number(((t.requests_per_s ?? 0) / (b.requests_per_s ?? 1)).toFixed(3)),
       tessera_p50_ms: t.latency_p50_ms,
       baseline_p50_ms: b.latency_p50_ms,
     };
   });
   const peerFile = join(SHARED, 'peers/results/serving.json');
   const peer = existsSync(peerFile) ? (JSON.parse(readFileSync(peerFile, 'utf8')) as { http?: unknown[] }) : undefined;
+  const peerBest = Math.max(
+    0,
+    ...((peer?.http ?? []) as { connections?: number; requests_per_s?: number }[])
+      .filter((r) => r.connections === 64)
+      .map((r) => r.requests_per_s ?? 0),
+  );
+  const at64 = http['tessera']?.[connectionCounts.indexOf(64)];
   console.log(
     JSON.stringify(
       {
@@ -345,7 +489,11 @@ async function main(): Promise<void> {
         in_process: inproc,
         http,
         ratios,
-        targets: { rps_ratio_at_64: 0.7, p50_ms_at_1: 1 },
+        traffic_change_under_load: trafficChange,
+        peer_fastapi_best_rps: peerBest,
+        tessera_over_peer_best_at_64:
+          at64 === undefined || peerBest === 0 ? null : Number(((at64.requests_per_s ?? 0) / peerBest).toFixed(2)),
+        targets: { rps_ratio_at_64: 0.7, over_peer_best_at_64: 6, p50_ms_at_1: 1, errors: 0 },
         peer_fastapi: peer?.http,
       },
       null,

@@ -1,7 +1,23 @@
 import { registerHttp } from '../shared/function-catalog.js';
+import { offerDirectLane } from '../shared/http/direct-lane.js';
 import { defineHttp } from '../shared/http/index.js';
+import { getServices } from '../shared/wiring.js';
+import type { Services } from '../shared/wiring.js';
 
 export const ENDPOINT_SCORE = 'endpoint-score';
+
+async function score(services: Services, name: string, headers: Record<string, string>, body: Buffer) {
+  const answer = await services.scoring.score(name, {
+    body,
+    headers,
+    ...(headers['content-type'] === undefined ? {} : { contentType: headers['content-type'] }),
+  });
+  return {
+    status: answer.status,
+    headers: { 'content-type': answer.contentType, ...answer.headers },
+    body: answer.body,
+  };
+}
 
 /**
  * An online endpoint's scoring URI (`scoring_uri`): the caller is checked against the endpoint's
@@ -12,20 +28,9 @@ export const ENDPOINT_SCORE = 'endpoint-score';
 export const endpointScore = defineHttp({
   auth: 'public',
   async handler({ services, request }) {
-    const name = request.params.name ?? '';
     const headers: Record<string, string> = {};
     request.headers.forEach((value, key) => (headers[key] = value));
-    const body = Buffer.from(await request.arrayBuffer());
-    const answer = await services.scoring.score(name, {
-      body,
-      headers,
-      ...(headers['content-type'] === undefined ? {} : { contentType: headers['content-type'] }),
-    });
-    return {
-      status: answer.status,
-      headers: { 'content-type': answer.contentType, ...answer.headers },
-      body: answer.body,
-    };
+    return score(services, request.params.name ?? '', headers, Buffer.from(await request.arrayBuffer()));
   },
 });
 
@@ -34,3 +39,8 @@ registerHttp(ENDPOINT_SCORE, {
   route: 'endpoints/{name}/score',
   handler: endpointScore,
 });
+
+// The local host serves the same answer without the invocation pipeline (shared/http/direct-lane.ts).
+offerDirectLane(ENDPOINT_SCORE, async (request) =>
+  score(await getServices(), request.params.name ?? '', request.headers, request.body),
+);

@@ -43,6 +43,8 @@ export interface HostOptions {
   blobScanIntervalMs?: number;
   /** IANA time zone of timer schedules (the Functions setting WEBSITE_TIME_ZONE); UTC when unset. */
   timerTimeZone?: string;
+  /** Whether HTTP functions' direct-lane handlers are used (FrontDoorOptions.directLane); default true. */
+  directLane?: boolean;
 }
 
 export function isLoopback(address: string): boolean {
@@ -112,6 +114,7 @@ export class LocalHost {
       durable,
       adminNeedsKey: !isLoopback(options.bindAddress),
       invokeByAdmin: (fn, input) => manual(fn, input),
+      ...(options.directLane === undefined ? {} : { directLane: options.directLane }),
     });
     const port = await frontDoor.listen(options.port, options.bindAddress);
     const loopbackOrigin = `http://127.0.0.1:${port}`;

@@ -57,6 +57,7 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     // The Functions runtime setting, read here as the Functions host reads it.
     ...(process.env.WEBSITE_TIME_ZONE ? { timerTimeZone: process.env.WEBSITE_TIME_ZONE } : {}),
     ...(services.queue.kind === 'sqlite' ? { queue: services.queue } : {}),
+    directLane: config.directHttp,
   });
   const endpoint = config.publicUrl;
   let credentialsLine = '';

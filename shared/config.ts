@@ -61,6 +61,12 @@ export interface Config {
   /** Base URL clients use to reach this host (no trailing slash); signed URLs start with it. */
   publicUrl: string;
   auth: AuthMode;
+  /**
+   * TESSERA_DIRECT_HTTP: whether the local host takes HTTP functions' direct lanes (the scoring URI
+   * without the Functions invocation pipeline; shared/http/direct-lane.ts). 'off' runs every route
+   * through the pipeline, as the Function app does on Azure.
+   */
+  directHttp: boolean;
   tokenTtlDays: number;
   durableHistoryRetentionDays: number;
   /** Present when TESSERA_STORE=azure. */
@@ -86,6 +92,7 @@ const DEFAULTS = {
   PORT: 7071,
   TESSERA_BIND_ADDRESS: '127.0.0.1',
   TESSERA_AUTH: 'on',
+  TESSERA_DIRECT_HTTP: 'on',
   TESSERA_TOKEN_TTL_DAYS: 90,
   DURABLE_HISTORY_RETENTION_DAYS: 30,
   COSMOS_DATABASE: 'tessera',
@@ -100,6 +107,7 @@ const EXPECTED: Record<string, string> = {
   TESSERA_BIND_ADDRESS: 'an IP address or host name to listen on, e.g. 127.0.0.1',
   TESSERA_PUBLIC_URL: 'an absolute http(s) URL such as http://127.0.0.1:7071',
   TESSERA_AUTH: "'on' or 'off'",
+  TESSERA_DIRECT_HTTP: "'on' or 'off'",
   TESSERA_TOKEN_TTL_DAYS: 'a whole number of days between 1 and 3650',
   DURABLE_HISTORY_RETENTION_DAYS: 'a whole number of days between 1 and 3650',
   COSMOS_ENDPOINT: 'the account URL, e.g. https://<account>.documents.azure.com:443/',
@@ -148,6 +156,7 @@ const envSchema = z.looseObject({
   TESSERA_BIND_ADDRESS: text.default(DEFAULTS.TESSERA_BIND_ADDRESS),
   TESSERA_PUBLIC_URL: httpUrl.optional(),
   TESSERA_AUTH: z.enum(['on', 'off']).default(DEFAULTS.TESSERA_AUTH),
+  TESSERA_DIRECT_HTTP: z.enum(['on', 'off']).default(DEFAULTS.TESSERA_DIRECT_HTTP),
   TESSERA_TOKEN_TTL_DAYS: days.default(DEFAULTS.TESSERA_TOKEN_TTL_DAYS),
   DURABLE_HISTORY_RETENTION_DAYS: days.default(DEFAULTS.DURABLE_HISTORY_RETENTION_DAYS),
   COSMOS_ENDPOINT: httpUrl.optional(),
@@ -364,6 +373,7 @@ function toConfig(env: ParsedEnv): Config {
     bindAddress: env.TESSERA_BIND_ADDRESS,
     publicUrl: (env.TESSERA_PUBLIC_URL ?? defaultPublicUrl(env.TESSERA_BIND_ADDRESS, env.PORT)).replace(/\/+$/, ''),
     auth: env.TESSERA_AUTH,
+    directHttp: env.TESSERA_DIRECT_HTTP === 'on',
     tokenTtlDays: env.TESSERA_TOKEN_TTL_DAYS,
     durableHistoryRetentionDays: env.DURABLE_HISTORY_RETENTION_DAYS,
   };

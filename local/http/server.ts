@@ -33,6 +33,35 @@ export interface FrontDoorOptions {
   /** Runs a non-HTTP function by hand (POST /admin/functions/{name}); returns an error message or undefined. */
   invokeByAdmin: (fn: RegisteredFunction, input: string | undefined) => string | undefined;
   maxBodyBytes?: number;
+  /** Whether functions' direct-lane handlers are used (see directHandlerFor); default true. */
+  directLane?: boolean;
+}
+
+/** Key of the app's direct-lane handlers on globalThis (shared/http/direct-lane.ts, the app side). */
+const DIRECT_LANE = Symbol.for('tessera.local-host.direct-http');
+
+interface DirectResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+}
+type DirectHandler = (request: {
+  method: string;
+  headers: Record<string, string>;
+  params: Record<string, string>;
+  body: Buffer;
+}) => Promise<DirectResponse>;
+
+/**
+ * The plain handler the app offered for function `name`, if any: the host calls it instead of the
+ * invocation pipeline (no RPC typed data, no programming-model request and response objects, no
+ * hooks), for routes where that pipeline would cost more than the work (the scoring URI).
+ */
+function directHandlerFor(name: string): DirectHandler | undefined {
+  const lanes = (globalThis as Record<symbol, unknown>)[DIRECT_LANE];
+  if (!(lanes instanceof Map)) return undefined;
+  const handler: unknown = lanes.get(name);
+  return typeof handler === 'function' ? (handler as DirectHandler) : undefined;
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -261,6 +290,13 @@ export class FrontDoor {
       if (err instanceof BodyTooLarge)
         return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
       throw err;
+    }
+    const direct = this.options.directLane === false ? undefined : directHandlerFor(matched.entry.fn.name);
+    if (direct !== undefined) {
+      const out = await direct({ method, headers: toHeaderRecord(req), params: matched.params, body });
+      res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+      res.end(method === 'HEAD' ? undefined : out.body);
+      return;
     }
     await this.invokeHttp(matched.entry, matched.params, req, res, url, method, body);
   }

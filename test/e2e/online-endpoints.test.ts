@@ -139,6 +139,34 @@ describe('online endpoints through the tessera CLI and the scoring URI', () => {
     assert.deepEqual(await direct.json(), [6]);
   });
 
+  it('moves all traffic back and forth under 64 concurrent connections without failing a request', async () => {
+    const { primaryKey } = await keys();
+    const statuses: Record<string, number> = {};
+    const served: Record<string, number> = {};
+    let loading = true;
+    const client = async (): Promise<void> => {
+      while (loading) {
+        const a = await score(primaryKey);
+        statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+        const by = a.headers.get('azureml-model-deployment') ?? '?';
+        served[by] = (served[by] ?? 0) + 1;
+        await a.arrayBuffer();
+      }
+    };
+    const clients = Array.from({ length: 64 }, client);
+    try {
+      for (const traffic of ['blue=0 green=100', 'blue=100 green=0', 'blue=0 green=100', 'blue=90 green=10']) {
+        ok(await tessera('online-endpoint', 'update', '--name', 'split-ep', '--traffic', traffic));
+      }
+    } finally {
+      loading = false;
+      await Promise.all(clients);
+    }
+    const total = Object.values(statuses).reduce((a, b) => a + b, 0);
+    assert.deepEqual(statuses, { 200: total }, `every request answered 200 (${JSON.stringify(statuses)})`);
+    assert.ok((served.blue ?? 0) > 0 && (served.green ?? 0) > 0, `both served: ${JSON.stringify(served)}`);
+  });
+
   it('answers 401 without a valid key, and regenerate-keys invalidates the old key at once', async () => {
     assert.equal((await score(undefined)).status, 401);
     assert.equal((await score('not-a-key')).status, 401);

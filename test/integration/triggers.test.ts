@@ -11,6 +11,7 @@ import { createConsoleLogger } from '../../local/logger.js';
 import { FilesystemArtifactStore } from '../../shared/adapters/filesystem-artifact-store.js';
 import { SqliteMessageQueue } from '../../shared/adapters/sqlite-message-queue.js';
 import { prepareFixtureApp, tempDir, waitFor } from '../support/fixture-app.js';
+import { startHostProcess } from '../support/host-process.js';
 
 describe('local host triggers', () => {
   let host: LocalHost;
@@ -102,5 +103,37 @@ describe('local host triggers', () => {
     assert.match(body.error.correlationId, /^[0-9a-f-]{36}$/);
     assert.ok(!text.includes('secret internal detail'));
     assert.ok(!text.includes('at '), 'no stack frames');
+  });
+
+  it("calls an HTTP function's direct-lane handler without the invocation pipeline; its failures are 500s without detail", async () => {
+    const res = await fetch(`${host.origin}/api/echo/hello`, {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'x-caller': 'test' },
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-lane'), 'direct');
+    assert.deepEqual(await res.json(), { lane: 'direct', word: 'hello', body: 'payload', caller: 'test' });
+    const boom = await fetch(`${host.origin}/api/echo/boom`, { method: 'POST', body: '' });
+    assert.equal(boom.status, 500);
+    const text = await boom.text();
+    assert.match(text, /correlation id/);
+    assert.ok(!text.includes('secret internal detail'));
+  });
+
+  it('with TESSERA_DIRECT_HTTP=off, the same route goes through the function', async () => {
+    // A second app cannot load in this process (its modules are cached): a host process of its own.
+    const plain = await startHostProcess({
+      dataDir: tempDir('triggers-no-direct'),
+      appRoot: prepareFixtureApp(),
+      env: { TESSERA_DIRECT_HTTP: 'off' },
+    });
+    try {
+      const res = await fetch(`${plain.origin}/api/echo/hello`, { method: 'POST', body: 'payload' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { lane: 'function', word: 'hello', body: 'payload' });
+    } finally {
+      await plain.stop();
+    }
   });
 });
