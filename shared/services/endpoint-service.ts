@@ -265,6 +265,8 @@ export function createEndpointService(deps: EndpointServiceDeps) {
     return doc !== undefined && doc.name.toLowerCase() === name.toLowerCase() ? doc : undefined;
   };
 
+  /** What `lookup` made of each cached document: the same objects while the document is unchanged. */
+  const scoringViews = new WeakMap<EndpointDocument, { endpoint: OnlineEndpoint; deployments: OnlineDeployment[] }>();
   /** findByName for the scoring route, through the cache (see scoringCacheMs). */
   const findForScoring = async (name: string): Promise<WithMeta<EndpointDocument> | undefined> => {
     const key = name.toLowerCase();
@@ -798,10 +800,15 @@ export function createEndpointService(deps: EndpointServiceDeps) {
     ): Promise<{ endpoint: OnlineEndpoint; deployments: OnlineDeployment[] } | undefined> {
       const doc = await findForScoring(endpointName);
       if (doc === undefined) return undefined;
-      return {
-        endpoint: toEndpoint(doc),
-        deployments: Object.values(doc.deployments).map((r) => toDeployment(doc, r)),
-      };
+      let view = scoringViews.get(doc);
+      if (view === undefined) {
+        view = {
+          endpoint: toEndpoint(doc),
+          deployments: Object.values(doc.deployments).map((r) => toDeployment(doc, r)),
+        };
+        scoringViews.set(doc, view);
+      }
+      return view;
     },
 
     // -------------------------------------------------------------------------------------------

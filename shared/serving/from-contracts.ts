@@ -49,17 +49,24 @@ export function servingDirectory(
   directory: EndpointDirectory,
   seen: (deployment: OnlineDeployment) => void = () => undefined,
 ): ServingDirectory {
+  // The directory gives the same objects while an endpoint is unchanged: convert each once.
+  const converted = new WeakMap<object, { endpoint: ServingEndpoint; deployments: ServingDeployment[] }>();
   return {
     async lookup(name) {
       const found = await directory.lookup(name);
       if (found === undefined) return undefined;
-      found.deployments.forEach(seen);
-      return {
-        endpoint: servingEndpoint(found.endpoint),
-        deployments: found.deployments
-          .filter((d) => d.provisioning_state === 'Succeeded' || d.provisioning_state === 'Updating')
-          .map(servingDeployment),
-      };
+      let view = converted.get(found);
+      if (view === undefined) {
+        found.deployments.forEach(seen);
+        view = {
+          endpoint: servingEndpoint(found.endpoint),
+          deployments: found.deployments
+            .filter((d) => d.provisioning_state === 'Succeeded' || d.provisioning_state === 'Updating')
+            .map(servingDeployment),
+        };
+        converted.set(found, view);
+      }
+      return view;
     },
     verifyCaller: (name, authorization) => directory.verifyCaller(name, authorization ?? null),
   };
