@@ -181,7 +181,14 @@ export class ContainerAppsDeployments implements PythonDeploymentHost {
 
     const outcome = await this.waitForRevision(app, revision);
     if (!outcome.ok) {
-      await this.deactivate(app, [revision]);
+      if (existing === undefined) {
+        // The app's only revision, which holds all its traffic: nothing else to serve, so no app.
+        await this.arm({ action: 'delete', resource: app }, () =>
+          this.client.containerApps.beginDeleteAndWait(this.resourceGroup, app, this.lroOptions()),
+        );
+      } else {
+        await this.deactivate(app, [revision]); // the label never moved to it
+      }
       return outcome;
     }
     const current = existing === undefined ? undefined : await this.readApp(app, deployment.endpoint_name);
