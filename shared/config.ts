@@ -332,8 +332,19 @@ function checkCrossFieldRules(env: ParsedEnv, ctx: z.RefinementCtx): void {
     requireOneOf(env, ctx, 'SERVICEBUS_NAMESPACE', 'SERVICEBUS_CONNECTION_STRING');
   }
 
+  // Python deployments on Container Apps: the environment and the image, in a subscription and group.
+  const pythonScoringSet = [...PYTHON_SCORING_REQUIRED, ...PYTHON_SCORING_OPTIONAL].filter((k) => env[k] !== undefined);
+
   // The Container Apps compute: all three required keys, or none (then jobs cannot run on Azure).
-  const containerAppsSet = [...CONTAINER_APPS_REQUIRED, ...CONTAINER_APPS_OPTIONAL].filter((k) => env[k] !== undefined);
+  // The subscription, group and ARM endpoint also serve Python scoring, which needs no trainer job.
+  const sharedWithScoring: readonly string[] = [
+    'CONTAINER_APPS_SUBSCRIPTION_ID',
+    'CONTAINER_APPS_RESOURCE_GROUP',
+    'CONTAINER_APPS_ARM_ENDPOINT',
+  ];
+  const containerAppsSet = [...CONTAINER_APPS_REQUIRED, ...CONTAINER_APPS_OPTIONAL].filter(
+    (k) => env[k] !== undefined && !(pythonScoringSet.length > 0 && sharedWithScoring.includes(k)),
+  );
   if (containerAppsSet.length > 0) {
     for (const key of CONTAINER_APPS_REQUIRED.filter((k) => env[k] === undefined)) {
       ctx.addIssue({
@@ -347,8 +358,6 @@ function checkCrossFieldRules(env: ParsedEnv, ctx: z.RefinementCtx): void {
     }
   }
 
-  // Python deployments on Container Apps: the environment and the image, in a subscription and group.
-  const pythonScoringSet = [...PYTHON_SCORING_REQUIRED, ...PYTHON_SCORING_OPTIONAL].filter((k) => env[k] !== undefined);
   if (pythonScoringSet.length > 0) {
     const required = [
       ...PYTHON_SCORING_REQUIRED,

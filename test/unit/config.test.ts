@@ -262,6 +262,16 @@ test('Python scoring on Container Apps: the environment and the image, with the 
     armEndpoint: 'https://management.azure.com',
   });
   assert.equal(loadConfig({ ...AZURE, ...CONTAINER_APPS }).azure?.pythonScoring, undefined, 'optional');
+  // Without trainer jobs: Python scoring alone, and jobs stay unconfigured.
+  const { TRAINER_JOB_NAME: _job, ...scoringOnly } = CONTAINER_APPS;
+  const alone = loadConfig({
+    ...AZURE,
+    ...scoringOnly,
+    CONTAINER_APPS_ENVIRONMENT_ID: environmentId,
+    PYTHON_SCORING_IMAGE: 'img:1',
+  });
+  assert.equal(alone.azure?.containerApps, undefined);
+  assert.equal(alone.azure?.pythonScoring?.image, 'img:1');
 
   const imageOnly = configError({ ...AZURE, PYTHON_SCORING_IMAGE: 'img:1' });
   assert.deepEqual(imageOnly.details.map((d) => d.target).sort(), [
