@@ -97,6 +97,12 @@ param gpuWorkloadProfileMaxNodes int = 1
 @description('Grant the function identity Contributor on this resource group, so the compute adapter can create, start and delete Container Apps jobs. Set to false to grant a narrower custom role yourself.')
 param grantComputeContributor bool = true
 
+@description('Image that serves Python online deployments (POST /score on port 5001; see shared/adapters/README.md). Empty: Python deployments are refused on Azure, ONNX and JavaScript deployments still run in the function app.')
+param pythonScoringImage string = ''
+
+@description('Registry server of pythonScoringImage, pulled from with the trainer identity (grant it AcrPull yourself). Empty for a public image.')
+param pythonScoringRegistry string = ''
+
 @description('Turn on Key Vault purge protection. Recommended for production; it cannot be turned off again.')
 param keyVaultPurgeProtection bool = true
 
@@ -529,6 +535,23 @@ var tesseraSettings = {
   DURABLE_HISTORY_RETENTION_DAYS: string(durableHistoryRetentionDays)
 }
 
+// Python online deployments: one Container App per endpoint in the trainers' environment, running
+// as the trainer identity (it reads models and code from the storage account). Set only with an image.
+var pythonScoringSettings = empty(pythonScoringImage)
+  ? {}
+  : union(
+      {
+        CONTAINER_APPS_SUBSCRIPTION_ID: subscription().subscriptionId
+        CONTAINER_APPS_RESOURCE_GROUP: resourceGroup().name
+        CONTAINER_APPS_ARM_ENDPOINT: environment().resourceManager
+        CONTAINER_APPS_ENVIRONMENT_ID: containerApps.outputs.environmentId
+        PYTHON_SCORING_IMAGE: pythonScoringImage
+        PYTHON_SCORING_IDENTITY_ID: containerApps.outputs.trainerIdentityId
+        PYTHON_SCORING_IDENTITY_CLIENT_ID: containerApps.outputs.trainerIdentityClientId
+      },
+      empty(pythonScoringRegistry) ? {} : { PYTHON_SCORING_REGISTRY: pythonScoringRegistry }
+    )
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   params: {
@@ -541,7 +564,7 @@ module functionApp 'modules/function-app.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    tesseraSettings: tesseraSettings
+    tesseraSettings: union(tesseraSettings, pythonScoringSettings)
   }
 }
 
@@ -557,6 +580,7 @@ module roles 'modules/role-assignments.bicep' = {
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     grantComputeContributor: grantComputeContributor
+    grantContainerAppsContributor: !empty(pythonScoringImage)
   }
 }
 

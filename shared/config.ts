@@ -34,6 +34,23 @@ export interface ContainerAppsConfig {
   armEndpoint: string;
 }
 
+/** Python online deployments on Container Apps: one app per endpoint in a pre-provisioned environment. */
+export interface PythonScoringConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  /** The Container Apps environment's resource id. */
+  environmentId: string;
+  /** The image each revision runs. */
+  image: string;
+  /** A user-assigned identity (resource id) the apps run as. */
+  identityId?: string;
+  /** That identity's client id, given to the image as AZURE_CLIENT_ID. */
+  identityClientId?: string;
+  /** The image's registry server, pulled from with `identityId`. */
+  registry?: string;
+  armEndpoint: string;
+}
+
 export interface AzureConfig {
   cosmos: CosmosConfig;
   blob: BlobConfig;
@@ -41,6 +58,8 @@ export interface AzureConfig {
   keyVaultUrl?: string;
   /** Present when CONTAINER_APPS_SUBSCRIPTION_ID, CONTAINER_APPS_RESOURCE_GROUP and TRAINER_JOB_NAME are set. */
   containerApps?: ContainerAppsConfig;
+  /** Present when CONTAINER_APPS_ENVIRONMENT_ID and PYTHON_SCORING_IMAGE are set (with the subscription and group). */
+  pythonScoring?: PythonScoringConfig;
 }
 
 export interface EntraConfig {
@@ -130,6 +149,13 @@ const EXPECTED: Record<string, string> = {
   TRAINER_GPU_JOB_NAME:
     "the name of the manual-trigger Container Apps job on the GPU workload profile (2-32 lower-case letters, digits and '-', starting with a letter)",
   CONTAINER_APPS_ARM_ENDPOINT: 'the https URL of Azure Resource Manager, e.g. https://management.usgovcloudapi.net',
+  CONTAINER_APPS_ENVIRONMENT_ID:
+    'the resource id of the Container Apps environment, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.App/managedEnvironments/<name>',
+  PYTHON_SCORING_IMAGE:
+    'the image that serves Python scoring scripts, e.g. myregistry.azurecr.io/tessera-scoring:1.0.0',
+  PYTHON_SCORING_IDENTITY_ID: 'the resource id of a user-assigned managed identity the scoring apps run as',
+  PYTHON_SCORING_IDENTITY_CLIENT_ID: 'the client id (a GUID) of that identity',
+  PYTHON_SCORING_REGISTRY: 'the registry server of the scoring image, e.g. myregistry.azurecr.io',
 };
 
 /** The keys that make up `azure.containerApps`; the first three are required together. */
@@ -139,6 +165,13 @@ const CONTAINER_APPS_REQUIRED = [
   'TRAINER_JOB_NAME',
 ] as const;
 const CONTAINER_APPS_OPTIONAL = ['TRAINER_GPU_JOB_NAME', 'CONTAINER_APPS_ARM_ENDPOINT'] as const;
+/** The keys that make up `azure.pythonScoring` (with the subscription and group above); the first two are required together. */
+const PYTHON_SCORING_REQUIRED = ['CONTAINER_APPS_ENVIRONMENT_ID', 'PYTHON_SCORING_IMAGE'] as const;
+const PYTHON_SCORING_OPTIONAL = [
+  'PYTHON_SCORING_IDENTITY_ID',
+  'PYTHON_SCORING_IDENTITY_CLIENT_ID',
+  'PYTHON_SCORING_REGISTRY',
+] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 const days = z.coerce.number().int().min(1).max(3650);
@@ -183,6 +216,21 @@ const envSchema = z.looseObject({
   TRAINER_JOB_NAME: containerAppsJobName.optional(),
   TRAINER_GPU_JOB_NAME: containerAppsJobName.optional(),
   CONTAINER_APPS_ARM_ENDPOINT: z.url({ protocol: /^https$/ }).optional(),
+  CONTAINER_APPS_ENVIRONMENT_ID: z
+    .string()
+    .trim()
+    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+$/i)
+    .optional(),
+  PYTHON_SCORING_IMAGE: text.optional(),
+  PYTHON_SCORING_IDENTITY_ID: z
+    .string()
+    .trim()
+    .regex(
+      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i,
+    )
+    .optional(),
+  PYTHON_SCORING_IDENTITY_CLIENT_ID: z.guid().optional(),
+  PYTHON_SCORING_REGISTRY: text.optional(),
 });
 
 type ParsedEnv = z.infer<typeof envSchema>;
@@ -293,8 +341,19 @@ function checkCrossFieldRules(env: ParsedEnv, ctx: z.RefinementCtx): void {
     requireOneOf(env, ctx, 'SERVICEBUS_NAMESPACE', 'SERVICEBUS_CONNECTION_STRING');
   }
 
+  // Python deployments on Container Apps: the environment and the image, in a subscription and group.
+  const pythonScoringSet = [...PYTHON_SCORING_REQUIRED, ...PYTHON_SCORING_OPTIONAL].filter((k) => env[k] !== undefined);
+
   // The Container Apps compute: all three required keys, or none (then jobs cannot run on Azure).
-  const containerAppsSet = [...CONTAINER_APPS_REQUIRED, ...CONTAINER_APPS_OPTIONAL].filter((k) => env[k] !== undefined);
+  // The subscription, group and ARM endpoint also serve Python scoring, which needs no trainer job.
+  const sharedWithScoring: readonly string[] = [
+    'CONTAINER_APPS_SUBSCRIPTION_ID',
+    'CONTAINER_APPS_RESOURCE_GROUP',
+    'CONTAINER_APPS_ARM_ENDPOINT',
+  ];
+  const containerAppsSet = [...CONTAINER_APPS_REQUIRED, ...CONTAINER_APPS_OPTIONAL].filter(
+    (k) => env[k] !== undefined && !(pythonScoringSet.length > 0 && sharedWithScoring.includes(k)),
+  );
   if (containerAppsSet.length > 0) {
     for (const key of CONTAINER_APPS_REQUIRED.filter((k) => env[k] === undefined)) {
       ctx.addIssue({
@@ -304,6 +363,24 @@ function checkCrossFieldRules(env: ParsedEnv, ctx: z.RefinementCtx): void {
           `${key} is required when the Container Apps compute is configured ` +
           `(${containerAppsSet.join(', ')} ${containerAppsSet.length === 1 ? 'is' : 'are'} set). ` +
           `Set ${key} to ${EXPECTED[key]}, or unset the other Container Apps settings.`,
+      });
+    }
+  }
+
+  if (pythonScoringSet.length > 0) {
+    const required = [
+      ...PYTHON_SCORING_REQUIRED,
+      'CONTAINER_APPS_SUBSCRIPTION_ID',
+      'CONTAINER_APPS_RESOURCE_GROUP',
+    ] as const;
+    for (const key of required.filter((k) => env[k] === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message:
+          `${key} is required when Python deployments run on Container Apps ` +
+          `(${pythonScoringSet.join(', ')} ${pythonScoringSet.length === 1 ? 'is' : 'are'} set). ` +
+          `Set ${key} to ${EXPECTED[key]}, or unset the other Python scoring settings.`,
       });
     }
   }
@@ -404,6 +481,25 @@ function toConfig(env: ParsedEnv): Config {
         resourceGroup: env.CONTAINER_APPS_RESOURCE_GROUP,
         trainerJobName: env.TRAINER_JOB_NAME,
         ...(env.TRAINER_GPU_JOB_NAME === undefined ? {} : { gpuTrainerJobName: env.TRAINER_GPU_JOB_NAME }),
+        armEndpoint: (env.CONTAINER_APPS_ARM_ENDPOINT ?? DEFAULTS.CONTAINER_APPS_ARM_ENDPOINT).replace(/\/+$/, ''),
+      };
+    }
+    if (
+      env.CONTAINER_APPS_SUBSCRIPTION_ID !== undefined &&
+      env.CONTAINER_APPS_RESOURCE_GROUP !== undefined &&
+      env.CONTAINER_APPS_ENVIRONMENT_ID !== undefined &&
+      env.PYTHON_SCORING_IMAGE !== undefined
+    ) {
+      azure.pythonScoring = {
+        subscriptionId: env.CONTAINER_APPS_SUBSCRIPTION_ID,
+        resourceGroup: env.CONTAINER_APPS_RESOURCE_GROUP,
+        environmentId: env.CONTAINER_APPS_ENVIRONMENT_ID,
+        image: env.PYTHON_SCORING_IMAGE,
+        ...(env.PYTHON_SCORING_IDENTITY_ID === undefined ? {} : { identityId: env.PYTHON_SCORING_IDENTITY_ID }),
+        ...(env.PYTHON_SCORING_IDENTITY_CLIENT_ID === undefined
+          ? {}
+          : { identityClientId: env.PYTHON_SCORING_IDENTITY_CLIENT_ID }),
+        ...(env.PYTHON_SCORING_REGISTRY === undefined ? {} : { registry: env.PYTHON_SCORING_REGISTRY }),
         armEndpoint: (env.CONTAINER_APPS_ARM_ENDPOINT ?? DEFAULTS.CONTAINER_APPS_ARM_ENDPOINT).replace(/\/+$/, ''),
       };
     }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreateKeyFile } from './adapters/key-file.js';
@@ -65,6 +65,8 @@ import type { OnlineDeployment } from './contracts/endpoint.js';
 import { createEndpointService } from './services/endpoint-service.js';
 import { createDataAccess } from './services/data-access.js';
 import type { ModelRuntime } from './ports/model-runtime.js';
+import type { PythonDeploymentHost } from './ports/python-deployment-host.js';
+import { createRemoteScorer } from './serving/remote-scorer.js';
 import { createFileFetcher } from './serving/fetch-files.js';
 import { servingDeployment, servingDirectory } from './serving/from-contracts.js';
 import { ScorerRegistry } from './serving/registry.js';
@@ -250,7 +252,8 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
   );
   // --- end mlflow artifacts ---
   // --- online endpoints ---
-  const serving = servingPlane(config, assetServices.datastores);
+  const tokenKey = endpointTokenKey(config, assetServices.secrets);
+  const serving = servingPlane(config, assetServices.datastores, tokenKey);
   const endpoints = createEndpointService({
     store,
     clock,
@@ -259,7 +262,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     jobs,
     secrets: assetServices.secrets,
     provisioner: options.deploymentProvisioner ?? serving.provisioner,
-    tokenKey: endpointTokenKey(config, assetServices.secrets),
+    tokenKey,
     publicUrl: config.publicUrl,
   });
   // --- end online endpoints ---
@@ -596,11 +599,14 @@ function createMlflowArtifactServices(
 /**
  * The data plane's registry of scorers, which also provisions deployments for the management plane
  * (it fetches the model and code to <dataDir>/serving, loads the scorer and runs its init). The
- * ONNX runtime is loaded on the first deployment that needs it.
+ * ONNX runtime is loaded on the first deployment that needs it. On Azure, Python deployments run
+ * on Container Apps instead (the Function app has no python3): they are provisioned there, follow
+ * the endpoint's traffic and deletions, and are scored through a remote scorer.
  */
 function servingPlane(
   config: Readonly<Config>,
   datastores: DatastoreResolver,
+  tokenKey: () => Promise<Buffer>,
 ): { registry: ScorerRegistry; provisioner: DeploymentProvisioner; note: (d: OnlineDeployment) => void } {
   let runtime: Promise<ModelRuntime> | undefined;
   const modelRuntime: ModelRuntime = {
@@ -610,6 +616,7 @@ function servingPlane(
       return (await runtime).load(model);
     },
   };
+  const python = config.store === 'azure' ? lazyPythonHost(config, tokenKey) : undefined;
   // Datastore URIs do not name their workspace: the provisioner records it for the fetcher.
   const workspaceOf = new Map<string, string>();
   const registry = new ScorerRegistry({
@@ -619,6 +626,20 @@ function servingPlane(
       workspace: (uri) => workspaceOf.get(uri) ?? 'default',
       cacheDir: join(config.dataDir, 'serving'),
     }),
+    ...(python === undefined
+      ? {}
+      : {
+          openRemote: (deployment) => {
+            if (deployment.kind !== 'python') return undefined;
+            return (async () => {
+              const host = await python.get();
+              return createRemoteScorer({
+                url: await host.scoringUrl(deployment.endpoint_name, deployment.name),
+                headers: await host.scoringHeaders(deployment.endpoint_name),
+              });
+            })();
+          },
+        }),
   });
   const note = (deployment: OnlineDeployment): void => {
     for (const uri of [deployment.model?.uri, deployment.code?.uri]) {
@@ -629,10 +650,62 @@ function servingPlane(
     registry,
     note,
     provisioner: {
-      provision(deployment) {
+      async provision(deployment) {
+        if (python !== undefined && deployment.kind === 'python') return (await python.get()).provision(deployment);
         note(deployment);
         return registry.provision(servingDeployment(deployment));
       },
+      async trafficChanged(endpoint, deployments) {
+        // Without the settings no Python deployment can have been provisioned on Container Apps.
+        if (python?.configured !== true || !deployments.some((d) => d.kind === 'python')) return;
+        await (await python.get()).setTraffic(endpoint.name, endpoint.traffic);
+      },
+      async removed(deployment) {
+        if (python?.configured !== true || deployment.kind !== 'python') return;
+        await (await python.get()).remove(deployment.endpoint_name, deployment.name);
+      },
+    },
+  };
+}
+
+/**
+ * The Container Apps host of Python deployments, opened on first use. Each endpoint's app checks
+ * callers with a key derived from the endpoint token key, so every Function app instance computes
+ * the same key and none is stored. Without the settings, using it is a ConfigError naming them.
+ */
+function lazyPythonHost(
+  config: Readonly<Config>,
+  tokenKey: () => Promise<Buffer>,
+): { configured: boolean; get(): Promise<PythonDeploymentHost> } {
+  const settings = config.azure?.pythonScoring;
+  let current: Promise<PythonDeploymentHost> | undefined;
+  return {
+    configured: settings !== undefined,
+    get() {
+      if (settings === undefined) {
+        return Promise.reject(
+          new ConfigError(
+            'Python deployments run on Azure Container Apps, which is not configured: set CONTAINER_APPS_SUBSCRIPTION_ID, ' +
+              'CONTAINER_APPS_RESOURCE_GROUP, CONTAINER_APPS_ENVIRONMENT_ID and PYTHON_SCORING_IMAGE (infra/main.bicep ' +
+              'sets them when pythonScoringImage is given), or deploy the model as a no-code ONNX or JavaScript deployment.',
+            { target: 'PYTHON_SCORING_IMAGE' },
+          ),
+        );
+      }
+      current ??= import('./adapters/container-apps-deployments.js')
+        .then(({ createContainerAppsDeployments }) =>
+          createContainerAppsDeployments(settings, {
+            scoringKey: async (app) =>
+              createHmac('sha256', await tokenKey())
+                .update(`python-scoring:${app}`)
+                .digest('base64url'),
+          }),
+        )
+        .catch((err: unknown) => {
+          current = undefined;
+          throw err;
+        });
+      return current;
     },
   };
 }

@@ -28,6 +28,9 @@ param appInsightsName string
 @description('Grant the function identity Contributor on the resource group. The compute adapter does not need it (it has Container Apps Jobs Operator on the trainer jobs); kept for deployments that relied on it.')
 param grantComputeContributor bool
 
+@description('Grant the function identity Container Apps Contributor on the resource group, to create, update and delete the Container Apps of Python online deployments.')
+param grantContainerAppsContributor bool = false
+
 @description('Name of the Container Apps job for CPU trainers.')
 param cpuTrainerJobName string
 
@@ -47,6 +50,8 @@ var role = {
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
   // Read, start and stop Container Apps jobs and their executions.
   containerAppsJobsOperator: 'b9a307c4-5aa3-4b52-ba60-2b17c136cd7b'
+  // Create, update and delete Container Apps (Python online deployments) and their revisions.
+  containerAppsContributor: '358470bc-b998-42bd-ab17-a7e34c199c0f'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
@@ -175,6 +180,16 @@ resource functionAssignsTrainerIdentity 'Microsoft.Authorization/roleAssignments
   scope: trainerIdentity
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.managedIdentityOperator)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Python online deployments: one Container App per endpoint in this group, made and changed by the app.
+resource functionHostsPythonDeployments 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantContainerAppsContributor) {
+  name: guid(resourceGroup().id, functionPrincipalId, role.containerAppsContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.containerAppsContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -302,6 +302,14 @@ export function createEndpointService(deps: EndpointServiceDeps) {
     return { ...rest, endpoint_name: doc.name, workspace: doc.workspace };
   };
 
+  /** Tells the provisioner the live traffic written in `doc` (hosts outside the data plane follow it). */
+  const trafficChanged = async (doc: EndpointDocument): Promise<void> => {
+    await deps.provisioner.trafficChanged?.(
+      toEndpoint(doc),
+      Object.values(doc.deployments).map((r) => toDeployment(doc, r)),
+    );
+  };
+
   // ---------------------------------------------------------------------------------------------
   // Keys and tokens.
   // ---------------------------------------------------------------------------------------------
@@ -569,6 +577,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
           doc.mirror_traffic = mirror;
           return doc;
         });
+        if (spec.traffic !== undefined) await trafficChanged(updated);
         return { endpoint: toEndpoint(updated), created: false };
       }
 
@@ -665,6 +674,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
       const doc = await readDoc(ws, name);
       const c = await container();
       await c.delete(ws, name);
+      for (const record of Object.values(doc.deployments)) await deps.provisioner.removed?.(toDeployment(doc, record));
       const index = await c.read<NameIndexDocument>(SYSTEM_PARTITION, nameIndexId(name));
       if (index?.workspace === ws) await c.delete(SYSTEM_PARTITION, nameIndexId(name));
       await deps.secrets.delete(endpointKeysSecretName(ws, name));
@@ -693,6 +703,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
         if (patch.tags !== undefined) d.tags = patch.tags;
         return d;
       });
+      if (patch.traffic !== undefined) await trafficChanged(doc);
       return toEndpoint(doc);
     },
 
@@ -900,7 +911,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
 
     /** Deletes a deployment; ConflictError while it has live or mirror traffic (set it to 0 first), as Azure. */
     async deleteDeployment(ws: string, endpointName: string, deploymentName: string): Promise<void> {
-      await service.getDeployment(ws, endpointName, deploymentName);
+      const deleted = await service.getDeployment(ws, endpointName, deploymentName);
       await update(ws, endpointName, (d) => {
         if (d.deployments[deploymentName] === undefined) return undefined;
         const live = d.traffic[deploymentName] ?? 0;
@@ -916,6 +927,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
         delete d.mirror_traffic[deploymentName];
         return d;
       });
+      await deps.provisioner.removed?.(deleted);
       await (await container()).delete(ws, logsId(endpointName, deploymentName));
     },
 

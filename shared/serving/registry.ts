@@ -44,6 +44,11 @@ export interface RegistryDeps {
   maxBodyBytes?: number;
   /** Builds scorers; tests replace it. */
   createScorer?: (runtime: DeploymentRuntime, deps: ScorerDeps) => Promise<Scorer>;
+  /**
+   * The scorer of a deployment served by another host (Azure: Python deployments on Container
+   * Apps), or undefined for one this process loads itself; a remote deployment's files are not fetched.
+   */
+  openRemote?: (deployment: ServingDeployment) => Promise<Scorer> | undefined;
 }
 
 interface Slot {
@@ -167,12 +172,18 @@ export class ScorerRegistry {
       instanceCount: Math.max(1, deployment.instance_count),
       environmentVariables: deployment.environment_variables,
     };
-    if (deployment.model_uri !== undefined) runtime.modelDir = await this.fetch(deployment.model_uri, 'model');
-    if (deployment.code_uri !== undefined) runtime.codeDir = await this.fetch(deployment.code_uri, 'code');
-    if (deployment.scoring_script !== undefined) runtime.scoringScript = deployment.scoring_script;
-    const scorerDeps: ScorerDeps = { modelRuntime: this.deps.modelRuntime };
-    if (this.deps.maxBodyBytes !== undefined) scorerDeps.maxBodyBytes = this.deps.maxBodyBytes;
-    const scorer = await this.build(runtime, scorerDeps);
+    const remote = this.deps.openRemote?.(deployment);
+    let scorer: Scorer;
+    if (remote !== undefined) {
+      scorer = await remote;
+    } else {
+      if (deployment.model_uri !== undefined) runtime.modelDir = await this.fetch(deployment.model_uri, 'model');
+      if (deployment.code_uri !== undefined) runtime.codeDir = await this.fetch(deployment.code_uri, 'code');
+      if (deployment.scoring_script !== undefined) runtime.scoringScript = deployment.scoring_script;
+      const scorerDeps: ScorerDeps = { modelRuntime: this.deps.modelRuntime };
+      if (this.deps.maxBodyBytes !== undefined) scorerDeps.maxBodyBytes = this.deps.maxBodyBytes;
+      scorer = await this.build(runtime, scorerDeps);
+    }
     const settings = { ...DEFAULT_REQUEST_SETTINGS, ...deployment.request_settings };
     const gate = new Gate({
       label: deployment.name,

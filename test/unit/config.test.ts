@@ -242,3 +242,54 @@ test("the trainer's launch variables are known keys, not typos", () => {
   );
   assert.match(configError({ TESSERA_JOB_ATTEMP: '1' }).message, /did you mean TESSERA_JOB_ATTEMPT\?/);
 });
+
+test('Python scoring on Container Apps: the environment and the image, with the subscription and group', () => {
+  const environmentId =
+    '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-tessera/providers/Microsoft.App/managedEnvironments/cae-tessera';
+  const config = loadConfig({
+    ...AZURE,
+    ...CONTAINER_APPS,
+    CONTAINER_APPS_ENVIRONMENT_ID: environmentId,
+    PYTHON_SCORING_IMAGE: 'tesseraacr.azurecr.io/tessera-scoring:1.0.0',
+    PYTHON_SCORING_IDENTITY_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+  });
+  assert.deepEqual(config.azure?.pythonScoring, {
+    subscriptionId: '00000000-1111-2222-3333-444444444444',
+    resourceGroup: 'rg-tessera',
+    environmentId,
+    image: 'tesseraacr.azurecr.io/tessera-scoring:1.0.0',
+    identityClientId: '11111111-2222-3333-4444-555555555555',
+    armEndpoint: 'https://management.azure.com',
+  });
+  assert.equal(loadConfig({ ...AZURE, ...CONTAINER_APPS }).azure?.pythonScoring, undefined, 'optional');
+  // Without trainer jobs: Python scoring alone, and jobs stay unconfigured.
+  const { TRAINER_JOB_NAME: _job, ...scoringOnly } = CONTAINER_APPS;
+  const alone = loadConfig({
+    ...AZURE,
+    ...scoringOnly,
+    CONTAINER_APPS_ENVIRONMENT_ID: environmentId,
+    PYTHON_SCORING_IMAGE: 'img:1',
+  });
+  assert.equal(alone.azure?.containerApps, undefined);
+  assert.equal(alone.azure?.pythonScoring?.image, 'img:1');
+
+  const imageOnly = configError({ ...AZURE, PYTHON_SCORING_IMAGE: 'img:1' });
+  assert.deepEqual(imageOnly.details.map((d) => d.target).sort(), [
+    'CONTAINER_APPS_ENVIRONMENT_ID',
+    'CONTAINER_APPS_RESOURCE_GROUP',
+    'CONTAINER_APPS_SUBSCRIPTION_ID',
+  ]);
+  assert.match(
+    imageOnly.message,
+    /CONTAINER_APPS_ENVIRONMENT_ID is required when Python deployments run on Container Apps/,
+  );
+  assert.equal(
+    configError({
+      ...AZURE,
+      ...CONTAINER_APPS,
+      PYTHON_SCORING_IMAGE: 'img:1',
+      CONTAINER_APPS_ENVIRONMENT_ID: 'cae-tessera',
+    }).target,
+    'CONTAINER_APPS_ENVIRONMENT_ID',
+  );
+});

@@ -34,6 +34,8 @@ let now = Date.parse('2026-01-01T00:00:00Z');
 /** What the fake data plane answers, by deployment name (default: ok). */
 const outcomes = new Map<string, Awaited<ReturnType<DeploymentProvisioner['provision']>> | Error>();
 const provisioned: OnlineDeployment[] = [];
+/** What the provisioner heard besides provisioning: traffic writes and deletions. */
+const heard: string[] = [];
 
 async function rejects(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<AppError> {
   try {
@@ -101,6 +103,14 @@ before(async () => {
         provisioned.push(deployment);
         const outcome = outcomes.get(deployment.name) ?? { ok: true as const };
         return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
+      },
+      async trafficChanged(endpoint, deployments) {
+        heard.push(
+          `traffic ${endpoint.name} ${JSON.stringify(endpoint.traffic)} [${deployments.map((d) => d.name).join(',')}]`,
+        );
+      },
+      async removed(deployment) {
+        heard.push(`removed ${deployment.endpoint_name}/${deployment.name}`);
       },
     },
     tokenKey: () => Promise.resolve(tokenKey),
@@ -396,9 +406,18 @@ describe('endpoint service: deployments and traffic', () => {
     await service.setMirrorTraffic('team-a', 'traffic-ep', { green: 10 });
     await rejects(service.deleteDeployment('team-a', 'traffic-ep', 'green'), 'Conflict', /mirrored/);
     await service.setMirrorTraffic('team-a', 'traffic-ep', {});
+    heard.length = 0;
     await service.deleteDeployment('team-a', 'traffic-ep', 'green');
+    assert.deepEqual(heard, ['removed traffic-ep/green']);
     const ep = await service.getEndpoint('team-a', 'traffic-ep');
     assert.deepEqual(ep.traffic, { blue: 100 });
+    // Traffic writes are heard after the write; mirror traffic and refused writes are not.
+    heard.length = 0;
+    await service.setTraffic('team-a', 'traffic-ep', { blue: 100 });
+    await service.setMirrorTraffic('team-a', 'traffic-ep', {});
+    await rejects(service.setTraffic('team-a', 'traffic-ep', { blue: 90 }), 'ValidationError');
+    assert.equal(heard.length, 1, heard.join('; '));
+    assert.match(heard[0] ?? '', /^traffic traffic-ep \{"blue":100\} \[(?:[\w-]+,)*blue(?:,[\w-]+)*\]$/);
     await rejects(service.getDeployment('team-a', 'traffic-ep', 'green'), 'NotFound');
   });
 
@@ -459,7 +478,9 @@ describe('endpoint service: deployments and traffic', () => {
     await service.createOrUpdateEndpoint('team-a', 'doomed', endpointSpec('doomed'));
     await deploy('team-a', 'doomed', 'blue');
     await service.setTraffic('team-a', 'doomed', { blue: 100 });
+    heard.length = 0;
     await service.deleteEndpoint('team-a', 'doomed');
+    assert.deepEqual(heard, ['removed doomed/blue'], 'the provisioner hears of each deployment deleted with it');
     await rejects(service.getEndpoint('team-a', 'doomed'), 'NotFound');
     assert.equal(await service.lookup('doomed'), undefined);
     assert.equal(await secrets.get(endpointKeysSecretName('team-a', 'doomed')), undefined);
