@@ -66,7 +66,8 @@ import { createEndpointService } from './services/endpoint-service.js';
 import { createDataAccess } from './services/data-access.js';
 import type { ModelRuntime } from './ports/model-runtime.js';
 import { createFileFetcher } from './serving/fetch-files.js';
-import { servingDeployment, servingDirectory } from './serving/from-contracts.js';
+import { DEFAULT_DATASTORE } from './contracts/assets.js';
+import { deploymentMetricsSource, servingDeployment, servingDirectory } from './serving/from-contracts.js';
 import { ScorerRegistry } from './serving/registry.js';
 import { EndpointRouter } from './serving/router.js';
 import type { EndpointService } from './services/endpoint-service.js';
@@ -259,6 +260,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     jobs,
     secrets: assetServices.secrets,
     provisioner: options.deploymentProvisioner ?? serving.provisioner,
+    metrics: deploymentMetricsSource(serving.registry),
     tokenKey: endpointTokenKey(config, assetServices.secrets),
     publicUrl: config.publicUrl,
   });
@@ -596,7 +598,8 @@ function createMlflowArtifactServices(
 /**
  * The data plane's registry of scorers, which also provisions deployments for the management plane
  * (it fetches the model and code to <dataDir>/serving, loads the scorer and runs its init). The
- * ONNX runtime is loaded on the first deployment that needs it.
+ * ONNX runtime is loaded on the first deployment that needs it. Data collectors append to their
+ * workspace's workspaceblobstore, under modelDataCollector/ as Azure ML does.
  */
 function servingPlane(
   config: Readonly<Config>,
@@ -619,6 +622,12 @@ function servingPlane(
       workspace: (uri) => workspaceOf.get(uri) ?? 'default',
       cacheDir: join(config.dataDir, 'serving'),
     }),
+    collectTo: (deployment) => async (path, text) => {
+      const target = await datastores.resolve(deployment.workspace ?? 'default', DEFAULT_DATASTORE);
+      await target.store.append(target.container, `${target.prefix}${path}`, text, {
+        contentType: 'application/x-ndjson',
+      });
+    },
   });
   const note = (deployment: OnlineDeployment): void => {
     for (const uri of [deployment.model?.uri, deployment.code?.uri]) {
