@@ -328,8 +328,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
 
   /** A deployment as the scoring route serves it: its serving generation, in its current state. */
   const servedDeployment = (doc: EndpointDocument, record: DeploymentRecord): OnlineDeployment => {
-    const current = toDeployment(doc, record);
-    if (record.serving === undefined || record.provisioning_state === 'Succeeded') return current;
+    if (record.serving === undefined || record.provisioning_state === 'Succeeded') return toDeployment(doc, record);
     return {
       ...toDeployment(doc, { ...record.serving, spec: record.spec }),
       provisioning_state: record.provisioning_state,
