@@ -239,8 +239,17 @@ export async function runAssetCommand(
       return print(await ops.setLabel(name(), options.label, options.version));
     }
     case 'download': {
+      if (group === 'datastore') {
+        if (options.path === undefined || options.path === '')
+          throw new CliUsageError('datastore download: --path is required (a file, or a folder ending in /)');
+        return print(
+          await ctx.client.datastores.download(name(), options.path, {
+            ...(options.downloadPath === undefined ? {} : { downloadPath: options.downloadPath }),
+          }),
+        );
+      }
       if (group !== 'model')
-        throw new CliUsageError(`Unknown command '${group} download': only models are downloaded.`);
+        throw new CliUsageError(`Unknown command '${group} download': only models and datastore paths are downloaded.`);
       return print(
         await ctx.client.models.download(name(), {
           ...(options.version === undefined ? {} : { version: options.version }),

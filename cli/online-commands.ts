@@ -5,6 +5,7 @@ import { parseTrafficText } from '../shared/domain/traffic.js';
 import { uploadSpecLocalPaths } from './local-uploads.js';
 import type { UploadContext } from './local-uploads.js';
 import type { MLClient } from './sdk/ml-client.js';
+import { endpointMetricsTable, metricsTable } from './metrics-table.js';
 import { render } from './output.js';
 import type { OutputFormat } from './output.js';
 import { CliUsageError } from './usage-error.js';
@@ -48,8 +49,20 @@ export interface OnlineCommandContext extends UploadContext {
   stderr(text: string): void;
 }
 
+/** What a deployment's counters are (GET of an endpoint says it in `metrics.note`). */
+const HOST_COUNTS = "this host's, in memory since it started serving the deployment (other instances not included)";
+
 const ENDPOINT_COLUMNS = ['name', 'auth_mode', 'traffic', 'provisioning_state', 'scoring_uri'];
-const DEPLOYMENT_COLUMNS = ['name', 'endpoint_name', 'kind', 'provisioning_state', 'instance_count', 'updated_at'];
+const DEPLOYMENT_COLUMNS = [
+  'name',
+  'endpoint_name',
+  'kind',
+  'provisioning_state',
+  'generation',
+  'serving_generation',
+  'instance_count',
+  'updated_at',
+];
 
 function required(group: string, verb: string, flag: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new CliUsageError(`${group} ${verb}: --${flag} is required`);
@@ -92,8 +105,13 @@ export async function runOnlineEndpointCommand(
         }),
       );
     }
-    case 'show':
-      return print(await endpoints.get(name()));
+    case 'show': {
+      const endpoint = await endpoints.get(name());
+      if (options.output !== 'table' || endpoint.metrics === undefined) return print(endpoint);
+      const { metrics, ...fields } = endpoint;
+      ctx.stdout(`${render(fields, 'table', ENDPOINT_COLUMNS)}\n${endpointMetricsTable(metrics)}`);
+      return 0;
+    }
     case 'list':
       return print(await endpoints.list());
     case 'delete':
@@ -214,8 +232,15 @@ export async function runOnlineDeploymentCommand(
       }
       return print(done);
     }
-    case 'show':
-      return print(await deployments.get(endpointName(), name()));
+    case 'show': {
+      const deployment = await deployments.get(endpointName(), name());
+      if (options.output !== 'table' || deployment.metrics === undefined) return print(deployment);
+      const { metrics, ...fields } = deployment;
+      ctx.stdout(
+        `${render(fields, 'table', DEPLOYMENT_COLUMNS)}\n${metricsTable({ [deployment.name]: metrics }, `Counts: ${HOST_COUNTS}.`)}`,
+      );
+      return 0;
+    }
     case 'list':
       return print(await deployments.list(endpointName()));
     case 'delete':
@@ -235,6 +260,9 @@ export async function runOnlineDeploymentCommand(
     c.stderr(
       `tessera: online deployment ${deployment.endpoint_name}/${deployment.name} Failed: ${deployment.error?.reason ?? 'no reason given'}\n`,
     );
+    if (deployment.serving_generation !== undefined) {
+      c.stderr(`Generation ${deployment.serving_generation} keeps serving its requests.\n`);
+    }
     const logs = await c.client.onlineDeployments.getLogs(deployment.endpoint_name, deployment.name, { lines: 50 });
     if (logs !== '') c.stderr(`--- logs (last lines) ---\n${logs}`);
     return 1;

@@ -44,6 +44,10 @@ Assets (as az ml): GROUP is data, model, environment, component, datastore or co
   model download -n NAME [-v VERSION | -l LABEL] [--download-path DIR]
                                            Files into DIR/NAME/ (default ./NAME/)
   datastore|compute delete -n NAME
+  datastore download -n NAME --path P [--download-path DIR]
+                                           A file, or a folder (P ending in /), into DIR (default .); e.g.
+                                           -n workspaceblobstore --path modelDataCollector/<endpoint>/
+                                           for what online deployments' data_collector wrote
 
 Jobs (as az ml job): command jobs
   job create --file F [--set k=v ...] [--name N] [--stream]

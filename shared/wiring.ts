@@ -68,7 +68,8 @@ import type { ModelRuntime } from './ports/model-runtime.js';
 import type { PythonDeploymentHost } from './ports/python-deployment-host.js';
 import { createRemoteScorer } from './serving/remote-scorer.js';
 import { createFileFetcher } from './serving/fetch-files.js';
-import { servingDeployment, servingDirectory } from './serving/from-contracts.js';
+import { DEFAULT_DATASTORE } from './contracts/assets.js';
+import { deploymentMetricsSource, servingDeployment, servingDirectory } from './serving/from-contracts.js';
 import { ScorerRegistry } from './serving/registry.js';
 import { EndpointRouter } from './serving/router.js';
 import type { EndpointService } from './services/endpoint-service.js';
@@ -262,6 +263,7 @@ export async function createServices(config: Readonly<Config>, options: CreateSe
     jobs,
     secrets: assetServices.secrets,
     provisioner: options.deploymentProvisioner ?? serving.provisioner,
+    metrics: deploymentMetricsSource(serving.registry),
     tokenKey,
     publicUrl: config.publicUrl,
   });
@@ -601,7 +603,8 @@ function createMlflowArtifactServices(
  * (it fetches the model and code to <dataDir>/serving, loads the scorer and runs its init). The
  * ONNX runtime is loaded on the first deployment that needs it. On Azure, Python deployments run
  * on Container Apps instead (the Function app has no python3): they are provisioned there, follow
- * the endpoint's traffic and deletions, and are scored through a remote scorer.
+ * the endpoint's traffic and deletions, and are scored through a remote scorer. Data collectors
+ * append to their workspace's workspaceblobstore, under modelDataCollector/ as Azure ML does.
  */
 function servingPlane(
   config: Readonly<Config>,
@@ -640,6 +643,12 @@ function servingPlane(
             })();
           },
         }),
+    collectTo: (deployment) => async (path, text) => {
+      const target = await datastores.resolve(deployment.workspace ?? 'default', DEFAULT_DATASTORE);
+      await target.store.append(target.container, `${target.prefix}${path}`, text, {
+        contentType: 'application/x-ndjson',
+      });
+    },
   });
   const note = (deployment: OnlineDeployment): void => {
     for (const uri of [deployment.model?.uri, deployment.code?.uri]) {

@@ -204,7 +204,7 @@ export class ModelOperations extends VersionedAssetOperations {
 /** Operations on datastores and computes: one mutable definition per name. */
 export class ResourceOperations {
   constructor(
-    private readonly request: Requester,
+    protected readonly request: Requester,
     private readonly workspace: () => string,
     readonly segment: 'datastores' | 'computes',
   ) {}
@@ -236,5 +236,32 @@ export class ResourceOperations {
 
   delete(name: string): Promise<void> {
     return this.request('DELETE', this.base(name));
+  }
+}
+
+/** Datastores: the resource operations plus `download` of a file or folder inside one. */
+export class DatastoreOperations extends ResourceOperations {
+  constructor(
+    request: Requester,
+    private readonly raw: RawRequester,
+    private readonly ws: () => string,
+  ) {
+    super(request, ws, 'datastores');
+  }
+
+  /**
+   * Downloads `path` of a datastore (a file, or a folder when it ends in '/') into `downloadPath`
+   * (default '.'), keeping the folder's name, as `model download` does; e.g. the data an online
+   * deployment's data_collector wrote under `modelDataCollector/<endpoint>/<deployment>/`.
+   */
+  async download(name: string, path: string, options: { downloadPath?: string } = {}): Promise<ModelDownload> {
+    const directory = resolve(options.downloadPath ?? '.');
+    const files = await downloadDatastoreUri(
+      { request: this.request, raw: this.raw, workspace: this.ws() },
+      { scheme: 'azureml-datastore', datastore: name, path: path.replace(/^\/+/, '') },
+      directory,
+      { keepFolderName: true },
+    );
+    return { directory, files };
   }
 }

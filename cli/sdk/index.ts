@@ -4,7 +4,13 @@
  */
 export { MLClient, MLClientError } from './ml-client.js';
 export type { Health, MLClientOptions, PageOptions } from './ml-client.js';
-export { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
+export {
+  DataOperations,
+  DatastoreOperations,
+  ModelOperations,
+  ResourceOperations,
+  VersionedAssetOperations,
+} from './asset-operations.js';
 export type {
   AssetListOptions,
   DataPreview,

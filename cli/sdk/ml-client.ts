@@ -1,6 +1,12 @@
 import type { CreatedToken, TokenCreateBody, TokenInfo, TokenList } from '../../shared/contracts/token.js';
 import type { WorkspacePutBody, WorkspaceView, WorkspaceViewList } from '../../shared/contracts/workspace.js';
-import { DataOperations, ModelOperations, ResourceOperations, VersionedAssetOperations } from './asset-operations.js';
+import {
+  DataOperations,
+  DatastoreOperations,
+  ModelOperations,
+  ResourceOperations,
+  VersionedAssetOperations,
+} from './asset-operations.js';
 import { resolveCredentials } from './credentials.js';
 import { JobOperations } from './job-operations.js';
 import { OnlineDeploymentOperations, OnlineEndpointOperations } from './online-operations.js';
@@ -72,7 +78,7 @@ export class MLClient {
   readonly models: ModelOperations;
   readonly environments: VersionedAssetOperations;
   readonly components: VersionedAssetOperations;
-  readonly datastores: ResourceOperations;
+  readonly datastores: DatastoreOperations;
   readonly computes: ResourceOperations;
   /** Command jobs: submit, follow, cancel, download outputs. */
   readonly jobs: JobOperations;
@@ -93,7 +99,7 @@ export class MLClient {
     this.models = new ModelOperations(request, raw, ws);
     this.environments = new VersionedAssetOperations(request, ws, 'environments');
     this.components = new VersionedAssetOperations(request, ws, 'components');
-    this.datastores = new ResourceOperations(request, ws, 'datastores');
+    this.datastores = new DatastoreOperations(request, raw, ws);
     this.computes = new ResourceOperations(request, ws, 'computes');
     this.jobs = new JobOperations(request, raw, ws);
     this.onlineEndpoints = new OnlineEndpointOperations(request, ws, (input, init) => this.#fetch(input, init));

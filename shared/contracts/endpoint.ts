@@ -41,6 +41,45 @@ export const DEFAULT_REQUEST_SETTINGS = {
   max_queue_wait_ms: 500,
 } as const;
 
+/** One bucket of a latency histogram: answers that took at most `le_ms` (null: more than the last bound). */
+export const latencyBucketSchema = z.object({ le_ms: z.number().nullable(), count: z.number().int().nonnegative() });
+
+/**
+ * One deployment's counters on the host that answered: in memory, since `since` (when this host
+ * first loaded the deployment, or started when it has not). Percentiles are the upper bounds of the
+ * histogram buckets holding them (null before the first request).
+ */
+export const deploymentMetricsSchema = z.object({
+  since: z.string(),
+  /** The generation this host has loaded and answers with (absent: none loaded here yet). */
+  loaded_generation: z.number().int().positive().optional(),
+  requests: z.number().int().nonnegative(),
+  /** Answers by status class ('2xx', '4xx', '5xx'). */
+  responses: z.record(z.string(), z.number().int().nonnegative()),
+  /** 5xx answers: the deployment's faults (4xx are the caller's). */
+  errors: z.number().int().nonnegative(),
+  latency_ms: z.object({
+    mean: z.number().nonnegative(),
+    p50: z.number().nullable(),
+    p90: z.number().nullable(),
+    p99: z.number().nullable(),
+    histogram: z.array(latencyBucketSchema),
+  }),
+  /** Copies sent by mirror_traffic, and how many of them failed. */
+  mirrored: z.object({ requests: z.number().int().nonnegative(), errors: z.number().int().nonnegative() }),
+});
+export type DeploymentMetrics = z.infer<typeof deploymentMetricsSchema>;
+
+/** What `GET` of an endpoint adds: each deployment's counters on the host that answered. */
+export const endpointMetricsSchema = z.object({
+  scope: z.literal('host'),
+  /** Says that the counts are this host's, kept in memory since it started. */
+  note: z.string(),
+  host_started_at: z.string(),
+  deployments: z.record(z.string(), deploymentMetricsSchema),
+});
+export type EndpointMetrics = z.infer<typeof endpointMetricsSchema>;
+
 export const onlineEndpointSchema = z.object({
   name: z.string(),
   workspace: z.string(),
@@ -58,6 +97,8 @@ export const onlineEndpointSchema = z.object({
   revision: z.number().int().nonnegative(),
   created_at: z.string(),
   updated_at: z.string(),
+  /** Per-deployment requests, errors and latency on this host (GET of one endpoint only). */
+  metrics: endpointMetricsSchema.optional(),
 });
 export type OnlineEndpoint = z.infer<typeof onlineEndpointSchema>;
 
@@ -93,8 +134,16 @@ export const onlineDeploymentSchema = z.object({
   error: deploymentErrorSchema.optional(),
   /** Bumped by every create or update of this deployment: a scorer is loaded per generation. */
   generation: z.number().int().positive(),
+  /**
+   * The generation that answers requests: the last one that Succeeded. It differs from `generation`
+   * while an update is provisioned and after an update Failed (the previous generation keeps
+   * serving); absent while none has succeeded (the deployment takes no requests).
+   */
+  serving_generation: z.number().int().positive().optional(),
   created_at: z.string(),
   updated_at: z.string(),
+  /** This deployment's requests, errors and latency on this host (GET of one deployment only). */
+  metrics: deploymentMetricsSchema.optional(),
 });
 export type OnlineDeployment = z.infer<typeof onlineDeploymentSchema>;
 

@@ -7,12 +7,13 @@ import { ValidationError } from '../errors.js';
  * Checks live and mirror traffic against each other and the deployments: whole percents, live
  * traffic summing to 100 (or all 0), mirror traffic to one deployment at most, at most 50%, not the
  * deployment taking all live traffic; only existing deployments, and no live traffic to one that
- * failed or is still being created. Throws a ValidationError naming the problem.
+ * failed or is still being created (a deployment whose update failed still serves its previous
+ * generation, `serving`, and may keep traffic). Throws a ValidationError naming the problem.
  */
 export function checkTraffic(
   traffic: Readonly<Record<string, number>>,
   mirror: Readonly<Record<string, number>>,
-  deployments: Readonly<Record<string, { provisioning_state: ProvisioningState }>>,
+  deployments: Readonly<Record<string, { provisioning_state: ProvisioningState; serving?: unknown }>>,
 ): void {
   const fail = (target: string, message: string): never => {
     throw new ValidationError(message, { target });
@@ -33,7 +34,12 @@ export function checkTraffic(
           `${key}: the endpoint has no deployment '${name}' (${known.length === 0 ? 'it has none yet: create one first' : `it has ${known.join(', ')}`}).`,
         );
       }
-      if (key === 'traffic' && percent > 0 && deployment?.provisioning_state === 'Failed') {
+      if (
+        key === 'traffic' &&
+        percent > 0 &&
+        deployment?.provisioning_state === 'Failed' &&
+        deployment.serving === undefined
+      ) {
         fail(
           key,
           `traffic: deployment '${name}' failed to provision; fix it (online-deployment update) before sending it traffic.`,
@@ -69,7 +75,8 @@ export function checkTraffic(
         `mirror_traffic: '${mirrorName}' takes 100% of the live traffic; mirror to another deployment.`,
       );
     }
-    if (deployments[mirrorName]?.provisioning_state === 'Failed') {
+    const mirrored = deployments[mirrorName];
+    if (mirrored?.provisioning_state === 'Failed' && mirrored.serving === undefined) {
       fail('mirror_traffic', `mirror_traffic: deployment '${mirrorName}' failed to provision.`);
     }
   }

@@ -34,6 +34,7 @@ import { parseDataUri } from '../domain/data-uri.js';
 import { checkTraffic } from '../domain/traffic.js';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
+import type { DeploymentMetricsSource } from '../ports/deployment-metrics.js';
 import type { DeploymentProvisioner } from '../ports/deployment-provisioner.js';
 import type { EndpointDirectory } from '../ports/endpoint-directory.js';
 import type { DocumentContainer, MetadataStore, StoredDocument, WithMeta } from '../ports/metadata-store.js';
@@ -54,7 +55,9 @@ import type { WorkspaceService } from './workspace-service.js';
  * 32 random bytes (base64url); the endpoint document keeps only their SHA-256, the plaintext is in
  * the SecretStore for get-credentials. aml tokens are HMAC-SHA256-signed with a host key and expire
  * after an hour. A deployment is stored Creating/Updating, then provisioned by the data plane's
- * DeploymentProvisioner from a durable activity, and ends Succeeded or Failed with its logs.
+ * DeploymentProvisioner from a durable activity, and ends Succeeded or Failed with its logs. Until
+ * a generation has Succeeded the record keeps the last one that did (`serving`): the scoring route
+ * serves that one, so a failed update never takes a working deployment down.
  */
 
 export interface EndpointServiceDeps {
@@ -66,6 +69,8 @@ export interface EndpointServiceDeps {
   jobs: Pick<JobService, 'withJobOutputPath'>;
   secrets: SecretStore;
   provisioner: DeploymentProvisioner;
+  /** This host's per-deployment counters, shown by GET of an endpoint or a deployment. */
+  metrics?: DeploymentMetricsSource;
   /** The HMAC key aml tokens are signed with (loaded once, on first use). */
   tokenKey: () => Promise<Buffer>;
   /** Base URL of the API: the scoring URI starts with it. */
@@ -85,16 +90,31 @@ export const TOKEN_TTL_SECONDS = 3600;
 const MAX_LOG_BYTES = 256 * 1024;
 /** Endpoint documents the scoring route keeps at most (the cache is cleared when full). */
 const MAX_SCORING_CACHE_ENTRIES = 1024;
+/** What GET of an endpoint says of its counters. */
+const HOST_METRICS_NOTE =
+  "this host's counts, in memory since it started serving each deployment (see each one's since); other instances and earlier runs of the host are not included";
 /** Azure's upper bound of request_timeout_ms. */
 const MAX_REQUEST_TIMEOUT_MS = 180_000;
 const KUBERNETES_REFUSAL =
   'Kubernetes online endpoints are not supported by Tessera yet; use a managed online endpoint';
 
 /** A deployment as kept in its endpoint's document. */
-interface DeploymentRecord extends Omit<OnlineDeployment, 'workspace' | 'endpoint_name'> {
+interface DeploymentRecord extends Omit<
+  OnlineDeployment,
+  'workspace' | 'endpoint_name' | 'serving_generation' | 'metrics'
+> {
   /** The spec as submitted (local paths uploaded), for show and update. */
   spec: Record<string, unknown>;
+  /**
+   * The last generation that Succeeded, while the current one has not (being updated, or its
+   * update Failed): the scoring route serves it. Absent when the current generation is the one
+   * serving, or none ever succeeded.
+   */
+  serving?: ServedGeneration;
 }
+
+/** A generation that Succeeded, as its record was then (what the data plane needs to load it). */
+type ServedGeneration = Omit<DeploymentRecord, 'spec' | 'serving'>;
 
 interface EndpointDocument extends StoredDocument {
   kind: 'onlineEndpoint';
@@ -298,8 +318,14 @@ export function createEndpointService(deps: EndpointServiceDeps) {
   });
 
   const toDeployment = (doc: EndpointDocument, record: DeploymentRecord): OnlineDeployment => {
-    const { spec: _spec, ...rest } = record;
-    return { ...rest, endpoint_name: doc.name, workspace: doc.workspace };
+    const { spec: _spec, serving, ...rest } = record;
+    const servingGeneration = record.provisioning_state === 'Succeeded' ? record.generation : serving?.generation;
+    return {
+      ...rest,
+      endpoint_name: doc.name,
+      workspace: doc.workspace,
+      ...(servingGeneration === undefined ? {} : { serving_generation: servingGeneration }),
+    };
   };
 
   /** Tells the provisioner the live traffic written in `doc` (hosts outside the data plane follow it). */
@@ -309,6 +335,29 @@ export function createEndpointService(deps: EndpointServiceDeps) {
       Object.values(doc.deployments).map((r) => toDeployment(doc, r)),
     );
   };
+
+  /** A deployment as the scoring route serves it: its serving generation, in its current state. */
+  const servedDeployment = (doc: EndpointDocument, record: DeploymentRecord): OnlineDeployment => {
+    if (record.serving === undefined || record.provisioning_state === 'Succeeded') return toDeployment(doc, record);
+    return {
+      ...toDeployment(doc, { ...record.serving, spec: record.spec }),
+      provisioning_state: record.provisioning_state,
+      serving_generation: record.serving.generation,
+    };
+  };
+
+  /** The record of a generation that Succeeded, kept to serve while a newer one is not. */
+  const servedGeneration = (record: DeploymentRecord | undefined): ServedGeneration | undefined => {
+    if (record === undefined) return undefined;
+    if (record.provisioning_state !== 'Succeeded') return record.serving;
+    const { spec: _spec, serving: _serving, ...rest } = record;
+    return rest;
+  };
+
+  const withMetrics = (deployment: OnlineDeployment): OnlineDeployment =>
+    deps.metrics === undefined
+      ? deployment
+      : { ...deployment, metrics: deps.metrics.deployment(deployment.endpoint_name, deployment.name) };
 
   // ---------------------------------------------------------------------------------------------
   // Keys and tokens.
@@ -645,8 +694,22 @@ export function createEndpointService(deps: EndpointServiceDeps) {
       }
     },
 
+    /** One endpoint, with its deployments' counters on this host when a metrics source is wired. */
     async getEndpoint(ws: string, name: string): Promise<OnlineEndpoint> {
-      return toEndpoint(await readDoc(ws, name));
+      const doc = await readDoc(ws, name);
+      const endpoint = toEndpoint(doc);
+      const metrics = deps.metrics;
+      if (metrics === undefined) return endpoint;
+      const names = Object.keys(doc.deployments).sort();
+      return {
+        ...endpoint,
+        metrics: {
+          scope: 'host',
+          note: HOST_METRICS_NOTE,
+          host_started_at: new Date(metrics.startedAt).toISOString(),
+          deployments: Object.fromEntries(names.map((d) => [d, metrics.deployment(doc.name, d)])),
+        },
+      };
     },
 
     /** The endpoints of a workspace, by name. */
@@ -815,7 +878,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
       if (view === undefined) {
         view = {
           endpoint: toEndpoint(doc),
-          deployments: Object.values(doc.deployments).map((r) => toDeployment(doc, r)),
+          deployments: Object.values(doc.deployments).map((r) => servedDeployment(doc, r)),
         };
         scoringViews.set(doc, view);
       }
@@ -871,6 +934,8 @@ export function createEndpointService(deps: EndpointServiceDeps) {
           updated_at: now,
           spec: { ...(spec as Record<string, unknown>), name: deploymentName, endpoint_name: endpointName },
         };
+        const serving = servedGeneration(previous);
+        if (serving !== undefined) record.serving = serving;
         d.deployments[deploymentName] = record;
         return d;
       });
@@ -889,6 +954,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
       };
     },
 
+    /** One deployment, with its counters on this host when a metrics source is wired. */
     async getDeployment(ws: string, endpointName: string, deploymentName: string): Promise<OnlineDeployment> {
       const doc = await readDoc(ws, endpointName);
       const record = doc.deployments[deploymentName];
@@ -898,7 +964,7 @@ export function createEndpointService(deps: EndpointServiceDeps) {
           { target: 'name' },
         );
       }
-      return toDeployment(doc, record);
+      return withMetrics(toDeployment(doc, record));
     },
 
     async listDeployments(ws: string, endpointName: string): Promise<OnlineDeploymentList> {
@@ -981,14 +1047,18 @@ export function createEndpointService(deps: EndpointServiceDeps) {
         };
       }
       let state: DeploymentProvisionResult['state'] = 'Superseded';
+      let servingAfter: number | undefined;
       await update(ws, endpoint, (d) => {
         const current = d.deployments[deployment];
         if (current === undefined || current.generation !== generation) return undefined;
         state = outcome.ok ? 'Succeeded' : 'Failed';
         current.provisioning_state = state;
         current.updated_at = nowIso();
-        if (outcome.ok) delete current.error;
-        else current.error = { reason: outcome.reason };
+        if (outcome.ok) {
+          delete current.error;
+          delete current.serving;
+        } else current.error = { reason: outcome.reason };
+        servingAfter = current.serving?.generation;
         return d;
       }).catch((err: unknown) => {
         if (err instanceof NotFoundError) return undefined; // the endpoint was deleted meanwhile
@@ -999,7 +1069,11 @@ export function createEndpointService(deps: EndpointServiceDeps) {
         const body = outcome.ok
           ? ''
           : `${outcome.logs}${outcome.logs.endsWith('\n') || outcome.logs === '' ? '' : '\n'}`;
-        const footer = `${nowIso()} ${state}${outcome.ok ? '' : `: ${outcome.reason}`}\n`;
+        const kept =
+          outcome.ok || servingAfter === undefined
+            ? ''
+            : `${nowIso()} generation ${servingAfter} keeps serving the deployment's requests\n`;
+        const footer = `${nowIso()} ${state}${outcome.ok ? '' : `: ${outcome.reason}`}\n${kept}`;
         await writeLogs(ws, endpoint, deployment, header + body + footer);
       }
       return { state };

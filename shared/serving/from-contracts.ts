@@ -1,8 +1,14 @@
-import type { OnlineDeployment, OnlineEndpoint } from '../contracts/endpoint.js';
+import type { DeploymentMetrics, OnlineDeployment, OnlineEndpoint } from '../contracts/endpoint.js';
+import type { DeploymentMetricsSource } from '../ports/deployment-metrics.js';
 import type { EndpointDirectory } from '../ports/endpoint-directory.js';
+import type { ScorerRegistry } from './registry.js';
+import { LATENCY_BUCKETS_MS, type DeploymentStatsSnapshot } from './stats.js';
 import type { DataCollectorSettings, ServingDeployment, ServingDirectory, ServingEndpoint } from './types.js';
 
-/** The management plane's documents seen as the data plane reads them (shared/serving/types.ts). */
+/**
+ * The management plane's documents seen as the data plane reads them (shared/serving/types.ts),
+ * and the data plane's counters as the management plane shows them.
+ */
 
 export function servingEndpoint(endpoint: OnlineEndpoint): ServingEndpoint {
   return {
@@ -29,6 +35,7 @@ export function servingDeployment(d: OnlineDeployment): ServingDeployment {
   return {
     name: d.name,
     endpoint_name: d.endpoint_name,
+    workspace: d.workspace,
     revision: d.generation,
     kind: d.kind,
     ...(d.model === undefined ? {} : { model_uri: d.model.uri }),
@@ -41,9 +48,9 @@ export function servingDeployment(d: OnlineDeployment): ServingDeployment {
 }
 
 /**
- * The endpoint service's directory as the router reads it. Succeeded deployments serve, and so do
- * deployments being updated (the registry keeps the previous generation's scorer until the new one
- * is loaded); Creating and Failed ones do not.
+ * The endpoint service's directory as the router reads it. A deployment serves its last Succeeded
+ * generation (`serving_generation`, which the directory gives as the deployment): one being updated,
+ * or whose update Failed, keeps serving the one before; one that never succeeded takes no requests.
  */
 export function servingDirectory(
   directory: EndpointDirectory,
@@ -60,14 +67,55 @@ export function servingDirectory(
         found.deployments.forEach(seen);
         view = {
           endpoint: servingEndpoint(found.endpoint),
-          deployments: found.deployments
-            .filter((d) => d.provisioning_state === 'Succeeded' || d.provisioning_state === 'Updating')
-            .map(servingDeployment),
+          deployments: found.deployments.filter((d) => d.serving_generation !== undefined).map(servingDeployment),
         };
         converted.set(found, view);
       }
       return view;
     },
     verifyCaller: (name, authorization) => directory.verifyCaller(name, authorization ?? null),
+  };
+}
+
+/**
+ * One deployment's counters (stats.ts) as the API shows them; `undefined` (never served here) is
+ * all zeros since `startedAt`. `loaded` is the revision this process has live (a generation).
+ */
+export function toDeploymentMetrics(
+  snapshot: DeploymentStatsSnapshot | undefined,
+  loaded: string | undefined,
+  startedAt: number,
+): DeploymentMetrics {
+  const generation = loaded === undefined ? NaN : Number(loaded);
+  const latency = snapshot?.latency;
+  return {
+    since: new Date(snapshot?.since ?? startedAt).toISOString(),
+    ...(Number.isInteger(generation) && generation > 0 ? { loaded_generation: generation } : {}),
+    requests: snapshot?.requests ?? 0,
+    responses: snapshot?.responses ?? {},
+    errors: snapshot?.errors ?? 0,
+    latency_ms: {
+      mean: latency?.meanMs ?? 0,
+      p50: latency?.p50Ms ?? null,
+      p90: latency?.p90Ms ?? null,
+      p99: latency?.p99Ms ?? null,
+      histogram:
+        latency?.buckets.map((b) => ({ le_ms: b.le, count: b.count })) ??
+        [...LATENCY_BUCKETS_MS, null].map((le) => ({ le_ms: le, count: 0 })),
+    },
+    mirrored: snapshot?.mirrored ?? { requests: 0, errors: 0 },
+  };
+}
+
+/** The registry as the DeploymentMetricsSource port (what `online-endpoint show` prints). */
+export function deploymentMetricsSource(registry: ScorerRegistry): DeploymentMetricsSource {
+  return {
+    startedAt: registry.startedAt,
+    deployment: (endpoint, deployment) =>
+      toDeploymentMetrics(
+        registry.statsOf(endpoint, deployment),
+        registry.get(endpoint, deployment)?.revision,
+        registry.startedAt,
+      ),
   };
 }

@@ -37,8 +37,11 @@ export interface RegistryDeps {
   modelRuntime: ModelRuntime;
   /** Makes an asset or code URI available on local disk; returns the local path (folder or file). */
   fetchFiles(uri: string): Promise<string>;
-  /** The artifact store's append, for data collectors; without it, data_collector is ignored (and logged). */
-  append?: CollectorDeps['append'];
+  /**
+   * Where a deployment's data collector appends (its workspace's artifact store); without it,
+   * data_collector is ignored (and logged).
+   */
+  collectTo?: (deployment: ServingDeployment) => CollectorDeps['append'];
   collectorOptions?: CollectorOptions;
   logger?: ServingLogger;
   maxBodyBytes?: number;
@@ -68,6 +71,8 @@ export class ScorerRegistry {
   private readonly retiring = new Set<Promise<void>>();
   private readonly logger: ServingLogger;
   private readonly build: NonNullable<RegistryDeps['createScorer']>;
+  /** When this registry (the host's data plane) started, epoch ms. */
+  readonly startedAt = Date.now();
 
   constructor(private readonly deps: RegistryDeps) {
     this.logger = deps.logger ?? SILENT_LOGGER;
@@ -121,6 +126,11 @@ export class ScorerRegistry {
       if (k.startsWith(prefix)) out[k.slice(prefix.length)] = slot.stats.snapshot();
     }
     return out;
+  }
+
+  /** Stats of one deployment, if this process has served it. */
+  statsOf(endpoint: string, deployment: string): DeploymentStatsSnapshot | undefined {
+    return this.slots.get(key(endpoint, deployment))?.stats.snapshot();
   }
 
   /** Drains and closes everything. */
@@ -193,7 +203,7 @@ export class ScorerRegistry {
     });
     let collector: DataCollector | undefined;
     if (deployment.data_collector !== undefined) {
-      if (this.deps.append === undefined) {
+      if (this.deps.collectTo === undefined) {
         this.logger.warn('data_collector is set but no artifact store is wired: nothing is collected', {
           endpoint: deployment.endpoint_name,
           deployment: deployment.name,
@@ -203,7 +213,7 @@ export class ScorerRegistry {
           deployment.endpoint_name,
           deployment.name,
           deployment.data_collector,
-          { append: this.deps.append, logger: this.logger },
+          { append: this.deps.collectTo(deployment), logger: this.logger },
           this.deps.collectorOptions,
         );
         if (c.enabled) collector = c;

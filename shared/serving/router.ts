@@ -20,6 +20,8 @@ import {
 } from './types.js';
 
 export const DEPLOYMENT_HEADER = 'azureml-model-deployment';
+/** Names a request in the data collector's records (their `correlationid`), as Azure ML's. */
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 export interface RouterDeps {
   directory: ServingDirectory;
@@ -172,11 +174,14 @@ export class EndpointRouter {
       res = this.failure(deployment.endpoint_name, error);
     }
     target.stats.record(res.status, performance.now() - t0);
-    if (target.collector !== undefined && res.status < 400) {
-      target.collector.collect(req.headers['x-request-id'] ?? randomUUID(), req.body, res.status, res.body);
-    }
     if (res.headers === undefined) res.headers = { [DEPLOYMENT_HEADER]: target.name };
     else res.headers[DEPLOYMENT_HEADER] = target.name;
+    if (target.collector !== undefined && res.status < 400) {
+      // The collected records' correlationid: the caller's x-request-id, else a new one it is told.
+      const id = req.headers[REQUEST_ID_HEADER] || randomUUID();
+      target.collector.collect(id, req.body, res.status, res.body);
+      res.headers[REQUEST_ID_HEADER] = id;
+    }
     return res;
   }
 

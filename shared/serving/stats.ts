@@ -9,6 +9,8 @@
 export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze(Array.from({ length: 18 }, (_, i) => 2 ** (i - 3)));
 
 export interface DeploymentStatsSnapshot {
+  /** When counting started (epoch ms): the first load or request of the deployment in this process. */
+  since: number;
   requests: number;
   /** Answers by status class: '2xx', '4xx', '5xx' (and '1xx'/'3xx' if a script answers them). */
   responses: Record<string, number>;
@@ -33,6 +35,8 @@ export class DeploymentStats {
   private totalMs = 0;
   private mirroredRequests = 0;
   private mirroredErrors = 0;
+
+  constructor(private readonly since: number = Date.now()) {}
 
   /** One answered request: its status and how long it took, in ms. */
   record(status: number, ms: number): void {
@@ -59,6 +63,7 @@ export class DeploymentStats {
     }
     const buckets = Array.from(this.histogram, (count, i) => ({ le: LATENCY_BUCKETS_MS[i] ?? null, count }));
     return {
+      since: this.since,
       requests: this.requests,
       responses,
       errors: this.byClass[5] as number,

@@ -35,6 +35,8 @@ export interface DataCollectorSettings {
 export interface ServingDeployment {
   name: string;
   endpoint_name: string;
+  /** The workspace it belongs to: where its data collector writes. */
+  workspace?: string;
   /**
    * Changes whenever the deployment changes (a counter or updated_at): the registry keeps one
    * scorer per (endpoint, deployment, revision).

@@ -21,6 +21,8 @@ import {
 } from '../../shared/services/endpoint-service.js';
 import type { EndpointService } from '../../shared/services/endpoint-service.js';
 import { createWorkspaceService } from '../../shared/services/workspace-service.js';
+import { servingDirectory, toDeploymentMetrics } from '../../shared/serving/from-contracts.js';
+import { DeploymentStats, type DeploymentStatsSnapshot } from '../../shared/serving/stats.js';
 
 const MODEL_URI = 'azureml://datastores/workspaceblobstore/paths/models/iris';
 const CODE_URI = 'azureml://datastores/workspaceblobstore/paths/LocalUpload/abc/onlinescoring';
@@ -36,6 +38,8 @@ const outcomes = new Map<string, Awaited<ReturnType<DeploymentProvisioner['provi
 const provisioned: OnlineDeployment[] = [];
 /** What the provisioner heard besides provisioning: traffic writes and deletions. */
 const heard: string[] = [];
+/** What the fake data plane has counted, by `endpoint/deployment`. */
+const served = new Map<string, DeploymentStatsSnapshot>();
 
 async function rejects(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<AppError> {
   try {
@@ -115,6 +119,10 @@ before(async () => {
     },
     tokenKey: () => Promise.resolve(tokenKey),
     publicUrl: 'http://127.0.0.1:7071/',
+    metrics: {
+      startedAt: Date.parse('2026-01-01T00:00:00Z'),
+      deployment: (endpoint, name) => toDeploymentMetrics(served.get(`${endpoint}/${name}`), undefined, 0),
+    },
   });
 });
 
@@ -472,6 +480,99 @@ describe('endpoint service: deployments and traffic', () => {
     });
     assert.deepEqual(await service.provisionDeployment(updated.provision), { state: 'Succeeded' });
     assert.equal((await service.getDeployment('team-a', 'traffic-ep', 'broken')).error, undefined);
+  });
+
+  it('a failed update leaves the previous generation serving; a deployment that never succeeded does not serve', async () => {
+    await service.createOrUpdateEndpoint('team-a', 'update-ep', endpointSpec('update-ep'));
+    const first = await deploy('team-a', 'update-ep', 'keeper');
+    assert.equal(first.outcome.state, 'Succeeded');
+    assert.equal((await service.getDeployment('team-a', 'update-ep', 'keeper')).serving_generation, 1);
+    await service.setTraffic('team-a', 'update-ep', { keeper: 100 });
+    const servedNow = async () =>
+      (await servingDirectory(service.directory).lookup('update-ep'))?.deployments.map((d) => ({
+        name: d.name,
+        revision: d.revision,
+        instance_count: d.instance_count,
+      }));
+
+    // The update fails: Failed with its reason and logs, generation 2; generation 1 serves.
+    outcomes.set('keeper', { ok: false, reason: 'init() threw: bad model', logs: 'Traceback: bad model\n' });
+    const broken = await deploy('team-a', 'update-ep', 'keeper', { instance_count: 3 });
+    assert.equal(broken.deployment.provisioning_state, 'Updating');
+    assert.equal(broken.deployment.serving_generation, 1, 'while Updating, generation 1 serves');
+    assert.equal(broken.outcome.state, 'Failed');
+    const failed = await service.getDeployment('team-a', 'update-ep', 'keeper');
+    assert.equal(failed.provisioning_state, 'Failed');
+    assert.deepEqual(failed.error, { reason: 'init() threw: bad model' });
+    assert.equal(failed.generation, 2);
+    assert.equal(failed.serving_generation, 1);
+    assert.equal(failed.instance_count, 3, 'show gives the failed spec');
+    const logs = (await service.getLogs('team-a', 'update-ep', 'keeper')).content;
+    assert.match(logs, /Traceback: bad model/);
+    assert.match(logs, /Failed: init\(\) threw: bad model/);
+    assert.match(logs, /generation 1 keeps serving/);
+    assert.deepEqual(await servedNow(), [{ name: 'keeper', revision: 1, instance_count: 1 }]);
+    const looked = (await service.lookup('update-ep'))?.deployments[0];
+    assert.equal(looked?.provisioning_state, 'Failed');
+    assert.equal(looked?.generation, 1);
+    // It still serves, so its traffic may change.
+    await service.setTraffic('team-a', 'update-ep', { keeper: 100 });
+
+    // Failing again keeps generation 1; the fix replaces it.
+    const again = await deploy('team-a', 'update-ep', 'keeper', { instance_count: 4 });
+    assert.equal(again.outcome.state, 'Failed');
+    assert.equal((await service.getDeployment('team-a', 'update-ep', 'keeper')).serving_generation, 1);
+    outcomes.delete('keeper');
+    const fixed = await deploy('team-a', 'update-ep', 'keeper', { instance_count: 2 });
+    assert.equal(fixed.outcome.state, 'Succeeded');
+    const shown = await service.getDeployment('team-a', 'update-ep', 'keeper');
+    assert.equal(shown.generation, 4);
+    assert.equal(shown.serving_generation, 4);
+    assert.equal(shown.error, undefined);
+    assert.deepEqual(await servedNow(), [{ name: 'keeper', revision: 4, instance_count: 2 }]);
+
+    // Never succeeded: out of routing, and no traffic, even while an update of it is provisioned.
+    outcomes.set('never', { ok: false, reason: 'no model file', logs: '' });
+    await deploy('team-a', 'update-ep', 'never');
+    const never = await service.getDeployment('team-a', 'update-ep', 'never');
+    assert.equal(never.serving_generation, undefined);
+    await rejects(
+      service.setTraffic('team-a', 'update-ep', { keeper: 50, never: 50 }),
+      'ValidationError',
+      /failed to provision/,
+    );
+    await service.createOrUpdateDeployment('team-a', 'update-ep', 'never', deploymentSpec('never', 'update-ep'));
+    assert.deepEqual(
+      (await servedNow())?.map((d) => d.name),
+      ['keeper'],
+    );
+  });
+
+  it("GET of an endpoint and of a deployment include this host's counters", async () => {
+    const stats = new DeploymentStats(Date.parse('2026-01-01T00:05:00Z'));
+    for (let i = 0; i < 9; i++) stats.record(200, 3);
+    stats.record(500, 40);
+    served.set('traffic-ep/blue', stats.snapshot());
+    const endpoint = await service.getEndpoint('team-a', 'traffic-ep');
+    const metrics = endpoint.metrics;
+    assert.ok(metrics !== undefined);
+    assert.equal(metrics.scope, 'host');
+    assert.match(metrics.note, /this host's counts, in memory/);
+    assert.equal(metrics.host_started_at, '2026-01-01T00:00:00.000Z');
+    assert.ok(Object.keys(metrics.deployments).includes('blue'));
+    const blue = metrics.deployments['blue'];
+    assert.equal(blue?.requests, 10);
+    assert.equal(blue?.errors, 1);
+    assert.deepEqual(blue?.responses, { '2xx': 9, '5xx': 1 });
+    assert.equal(blue?.latency_ms.p50, 4);
+    assert.equal(blue?.latency_ms.p99, 64);
+    assert.equal(blue?.since, '2026-01-01T00:05:00.000Z');
+    assert.equal(metrics.deployments['broken']?.requests, 0, 'a deployment not served here counts zero');
+    assert.deepEqual((await service.getDeployment('team-a', 'traffic-ep', 'blue')).metrics, blue);
+    // Lists stay lean.
+    assert.ok((await service.listEndpoints('team-a')).value.every((e) => e.metrics === undefined));
+    assert.ok((await service.listDeployments('team-a', 'traffic-ep')).value.every((d) => d.metrics === undefined));
+    served.clear();
   });
 
   it('deleting an endpoint deletes its deployments, keys and name', async () => {
