@@ -94,8 +94,41 @@ param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 @minValue(1)
 param gpuWorkloadProfileMaxNodes int = 1
 
-@description('Grant the function identity Contributor on this resource group, so the compute adapter can create, start and delete Container Apps jobs. Set to false to grant a narrower custom role yourself.')
-param grantComputeContributor bool = true
+@description('Grant the function identity Contributor on this resource group. The compute adapter does not need it: the trainer jobs are deployed here and the identity gets Container Apps Jobs Operator on them.')
+param grantComputeContributor bool = false
+
+@description('Container image of the trainer, e.g. myregistry.azurecr.io/tessera-trainer:1.0.0. Its working directory must hold dist/trainer/main.js: the trainer jobs run `node dist/trainer/main.js`.')
+@minLength(1)
+param trainerImage string
+
+@description('Login server of the registry the trainer image is pulled from with the trainer identity, e.g. myregistry.azurecr.io. Grant the trainer identity (output trainerIdentityId) AcrPull on it; this template does not. Empty for a public image.')
+param trainerImageRegistry string = ''
+
+@description('Deploy the GPU trainer job (on the gpu workload profile) and set TRAINER_GPU_JOB_NAME. Without it, jobs on GPU computes are refused with a message naming the setting.')
+param deployGpuTrainerJob bool = true
+
+@description('Workload profile of the CPU trainer job: Consumption (the replica sizes compute sizes are mapped to, see shared/adapters/README.md) or cpu (the dedicated profile).')
+@allowed([
+  'Consumption'
+  'cpu'
+])
+param cpuTrainerWorkloadProfile string = 'Consumption'
+
+@description('CPU cores of a CPU trainer whose compute names no size Tessera maps, as a string. On Consumption, memory must be 2 GiB per core.')
+param cpuTrainerCpu string = '1'
+
+@description('Memory of a CPU trainer whose compute names no size Tessera maps, e.g. 2Gi.')
+param cpuTrainerMemory string = '2Gi'
+
+@description('CPU cores of a GPU trainer, as a string; must fit the GPU workload profile (Consumption-GPU-NC8as-T4: 8 cores and 56 GiB).')
+param gpuTrainerCpu string = '8'
+
+@description('Memory of a GPU trainer; must fit the GPU workload profile.')
+param gpuTrainerMemory string = '56Gi'
+
+@description('Longest a trainer may run, in seconds, before Container Apps stops it. Keep it above the longest job timeout you use.')
+@minValue(60)
+param trainerReplicaTimeoutSeconds int = 86400
 
 @description('Image that serves Python online deployments (POST /score on port 5001; see shared/adapters/README.md). Empty: Python deployments are refused on Azure, ONNX and JavaScript deployments still run in the function app.')
 param pythonScoringImage string = ''
@@ -120,6 +153,9 @@ var names = {
   keyVault: take('kv-${base}-${token}', 24)
   containerApps: 'cae-${base}-${token}'
   trainerIdentity: 'id-${base}-trainer-${token}'
+  // Container Apps job names: at most 32 lower-case letters, digits and dashes.
+  cpuTrainerJob: '${base}-trainer'
+  gpuTrainerJob: '${base}-trainer-gpu'
   plan: 'plan-${base}-${token}'
   functionApp: 'func-${base}-${token}'
 }
@@ -507,6 +543,17 @@ module keyVault 'modules/key-vault.bicep' = {
   }
 }
 
+// Keys and value formats follow shared/config.ts; values are strings as app settings are.
+// The store settings, shared by the function app and the trainer jobs.
+var storeSettings = {
+  TESSERA_STORE: 'azure'
+  COSMOS_ENDPOINT: cosmos.outputs.endpoint
+  COSMOS_DATABASE: cosmosDatabaseName
+  BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
+  SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
+  KEY_VAULT_URL: keyVault.outputs.vaultUri
+}
+
 module containerApps 'modules/container-apps.bicep' = {
   name: 'container-apps'
   params: {
@@ -519,21 +566,39 @@ module containerApps 'modules/container-apps.bicep' = {
     cpuProfileMaxNodes: cpuWorkloadProfileMaxNodes
     gpuProfileType: gpuWorkloadProfileType
     gpuProfileMaxNodes: gpuWorkloadProfileMaxNodes
+    trainerImage: trainerImage
+    trainerImageRegistry: trainerImageRegistry
+    trainerSettings: storeSettings
+    cpuTrainerJobName: names.cpuTrainerJob
+    gpuTrainerJobName: deployGpuTrainerJob ? names.gpuTrainerJob : ''
+    cpuTrainerProfile: cpuTrainerWorkloadProfile
+    cpuTrainerCpu: cpuTrainerCpu
+    cpuTrainerMemory: cpuTrainerMemory
+    gpuTrainerCpu: gpuTrainerCpu
+    gpuTrainerMemory: gpuTrainerMemory
+    trainerReplicaTimeoutSeconds: trainerReplicaTimeoutSeconds
   }
 }
 
-// Keys and value formats follow shared/config.ts; values are strings as app settings are.
-var tesseraSettings = {
-  TESSERA_STORE: 'azure'
-  COSMOS_ENDPOINT: cosmos.outputs.endpoint
-  COSMOS_DATABASE: cosmosDatabaseName
-  BLOB_ACCOUNT_URL: storage.outputs.blobEndpoint
-  SERVICEBUS_NAMESPACE: serviceBus.outputs.fullyQualifiedNamespace
+// The app's own settings, on top of the store settings.
+var appSettings = {
   ENTRA_TENANT_ID: entraTenantId
   ENTRA_AUDIENCE: entraAudience
-  KEY_VAULT_URL: keyVault.outputs.vaultUri
   DURABLE_HISTORY_RETENTION_DAYS: string(durableHistoryRetentionDays)
 }
+
+// The Container Apps compute (config.azure.containerApps): the trainer jobs deployed above, in this
+// subscription and group. TRAINER_GPU_JOB_NAME only with the GPU job. The subscription, group and
+// ARM endpoint also serve Python scoring below.
+var containerAppsSettings = union(
+  {
+    CONTAINER_APPS_SUBSCRIPTION_ID: subscription().subscriptionId
+    CONTAINER_APPS_RESOURCE_GROUP: resourceGroup().name
+    CONTAINER_APPS_ARM_ENDPOINT: environment().resourceManager
+    TRAINER_JOB_NAME: containerApps.outputs.cpuTrainerJobName
+  },
+  deployGpuTrainerJob ? { TRAINER_GPU_JOB_NAME: containerApps.outputs.gpuTrainerJobName } : {}
+)
 
 // Python online deployments: one Container App per endpoint in the trainers' environment, running
 // as the trainer identity (it reads models and code from the storage account). Set only with an image.
@@ -541,9 +606,6 @@ var pythonScoringSettings = empty(pythonScoringImage)
   ? {}
   : union(
       {
-        CONTAINER_APPS_SUBSCRIPTION_ID: subscription().subscriptionId
-        CONTAINER_APPS_RESOURCE_GROUP: resourceGroup().name
-        CONTAINER_APPS_ARM_ENDPOINT: environment().resourceManager
         CONTAINER_APPS_ENVIRONMENT_ID: containerApps.outputs.environmentId
         PYTHON_SCORING_IMAGE: pythonScoringImage
         PYTHON_SCORING_IDENTITY_ID: containerApps.outputs.trainerIdentityId
@@ -564,7 +626,7 @@ module functionApp 'modules/function-app.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    tesseraSettings: union(tesseraSettings, pythonScoringSettings)
+    tesseraSettings: union(storeSettings, appSettings, containerAppsSettings, pythonScoringSettings)
   }
 }
 
@@ -581,6 +643,8 @@ module roles 'modules/role-assignments.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     grantComputeContributor: grantComputeContributor
     grantContainerAppsContributor: !empty(pythonScoringImage)
+    cpuTrainerJobName: containerApps.outputs.cpuTrainerJobName
+    gpuTrainerJobName: containerApps.outputs.gpuTrainerJobName
   }
 }
 
@@ -593,3 +657,5 @@ output keyVaultUrl string = keyVault.outputs.vaultUri
 output containerAppsEnvironmentId string = containerApps.outputs.environmentId
 output trainerIdentityId string = containerApps.outputs.trainerIdentityId
 output trainerIdentityClientId string = containerApps.outputs.trainerIdentityClientId
+output trainerJobName string = containerApps.outputs.cpuTrainerJobName
+output trainerGpuJobName string = containerApps.outputs.gpuTrainerJobName
