@@ -37,6 +37,9 @@ export interface FrontDoorOptions {
   directLane?: boolean;
 }
 
+/** Matched paths the front door remembers (cleared when full). */
+const MAX_CACHED_MATCHES = 1024;
+
 /** Key of the app's direct-lane handlers on globalThis (shared/http/direct-lane.ts, the app side). */
 const DIRECT_LANE = Symbol.for('tessera.local-host.direct-http');
 
@@ -82,16 +85,28 @@ function errorBody(code: string, message: string, extra: Record<string, unknown>
 
 class BodyTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+/** The request body; past `limit` bytes, BodyTooLarge (the rest is read and dropped). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!tooLarge) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.on('error', reject);
+  });
 }
 
 export function buildRouteTable(registry: FunctionRegistry): HttpRouteEntry[] {
@@ -171,6 +186,9 @@ export class FrontDoor {
     });
     this.server.keepAliveTimeout = 65_000;
   }
+
+  /** Matches of recently requested method + path (the scoring URI is requested over and over). */
+  private readonly matches = new Map<string, { entry: HttpRouteEntry; params: Record<string, string> }>();
 
   get routeTable(): readonly HttpRouteEntry[] {
     return this.routes;
@@ -258,16 +276,23 @@ export class FrontDoor {
       );
     }
     const routePath = path.slice(prefix.length).replace(/^\/+/, '');
-    let matched: { entry: HttpRouteEntry; params: Record<string, string> } | undefined;
+    const matchKey = `${method} ${routePath}`;
+    let matched = this.matches.get(matchKey);
+    if (matched !== undefined) matched = { entry: matched.entry, params: { ...matched.params } };
     const allowed = new Set<string>();
-    for (const entry of this.routes) {
-      const params = matchRoute(entry.route, routePath);
-      if (!params) continue;
-      if (entry.methods.includes(method)) {
-        matched = { entry, params };
-        break;
+    if (matched === undefined) {
+      for (const entry of this.routes) {
+        const params = matchRoute(entry.route, routePath);
+        if (!params) continue;
+        if (entry.methods.includes(method)) {
+          matched = { entry, params };
+          // The route table never changes: the same method and path always match the same way.
+          if (this.matches.size >= MAX_CACHED_MATCHES) this.matches.clear();
+          this.matches.set(matchKey, { entry, params: { ...params } });
+          break;
+        }
+        entry.methods.forEach((m) => allowed.add(m));
       }
-      entry.methods.forEach((m) => allowed.add(m));
     }
     if (!matched) {
       if (allowed.size > 0) {

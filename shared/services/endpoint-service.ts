@@ -88,6 +88,8 @@ export const ENDPOINT_DOCUMENT_VERSION = 1;
 export const TOKEN_TTL_SECONDS = 3600;
 /** Most bytes of provisioning log kept per deployment (the tail). */
 const MAX_LOG_BYTES = 256 * 1024;
+/** Digests of presented endpoint keys kept at most (cleared when full). */
+const MAX_PRESENTED_DIGESTS = 256;
 /** Endpoint documents the scoring route keeps at most (the cache is cleared when full). */
 const MAX_SCORING_CACHE_ENTRIES = 1024;
 /** What GET of an endpoint says of its counters. */
@@ -415,11 +417,25 @@ export function createEndpointService(deps: EndpointServiceDeps) {
   };
 
   /** Compares the key's hash with both stored hashes, always both, in constant time. */
+  // Digests of recently presented credentials, and each document's stored hashes as bytes: a
+  // request does no hashing or hex decoding of its own when its key was seen. The comparison itself
+  // is constant-time on the digests, as before.
+  const presentedDigests = new Map<string, Buffer>();
+  const storedDigests = new WeakMap<EndpointDocument, readonly Buffer[]>();
   const keyIsValid = (doc: EndpointDocument, key: string): boolean => {
-    const given = sha256(key);
+    let given = presentedDigests.get(key);
+    if (given === undefined) {
+      given = sha256(key);
+      if (presentedDigests.size >= MAX_PRESENTED_DIGESTS) presentedDigests.clear();
+      presentedDigests.set(key, given);
+    }
+    let stored = storedDigests.get(doc);
+    if (stored === undefined) {
+      stored = [doc.keyHashes.primary, doc.keyHashes.secondary].map((h) => Buffer.from(h, 'hex'));
+      storedDigests.set(doc, stored);
+    }
     let ok = false;
-    for (const stored of [doc.keyHashes.primary, doc.keyHashes.secondary]) {
-      const expected = Buffer.from(stored, 'hex');
+    for (const expected of stored) {
       if (expected.length === given.length && timingSafeEqual(given, expected)) ok = true;
     }
     return ok;

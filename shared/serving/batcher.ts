@@ -5,10 +5,11 @@
  * (breast_cancer's boosted trees: about 180 µs for 1 row, 380 µs for 64 rows on this machine), so
  * batching is what lets one process answer thousands of single-row requests a second.
  *
- * It adds no wait: a request runs at once while fewer than `maxRunsInFlight` runs are in flight
- * (onnxruntime-node runs off the main thread), and only the requests that arrive while all are
- * busy are batched, first come first served, up to `maxRows` rows a run. A request never waits
- * behind more than the runs in flight.
+ * It adds no wait: a request runs at once while fewer than `maxRunsInFlight` runs are in flight,
+ * and only the requests that arrive while all are busy are batched, first come first served, up to
+ * `maxRows` rows a run. A request never waits behind more than the runs in flight. The no-code
+ * scorer allows one run in flight: onnxruntime-node's `run` does its work synchronously on the main
+ * thread (in a setImmediate callback), so a second run in flight would only split the batch.
  *
  * Only requests whose feeds stack are batched together: the same inputs with the same types and
  * the same trailing dimensions (text tokens [N, T] with different T run apart). When a batched run
@@ -33,6 +34,7 @@ type Outputs = Record<string, RuntimeTensor>;
 interface Pending {
   feeds: Readonly<Record<string, RuntimeTensor>>;
   rows: number;
+  shape: string | undefined;
   resolve: (outputs: Outputs) => void;
   reject: (error: unknown) => void;
 }
@@ -55,9 +57,13 @@ export class RowBatcher {
     }
   }
 
-  run(feeds: Readonly<Record<string, RuntimeTensor>>, rows: number): Promise<Outputs> {
+  /**
+   * Runs `feeds` (`rows` rows), alone or in a batch. `shape`, when given, says which feeds stack:
+   * requests with the same shape key do (the parser knows; it saves comparing every input).
+   */
+  run(feeds: Readonly<Record<string, RuntimeTensor>>, rows: number, shape?: string): Promise<Outputs> {
     return new Promise<Outputs>((resolve, reject) => {
-      this.queue.push({ feeds, rows, resolve, reject });
+      this.queue.push({ feeds, rows, shape, resolve, reject });
       this.pump();
     });
   }
@@ -85,7 +91,12 @@ export class RowBatcher {
     let rows = first.rows;
     while (this.head < this.queue.length) {
       const next = this.queue[this.head] as Pending;
-      if (rows + next.rows > this.options.maxRows || !stackable(first.feeds, next.feeds)) break;
+      if (rows + next.rows > this.options.maxRows) break;
+      const sameShape =
+        first.shape !== undefined && next.shape !== undefined
+          ? first.shape === next.shape
+          : stackable(first.feeds, next.feeds);
+      if (!sameShape) break;
       batch.push(next);
       rows += next.rows;
       this.head++;

@@ -34,7 +34,14 @@ export interface RequestProblem {
 }
 
 export type ParsedRequest =
-  { ok: true; rows: number; feeds: Record<string, RuntimeTensor> } | { ok: false; problem: RequestProblem };
+  | {
+      ok: true;
+      rows: number;
+      feeds: Record<string, RuntimeTensor>;
+      /** Equal for requests whose feeds stack row-wise (the same trailing dimensions): batcher.ts. */
+      shape: string;
+    }
+  | { ok: false; problem: RequestProblem };
 
 /** What a manifest input's encoding becomes as a cell encoding. */
 const FROM_MANIFEST: Readonly<Record<ManifestInput['encoding'], CellEncoding>> = {
@@ -225,6 +232,7 @@ export class RequestParser {
     const width = columnsField === undefined || columnsField === null ? this.names.length : (columnsField as []).length;
     const n = rows.length;
     const feeds: Record<string, RuntimeTensor> = {};
+    let shape = 'columns:';
     // Rows first: each must be a list of `width` cells or a record naming every column.
     for (let r = 0; r < n; r++) {
       const row = rows[r];
@@ -248,8 +256,10 @@ export class RequestParser {
       const tensor = columnTensor(input, rows, j, n);
       if ('problem' in tensor) return { ok: false, problem: tensor.problem };
       feeds[input.onnxName] = tensor;
+      // Only token inputs [N, T] vary in width from request to request.
+      if (input.encoding === 'tokens') shape += `${tensor.dims[1]},`;
     }
-    return { ok: true, rows: n, feeds };
+    return { ok: true, rows: n, feeds, shape };
   }
 
   private parseMatrix(rows: unknown[], columns: unknown): ParsedRequest {
@@ -283,7 +293,7 @@ export class RequestParser {
     const dims = [n, width];
     const tensor: RuntimeTensor =
       data instanceof Float32Array ? { type: 'float', dims, data } : { type: 'double', dims, data };
-    return { ok: true, rows: n, feeds: { [inputs.onnxName]: tensor } };
+    return { ok: true, rows: n, feeds: { [inputs.onnxName]: tensor }, shape: `matrix:${width}` };
   }
 }
 

@@ -6,7 +6,6 @@
  * model — the input specs, the column orders, the output to answer — is decided at load.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ModelManifest } from '../ml/automl/types.js';
 import type { ModelSession, RuntimeTensor } from '../ports/model-runtime.js';
@@ -112,7 +111,9 @@ export async function createOnnxScorer(runtime: DeploymentRuntime, deps: ScorerD
   }
   try {
     const { inputs, answer } = plan(session, located.manifest);
-    const batcher = new RowBatcher(session, { maxRows: BATCH_MAX_ROWS, maxRunsInFlight: availableParallelism() });
+    // onnxruntime-node runs a session on the main thread (batcher.ts): one run at a time, the
+    // requests that arrive meanwhile form the next batch.
+    const batcher = new RowBatcher(session, { maxRows: BATCH_MAX_ROWS, maxRunsInFlight: 1 });
     return new OnnxScorer(session, batcher, new RequestParser(inputs, deps.maxBodyBytes ?? MAX_BODY_BYTES), answer);
   } catch (error) {
     await session.close();
@@ -159,7 +160,7 @@ class OnnxScorer implements Scorer {
     if (signal.aborted) return errorResponse(504, 'Timeout', 'the request timed out before scoring');
     let outputs: Record<string, RuntimeTensor>;
     try {
-      outputs = await this.batcher.run(parsed.feeds, parsed.rows);
+      outputs = await this.batcher.run(parsed.feeds, parsed.rows, parsed.shape);
     } catch (error) {
       return errorResponse(500, 'ScoringFailed', `the model failed on this input: ${(error as Error).message}`);
     }

@@ -130,4 +130,14 @@ describe('RowBatcher', () => {
       [2, 3],
     ]);
   });
+
+  test("with the parser's shape keys, only requests of the same key are batched", async () => {
+    const real = await new OnnxModelRuntime().load(linearOnnx([1], 0));
+    const { session, runs } = counting(real);
+    const batcher = new RowBatcher(session, { maxRows: 64, maxRunsInFlight: 1 });
+    const one = { x: rowsOf([[1]]) };
+    await Promise.all(['a', 'a', 'b', 'b', 'a'].map((shape) => batcher.run(one, 1, shape)));
+    assert.deepEqual(runs, [1, 1, 2, 1]);
+    await real.close();
+  });
 });
