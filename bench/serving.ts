@@ -1,4 +1,4 @@
-// npm run bench -- serving [--duration 10] [--connections 1,64] [--threads 2] [--no-pipeline]
+// npm run bench -- serving [--duration 10] [--connections 1,64] [--threads 2] [--no-pipeline] [--peer]
 //
 // Online scoring throughput and latency. One model — an AutoML pipeline (featurizer + LightGBM-style
 // boosting) trained on breast_cancer from ../shared/datasets (30 numeric columns; a synthetic
@@ -19,7 +19,11 @@
 // the run's duration while the CLI moves all traffic blue → green → blue ... every 0.5 s; every
 // request must answer 200 (wrk counts non-2xx and socket errors). Also measured in-process: the
 // scoring path per request (router.score, one row, sequential) and the model's own session.run.
-// Prints one JSON document with every figure, tessera/baseline ratios, and the peer's FastAPI figures.
+// With --peer (and FastAPI + uvicorn in /usr/bin/python3, Debian's python3-fastapi and
+// python3-uvicorn), the peer's server in its best configuration (../shared/peers/serve_sklearn.py,
+// 2 uvicorn workers, OMP_NUM_THREADS=1) is measured in the same run with the same wrk too.
+// Prints one JSON document with every figure, tessera/baseline ratios, and the peer's FastAPI figures
+// (recorded in ../shared/peers/results/serving.json, and live with --peer).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -354,6 +358,47 @@ async function wrk(target: Target, connections: number, threads: number, duratio
   return { connections, ...(JSON.parse(line.slice('WRK_JSON '.length)) as Record<string, number>) };
 }
 
+/** The peer's FastAPI server, best configuration, until it answers /score; stop() ends it. */
+async function startPeer(bodyFile: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const script = join(SHARED, 'peers/serve_sklearn.py');
+  const port = await new Promise<number>((resolvePort) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as AddressInfo).port;
+      probe.close(() => resolvePort(p));
+    });
+  });
+  const proc = spawn('/usr/bin/python3', [script, '--port', String(port), '--workers', '2'], {
+    cwd: join(SHARED, 'peers'),
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  const body = readFileSync(bodyFile);
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`the peer server exited: ${log}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/score`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { port, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`the peer server did not answer within 30 s: ${log}`);
+}
+
 /** Starts the baseline server in a child process; resolves with its port and a stop function. */
 function childBaseline(modelDir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', 'baseline', modelDir], {
@@ -458,6 +503,17 @@ async function main(): Promise<void> {
     }
   }
   const trafficChange = await trafficChangeUnderLoad(modelDir, threads, duration, bodyFile);
+  let peerLive: Measured | undefined;
+  if (process.argv.includes('--peer')) {
+    const peerServer = await startPeer(bodyFile);
+    try {
+      const target = { port: peerServer.port, path: '/score' };
+      await wrk(target, 16, 2, 3, bodyFile); // warm-up, reaches both workers
+      peerLive = await wrk(target, 64, threads, duration, bodyFile);
+    } finally {
+      await peerServer.stop();
+    }
+  }
 
   const ratios = connectionCounts.map((c, i) => {
     const b = http['baseline']?.[i] as Measured;
@@ -491,6 +547,15 @@ async function main(): Promise<void> {
         ratios,
         traffic_change_under_load: trafficChange,
         peer_fastapi_best_rps: peerBest,
+        ...(peerLive === undefined
+          ? {}
+          : {
+              peer_fastapi_live_best_config_at_64: peerLive,
+              tessera_over_peer_live_at_64:
+                at64 === undefined
+                  ? null
+                  : Number(((at64.requests_per_s ?? 0) / (peerLive.requests_per_s ?? 1)).toFixed(2)),
+            }),
         tessera_over_peer_best_at_64:
           at64 === undefined || peerBest === 0 ? null : Number(((at64.requests_per_s ?? 0) / peerBest).toFixed(2)),
         targets: { rps_ratio_at_64: 0.7, over_peer_best_at_64: 6, p50_ms_at_1: 1, errors: 0 },
