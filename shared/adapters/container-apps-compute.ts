@@ -19,6 +19,15 @@ import type { Compute, ComputeTarget, ExecutionStatus, TrainerLaunch } from '../
 import { createDefaultAzureCredential } from './azure-identity.js';
 import { mapComputeSize } from './container-apps-resources.js';
 import type { ReplicaResources } from './container-apps-resources.js';
+import {
+  codeOf,
+  isCredentialError,
+  isMissingResource,
+  isRestError,
+  messageOf,
+  missingScopeSetting,
+  statusOf,
+} from './arm-errors.js';
 
 export const CONTAINER_APPS_COMPUTE_KIND = 'container-apps';
 
@@ -301,12 +310,7 @@ export class ContainerAppsCompute implements Compute {
       );
     }
     if (status === 404) {
-      const target =
-        code === 'ResourceGroupNotFound'
-          ? 'CONTAINER_APPS_RESOURCE_GROUP'
-          : SCOPE_NOT_FOUND.has(code ?? '')
-            ? 'CONTAINER_APPS_SUBSCRIPTION_ID'
-            : jobKey;
+      const target = missingScopeSetting(code) ?? jobKey;
       return new ConfigError(
         `Container Apps ${where} was not found (404 ${code ?? ''}): ${armMessage} Check ${target}.`,
         { target, cause: err },
@@ -487,36 +491,4 @@ function reasonOf(bodyText: string | undefined): { reason?: string; message?: st
   } catch {
     return undefined;
   }
-}
-
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function messageOf(err: unknown): string {
-  const message = (err as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message.trim() : String(err);
-}
-
-/** A 404 for the job or the execution; a missing resource group or subscription is a configuration error instead. */
-function isMissingResource(err: unknown): boolean {
-  return statusOf(err) === 404 && !SCOPE_NOT_FOUND.has(codeOf(err) ?? '');
-}
-
-const SCOPE_NOT_FOUND = new Set(['ResourceGroupNotFound', 'SubscriptionNotFound', 'InvalidSubscriptionId']);
-
-function isRestError(err: unknown): boolean {
-  return (err as { name?: unknown } | null)?.name === 'RestError';
-}
-
-/** Failures of the TokenCredential (@azure/identity names them so). */
-function isCredentialError(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && /Credential|Authentication/.test(name);
 }

@@ -17,6 +17,15 @@ import type { PythonDeploymentHost } from '../ports/python-deployment-host.js';
 import { createDefaultAzureCredential } from './azure-identity.js';
 import { mapComputeSize } from './container-apps-resources.js';
 import type { ReplicaResources } from './container-apps-resources.js';
+import {
+  codeOf,
+  isCredentialError,
+  isMissingResource,
+  isRestError,
+  messageOf,
+  missingScopeSetting,
+  statusOf,
+} from './arm-errors.js';
 
 /** The port the scoring image listens on (azureml-inference-server-http's default). */
 export const SCORING_PORT = 5001;
@@ -486,12 +495,7 @@ export class ContainerAppsDeployments implements PythonDeploymentHost {
       );
     }
     if (status === 404) {
-      const target =
-        code === 'ResourceGroupNotFound'
-          ? 'CONTAINER_APPS_RESOURCE_GROUP'
-          : SCOPE_NOT_FOUND.has(code ?? '')
-            ? 'CONTAINER_APPS_SUBSCRIPTION_ID'
-            : 'CONTAINER_APPS_ENVIRONMENT_ID';
+      const target = missingScopeSetting(code) ?? 'CONTAINER_APPS_ENVIRONMENT_ID';
       return new ConfigError(`${subject} was not found (404 ${code ?? ''}): ${armMessage} Check ${target}.`, {
         target,
         cause: err,
@@ -620,34 +624,4 @@ function revisionSuffix(app: string, label: string, generation: number): string 
   const suffix = `${label}-${generation}`;
   if (app.length + 2 + suffix.length <= 54) return suffix;
   return `${createHash('sha256').update(label).digest('hex').slice(0, 8)}-${generation}`;
-}
-
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function messageOf(err: unknown): string {
-  const message = (err as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message.trim() : String(err);
-}
-
-function isMissingResource(err: unknown): boolean {
-  return statusOf(err) === 404 && !SCOPE_NOT_FOUND.has(codeOf(err) ?? '');
-}
-
-const SCOPE_NOT_FOUND = new Set(['ResourceGroupNotFound', 'SubscriptionNotFound', 'InvalidSubscriptionId']);
-
-function isRestError(err: unknown): boolean {
-  return (err as { name?: unknown } | null)?.name === 'RestError';
-}
-
-function isCredentialError(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && /Credential|Authentication/.test(name);
 }
