@@ -54,20 +54,8 @@ export const SCORING_ENV = {
   scoringKey: 'TESSERA_SCORING_KEY',
 } as const;
 
-export interface ContainerAppsDeploymentsOptions {
-  subscriptionId: string;
-  /** Where the endpoints' apps are created. */
-  resourceGroup: string;
-  /** The Container Apps environment's resource id (CONTAINER_APPS_ENVIRONMENT_ID). */
-  environmentId: string;
-  /** The scoring image (PYTHON_SCORING_IMAGE). */
-  image: string;
-  /** A user-assigned identity (resource id) the apps run as, and pull the image with when `registry` is set. */
-  identityId?: string;
-  /** Its client id, given to the image as AZURE_CLIENT_ID. */
-  identityClientId?: string;
-  /** The image's registry server, pulled from with `identityId`. */
-  registry?: string;
+/** PYTHON_SCORING_* and the Container Apps scope (PythonScoringConfig), and what the adapter needs besides. */
+export interface ContainerAppsDeploymentsOptions extends Omit<PythonScoringConfig, 'armEndpoint'> {
   armEndpoint?: string;
   credential: TokenCredential;
   /** The key callers of an endpoint's app present (`Authorization: Bearer <key>`), the same on every instance. */
