@@ -670,6 +670,9 @@ function servingPlane(
         await (await python.get()).setTraffic(endpoint.name, endpoint.traffic);
       },
       async removed(deployment) {
+        // Unloaded here at once (its scorer closed, its collector's last batch written); other
+        // instances unload it when they restart.
+        await registry.remove(deployment.endpoint_name, deployment.name);
         if (python?.configured !== true || deployment.kind !== 'python') return;
         await (await python.get()).remove(deployment.endpoint_name, deployment.name);
       },

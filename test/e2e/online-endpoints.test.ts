@@ -370,4 +370,27 @@ describe('online endpoints through the tessera CLI and the scoring URI', () => {
     assert.deepEqual(byId(found.model_outputs), Object.fromEntries(sent.map((s) => [s.id, [2 * s.x]])));
     assert.ok(found.model_outputs?.every((r) => r['status'] === 200 && r['deployment'] === 'watched'));
   });
+
+  it('a deleted deployment is unloaded: created again under its name, it starts from nothing', async () => {
+    const watched = async (): Promise<number> => {
+      const shown = JSON.parse(ok(await tessera('online-endpoint', 'show', '--name', 'collect-ep'))) as {
+        metrics?: EndpointMetrics;
+      };
+      return shown.metrics?.deployments['watched']?.requests ?? 0;
+    };
+    assert.equal(await watched(), 5, 'the collector test sent five requests');
+    ok(await tessera('online-endpoint', 'update', '--name', 'collect-ep', '--traffic', 'watched=0'));
+    ok(await tessera('online-deployment', 'delete', '--name', 'watched', '--endpoint-name', 'collect-ep'));
+    ok(await tessera('online-deployment', 'create', '--file', 'watched.yml', '--all-traffic'));
+    const { primaryKey } = JSON.parse(
+      ok(await tessera('online-endpoint', 'get-credentials', '--name', 'collect-ep')),
+    ) as { primaryKey: string };
+    const answer = await fetch(`${host.origin}/api/endpoints/collect-ep/score`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${primaryKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [[4]] }),
+    });
+    assert.deepEqual(await answer.json(), [8]);
+    assert.equal(await watched(), 1, 'the new deployment counts only its own request');
+  });
 });
