@@ -23,9 +23,9 @@ import { deploymentEnvironmentField } from './environment.js';
 /**
  * Online endpoint and deployment specs (`az ml online-endpoint create`, `az ml online-deployment
  * create`). Managed and Kubernetes kinds both load; the service refuses Kubernetes ones, which
- * Tessera does not serve. Names are checked against Azure's rules by the service, not here: the
- * CLI applies `--name` and `--set name=...` after loading, so a file whose name is still a template
- * such as `<ENDPOINT_NAME>` (as in Azure's samples) loads and takes the name given on the command line.
+ * Tessera does not serve. Names are checked against Azure's rules by the service, not here, so a
+ * file whose name is still a template such as `<ENDPOINT_NAME>` (as in Azure's samples) loads, and
+ * the CLI's `--name` or `--set name=...` gives the real one.
  */
 
 /** `traffic:` / `mirror_traffic:` — deployment name to a whole percent. */
