@@ -162,6 +162,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(credentials.token === undefined ? {} : { token: credentials.token }),
       ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
     });
+    // What every command group is given: the client, the credentials it was made with, the output.
+    const context = {
+      client,
+      endpoint: credentials.endpoint,
+      token: credentials.token,
+      workspace: credentials.workspace,
+      ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+      stdout: io.stdout,
+      stderr: io.stderr,
+    };
     const format = parseOutputFormat(values.output);
     const print = (value: unknown, columns: readonly string[] = ['name', 'description', 'createdAt']): number => {
       io.stdout(render(value, format, columns));
@@ -200,15 +210,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }),
           progress: (text) => io.stderr(text),
         },
-        {
-          client,
-          endpoint: credentials.endpoint,
-          token: credentials.token,
-          workspace: credentials.workspace,
-          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
-          stdout: io.stdout,
-          stderr: io.stderr,
-        },
+        context,
       );
     }
 
@@ -238,15 +240,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(io.pollMs === undefined ? {} : { pollMs: io.pollMs }),
           progress: (text) => io.stderr(text),
         },
-        {
-          client,
-          endpoint: credentials.endpoint,
-          token: credentials.token,
-          workspace: credentials.workspace,
-          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
-          stdout: io.stdout,
-          stderr: io.stderr,
-        },
+        context,
       );
     }
 
@@ -276,14 +270,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           ...(values.type === undefined ? {} : { type: values.type }),
           progress: (text) => io.stderr(text),
         },
-        {
-          client,
-          endpoint: credentials.endpoint,
-          token: credentials.token,
-          workspace: credentials.workspace,
-          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
-          stdout: io.stdout,
-        },
+        context,
       );
     }
 
