@@ -14,6 +14,7 @@ import { compileRoute, matchRoute, compareRouteSpecificity } from './route-templ
 import type { CompiledRoute } from './route-template.js';
 import { DURABLE_PREFIX, handleDurableRequest, isAuthorised } from '../durable/management-api.js';
 import type { DurableApiOptions } from '../durable/management-api.js';
+import { DIRECT_LANE_KEY, type DirectHandler } from '../../shared/http/direct-lane.js';
 
 export interface HttpRouteEntry {
   fn: RegisteredFunction;
@@ -40,28 +41,13 @@ export interface FrontDoorOptions {
 /** Matched paths the front door remembers (cleared when full). */
 const MAX_CACHED_MATCHES = 1024;
 
-/** Key of the app's direct-lane handlers on globalThis (shared/http/direct-lane.ts, the app side). */
-const DIRECT_LANE = Symbol.for('tessera.local-host.direct-http');
-
-interface DirectResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer | string;
-}
-type DirectHandler = (request: {
-  method: string;
-  headers: Record<string, string>;
-  params: Record<string, string>;
-  body: Buffer;
-}) => Promise<DirectResponse>;
-
 /**
  * The plain handler the app offered for function `name`, if any: the host calls it instead of the
  * invocation pipeline (no RPC typed data, no programming-model request and response objects, no
  * hooks), for routes where that pipeline would cost more than the work (the scoring URI).
  */
 function directHandlerFor(name: string): DirectHandler | undefined {
-  const lanes = (globalThis as Record<symbol, unknown>)[DIRECT_LANE];
+  const lanes = (globalThis as Record<symbol, unknown>)[Symbol.for(DIRECT_LANE_KEY)];
   if (!(lanes instanceof Map)) return undefined;
   const handler: unknown = lanes.get(name);
   return typeof handler === 'function' ? (handler as DirectHandler) : undefined;
