@@ -11,8 +11,9 @@
  * scorer allows one run in flight: onnxruntime-node's `run` does its work synchronously on the main
  * thread (in a setImmediate callback), so a second run in flight would only split the batch.
  *
- * Only requests whose feeds stack are batched together: the same inputs with the same types and
- * the same trailing dimensions (text tokens [N, T] with different T run apart). When a batched run
+ * Only requests whose feeds stack are batched together, by the shape key the parser gives: the
+ * same inputs with the same types and trailing dimensions (text tokens [N, T] with different T
+ * run apart). When a batched run
  * fails, each request is run alone, so one bad request fails only itself. A graph whose outputs do
  * not have one entry per row (a bare model that aggregates) cannot be split: the batch is run
  * again request by request and the batcher stops batching for that model.
@@ -34,7 +35,7 @@ type Outputs = Record<string, RuntimeTensor>;
 interface Pending {
   feeds: Readonly<Record<string, RuntimeTensor>>;
   rows: number;
-  shape: string | undefined;
+  shape: string;
   resolve: (outputs: Outputs) => void;
   reject: (error: unknown) => void;
 }
@@ -58,10 +59,11 @@ export class RowBatcher {
   }
 
   /**
-   * Runs `feeds` (`rows` rows), alone or in a batch. `shape`, when given, says which feeds stack:
-   * requests with the same shape key do (the parser knows; it saves comparing every input).
+   * Runs `feeds` (`rows` rows), alone or in a batch with other requests of the same `shape`: a key
+   * equal for feeds that stack row-wise (the same inputs, types and trailing dimensions), which the
+   * request parser gives (onnx-input.ts), so that no request compares its inputs with another's.
    */
-  run(feeds: Readonly<Record<string, RuntimeTensor>>, rows: number, shape?: string): Promise<Outputs> {
+  run(feeds: Readonly<Record<string, RuntimeTensor>>, rows: number, shape: string): Promise<Outputs> {
     return new Promise<Outputs>((resolve, reject) => {
       this.queue.push({ feeds, rows, shape, resolve, reject });
       this.pump();
@@ -91,12 +93,7 @@ export class RowBatcher {
     let rows = first.rows;
     while (this.head < this.queue.length) {
       const next = this.queue[this.head] as Pending;
-      if (rows + next.rows > this.options.maxRows) break;
-      const sameShape =
-        first.shape !== undefined && next.shape !== undefined
-          ? first.shape === next.shape
-          : stackable(first.feeds, next.feeds);
-      if (!sameShape) break;
+      if (rows + next.rows > this.options.maxRows || next.shape !== first.shape) break;
       batch.push(next);
       rows += next.rows;
       this.head++;
@@ -144,19 +141,6 @@ export class RowBatcher {
       await this.session.run(p.feeds).then(p.resolve, p.reject);
     }
   }
-}
-
-/** Whether b's feeds can be stacked under a's: the same inputs, types and trailing dimensions. */
-function stackable(a: Readonly<Record<string, RuntimeTensor>>, b: Readonly<Record<string, RuntimeTensor>>): boolean {
-  const names = Object.keys(a);
-  if (names.length !== Object.keys(b).length) return false;
-  for (const name of names) {
-    const x = a[name] as RuntimeTensor;
-    const y = b[name];
-    if (y === undefined || x.type !== y.type || x.dims.length !== y.dims.length || x.dims.length === 0) return false;
-    for (let d = 1; d < x.dims.length; d++) if (x.dims[d] !== y.dims[d]) return false;
-  }
-  return true;
 }
 
 /** The feeds stacked along the first dimension, in order. */

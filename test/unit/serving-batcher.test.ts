@@ -8,6 +8,7 @@ import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
 import { createOnnxGraph } from '../../shared/ml/onnx/graph-builder.js';
 import type { ModelSession, RuntimeTensor } from '../../shared/ports/model-runtime.js';
 import { RowBatcher } from '../../shared/serving/batcher.js';
+import { RequestParser } from '../../shared/serving/onnx-input.js';
 import { linearOnnx } from '../support/serving-models.js';
 
 const rowsOf = (values: readonly number[][]): RuntimeTensor => ({
@@ -39,7 +40,7 @@ describe('RowBatcher', () => {
     const { session, runs } = counting(real);
     const batcher = new RowBatcher(session, { maxRows: 64, maxRunsInFlight: 1 });
     const requests = Array.from({ length: 20 }, (_, i) => Array.from({ length: 1 + (i % 3) }, (_, r) => [i, r]));
-    const answers = await Promise.all(requests.map((rows) => batcher.run({ x: rowsOf(rows) }, rows.length)));
+    const answers = await Promise.all(requests.map((rows) => batcher.run({ x: rowsOf(rows) }, rows.length, 'x')));
     // The first request runs alone (the model was idle); the 19 that queued behind it run together.
     assert.deepEqual(runs, [1, requests.slice(1).reduce((n, r) => n + r.length, 0)]);
     answers.forEach((out, i) => {
@@ -56,7 +57,7 @@ describe('RowBatcher', () => {
     const { session, runs } = counting(real);
     const batcher = new RowBatcher(session, { maxRows: 4, maxRunsInFlight: 1 });
     const sizes = [1, 2, 2, 3, 9, 1];
-    await Promise.all(sizes.map((n) => batcher.run({ x: rowsOf(Array.from({ length: n }, () => [1])) }, n)));
+    await Promise.all(sizes.map((n) => batcher.run({ x: rowsOf(Array.from({ length: n }, () => [1])) }, n, 'x')));
     assert.deepEqual(runs, [1, 4, 3, 9, 1]);
     await real.close();
   });
@@ -74,7 +75,7 @@ describe('RowBatcher', () => {
       },
     };
     const batcher = new RowBatcher(poisoned, { maxRows: 64, maxRunsInFlight: 1 });
-    const settled = await Promise.allSettled([1, 2, 13, 4].map((v) => batcher.run({ x: rowsOf([[v]]) }, 1)));
+    const settled = await Promise.allSettled([1, 2, 13, 4].map((v) => batcher.run({ x: rowsOf([[v]]) }, 1, 'x')));
     assert.deepEqual(
       settled.map((s) => (s.status === 'fulfilled' ? (s.value['y'] as RuntimeTensor).data[0] : 'failed')),
       [2, 4, 'failed', 8],
@@ -92,9 +93,9 @@ describe('RowBatcher', () => {
     const { session, runs } = counting(real);
     const batcher = new RowBatcher(session, { maxRows: 64, maxRunsInFlight: 1 });
     const totals = async (): Promise<number[]> =>
-      (await Promise.all([[1], [2, 3], [4]].map((v) => batcher.run({ x: rowsOf(v.map((n) => [n])) }, v.length)))).map(
-        (out) => (out['total'] as RuntimeTensor).data[0] as number,
-      );
+      (
+        await Promise.all([[1], [2, 3], [4]].map((v) => batcher.run({ x: rowsOf(v.map((n) => [n])) }, v.length, 'x')))
+      ).map((out) => (out['total'] as RuntimeTensor).data[0] as number);
     assert.deepEqual(await totals(), [1, 5, 4]);
     assert.deepEqual(runs, [1, 3, 2, 1]);
     runs.length = 0;
@@ -103,7 +104,7 @@ describe('RowBatcher', () => {
     await real.close();
   });
 
-  test('requests whose feeds do not stack (different widths) run in separate batches', async () => {
+  test('requests whose feeds do not stack (text tokens of different widths) run in separate batches', async () => {
     const calls: number[][] = [];
     const fake: ModelSession = {
       inputs: () => [],
@@ -118,12 +119,17 @@ describe('RowBatcher', () => {
       },
     };
     const batcher = new RowBatcher(fake, { maxRows: 64, maxRunsInFlight: 1 });
-    const tokens = (width: number): RuntimeTensor => ({
-      type: 'string',
-      dims: [1, width],
-      data: Array(width).fill('a'),
-    });
-    await Promise.all([1, 2, 2, 3, 3].map((w) => batcher.run({ tokens: tokens(w) }, 1)));
+    // The parser's shape key tells the widths apart.
+    const parser = new RequestParser(
+      { mode: 'columns', columns: [{ column: 'note', onnxName: 'tokens', encoding: 'tokens' }] },
+      1e6,
+    );
+    const request = (width: number) => {
+      const parsed = parser.parse(JSON.stringify({ data: [[Array(width).fill('a').join(' ')]] }));
+      assert.ok(parsed.ok);
+      return batcher.run(parsed.feeds, parsed.rows, parsed.shape);
+    };
+    await Promise.all([1, 2, 2, 3, 3].map(request));
     assert.deepEqual(calls, [
       [1, 1],
       [2, 2],
