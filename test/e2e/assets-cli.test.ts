@@ -10,6 +10,7 @@ import { tempDir } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
 import type * as Sdk from '../../cli/sdk/index.js';
+import { runTessera, type CliResult } from '../support/tessera-cli.js';
 
 const run = promisify(execFile);
 
@@ -54,18 +55,7 @@ describe('workspace assets through the tessera CLI', () => {
     await host.stop('SIGTERM');
   });
 
-  async function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
-        cwd: specs,
-        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const tessera = (...args: string[]): Promise<CliResult> => runTessera(args, { dataDir, cwd: specs });
   const json = <T>(r: { code: number; stdout: string; stderr: string }): T => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as T;

@@ -4,10 +4,10 @@
 // spec twice gives the same leaderboard; bad data is reported before any trial starts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+
 import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
 import type { Job, JobList } from '../../shared/contracts/job.js';
 import type { ModelManifest } from '../../shared/ml/automl/types.js';
@@ -15,15 +15,9 @@ import { inputSpec, toOnnxFeeds } from '../../shared/ml/featurize/onnx-io.js';
 import { tempDir, waitFor } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
+import { runTessera, type CliResult } from '../support/tessera-cli.js';
 
-const run = promisify(execFile);
 const EXAMPLES = resolve('examples/automl');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const MLTABLE = [
   'type: mltable',
@@ -110,20 +104,9 @@ describe('AutoML jobs through the tessera CLI', () => {
     await host.stop('SIGTERM');
   });
 
-  async function tessera(...args: string[]): Promise<Result> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
-        cwd: specs,
-        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
-  const json = <T>(r: Result): T => {
+  const tessera = (...args: string[]): Promise<CliResult> =>
+    runTessera(args, { dataDir, cwd: specs, maxBuffer: 16 * 1024 * 1024 });
+  const json = <T>(r: CliResult): T => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as T;
   };

@@ -3,24 +3,18 @@
 // failing, canceled, timed-out, queued and badly specified jobs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+
 import type { Job, JobList } from '../../shared/contracts/job.js';
 import { tempDir, waitFor } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
+import { runTessera, type CliResult } from '../support/tessera-cli.js';
 
-const run = promisify(execFile);
 const EXAMPLE = resolve('examples/diabetes');
 const HAS_PYTHON = spawnSync('python3', ['--version']).status === 0;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('command jobs through the tessera CLI and the REST API', () => {
   let host: HostProcess;
@@ -127,19 +121,8 @@ describe('command jobs through the tessera CLI and the REST API', () => {
     await host.stop('SIGTERM');
   });
 
-  async function tessera(...args: string[]): Promise<Result> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
-        cwd: specs,
-        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
-  const json = <T>(r: Result): T => {
+  const tessera = (...args: string[]): Promise<CliResult> => runTessera(args, { dataDir, cwd: specs });
+  const json = <T>(r: CliResult): T => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as T;
   };

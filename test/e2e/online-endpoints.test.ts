@@ -6,24 +6,17 @@
 // data_collector's inputs and outputs land in workspaceblobstore, read back with the CLI.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
+
 import type { EndpointMetrics, OnlineDeployment } from '../../shared/contracts/endpoint.js';
 import { tempDir } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
 import { bareModelFolder } from '../support/serving-models.js';
-
-const run = promisify(execFile);
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { runTessera, type CliResult } from '../support/tessera-cli.js';
 
 describe('online endpoints through the tessera CLI and the scoring URI', () => {
   let host: HostProcess;
@@ -88,19 +81,8 @@ describe('online endpoints through the tessera CLI and the scoring URI', () => {
     await host.stop('SIGTERM');
   });
 
-  async function tessera(...args: string[]): Promise<Result> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
-        cwd: specs,
-        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
-  const ok = (r: Result): string => {
+  const tessera = (...args: string[]): Promise<CliResult> => runTessera(args, { dataDir, cwd: specs });
+  const ok = (r: CliResult): string => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };

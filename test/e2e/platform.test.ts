@@ -11,6 +11,7 @@ import { FilesystemArtifactStore } from '../../shared/adapters/filesystem-artifa
 import { loadOrCreateSigningKey } from '../../shared/wiring.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
+import { runTessera, type CliResult } from '../support/tessera-cli.js';
 
 const run = promisify(execFile);
 
@@ -29,17 +30,7 @@ describe('platform end to end (host process + CLI)', () => {
     await host.stop('SIGTERM');
   });
 
-  async function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [resolve('dist/cli/tessera.js'), ...args], {
-        env: { ...process.env, TESSERA_DATA_DIR: dataDir, TESSERA_TOKEN: '', TESSERA_ENDPOINT: '' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const tessera = (...args: string[]): Promise<CliResult> => runTessera(args, { dataDir });
 
   it('answers /api/health without credentials', async () => {
     const res = await fetch(`${host.origin}/api/health`);
