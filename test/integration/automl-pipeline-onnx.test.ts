@@ -24,58 +24,18 @@ import type {
   TabularTask,
 } from '../../shared/ml/automl/types.js';
 import { toOnnxFeeds } from '../../shared/ml/featurize/onnx-io.js';
-import { Rng } from '../../shared/ml/rng.js';
 import type { FittedModel, Matrix, Table } from '../../shared/ml/types.js';
 import type { ModelSession, RuntimeTensor } from '../../shared/ports/model-runtime.js';
-import { cat, dt, num, slice, table, text } from '../support/ml-tables.js';
+import { MIXED_ROWS, MIXED_TRAIN, mixedTable, slice, table } from '../support/ml-tables.js';
 
 const RELATIVE = 1e-5;
 const FLOAT32_MIN_NORMAL = 2 ** -126;
-const TRAIN = 160;
-const ROWS = 220;
 
 const runtime = new OnnxModelRuntime();
 const sessions: ModelSession[] = [];
 after(async () => {
   for (const s of sessions) await s.close();
 });
-
-/** 220 rows: 160 to train on, 60 holdout rows with unseen categories and words. */
-function mixedTable(task: TabularTask): Table {
-  const rng = new Rng(11);
-  const words = ['red', 'fast', 'quiet', 'engine', 'blue', 'slow', 'café', 'x2'];
-  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)] as T;
-  const income: (number | null)[] = [];
-  const age: (number | null)[] = [];
-  const color: (string | null)[] = [];
-  const signup: (number | null)[] = [];
-  const note: (string | null)[] = [];
-  const target: (number | string)[] = [];
-  for (let i = 0; i < ROWS; i++) {
-    const holdout = i >= TRAIN;
-    const inc = 20 + rng.next() * 80;
-    const a = 18 + rng.int(60);
-    const c = holdout && i % 7 === 0 ? 'violet' : pick(['red', 'green', 'blue']);
-    const day = Date.UTC(2015, 0, 1) + rng.int(2000) * 86_400_000;
-    const words_ = Array.from({ length: 1 + rng.int(4) }, () => pick(words));
-    income.push(i % 9 === 0 ? null : inc);
-    age.push(i % 11 === 3 ? null : a);
-    color.push(i % 13 === 5 ? null : c);
-    signup.push(i % 10 === 7 ? null : day);
-    note.push(i % 8 === 1 ? null : holdout && i % 5 === 0 ? 'never seen words' : words_.join(' '));
-    const score = inc / 20 + (c === 'red' ? 2 : 0) + (words_.includes('fast') ? 1.5 : 0) + a / 30 + rng.next() * 2;
-    if (task === 'regression') target.push(100 + 10 * score);
-    else target.push(score < 5 ? 'low' : score < 7 ? 'mid' : 'high');
-  }
-  return table(
-    num('income', income),
-    num('age', age),
-    cat('color', color),
-    dt('signup', signup),
-    text('note', note),
-    task === 'regression' ? num('target', target as number[]) : cat('target', target as string[]),
-  );
-}
 
 function settings(task: TabularTask): AutomlSettings {
   return {
@@ -106,8 +66,8 @@ function fixture(task: TabularTask): Fixture {
   let f = fixtures.get(task);
   if (f === undefined) {
     const all = mixedTable(task);
-    const data = prepareDataset(settings(task), slice(all, 0, TRAIN));
-    const holdout = table(...slice(all, TRAIN, ROWS).columns.filter((c) => c.name !== 'target'));
+    const data = prepareDataset(settings(task), slice(all, 0, MIXED_TRAIN));
+    const holdout = table(...slice(all, MIXED_TRAIN, MIXED_ROWS).columns.filter((c) => c.name !== 'target'));
     const { featurizer, train } = featurizeDataset(data);
     f = { data, holdout, X: toFloat32Values(train), featurizer };
     fixtures.set(task, f);
@@ -257,7 +217,7 @@ describe('the exported pipeline', () => {
       target: 'target',
       primaryMetric: 'accuracy',
       featurization: f.data.featurization,
-      trainingRows: TRAIN,
+      trainingRows: MIXED_TRAIN,
     });
     assert.deepEqual(
       manifest.inputs.map((i) => [i.column, i.kind, i.onnxType, i.encoding]),

@@ -8,52 +8,11 @@ import { featurizeDataset, prepareDataset } from '../../shared/ml/automl/dataset
 import { exportPipeline, predictedLabels, predictPipeline, toFloat32Values } from '../../shared/ml/automl/pipeline.js';
 import type { AutomlSettings, FittedPipeline, ModelManifest, TabularTask } from '../../shared/ml/automl/types.js';
 import { createOnnxGraph } from '../../shared/ml/onnx/graph-builder.js';
-import { Rng } from '../../shared/ml/rng.js';
 import type { Table } from '../../shared/ml/types.js';
-import { cat, dt, num, slice, table, text } from './ml-tables.js';
+import { MIXED_ROWS, MIXED_TRAIN, mixedTable, slice, table } from './ml-tables.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `tessera-${prefix}-`));
-}
-
-const TRAIN = 160;
-const ROWS = 220;
-
-/** 220 rows of numbers with missing values, a categorical, a datetime and short text. */
-function mixedTable(task: TabularTask): Table {
-  const rng = new Rng(11);
-  const words = ['red', 'fast', 'quiet', 'engine', 'blue', 'slow', 'café', 'x2'];
-  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)] as T;
-  const income: (number | null)[] = [];
-  const age: (number | null)[] = [];
-  const color: (string | null)[] = [];
-  const signup: (number | null)[] = [];
-  const note: (string | null)[] = [];
-  const target: (number | string)[] = [];
-  for (let i = 0; i < ROWS; i++) {
-    const holdout = i >= TRAIN;
-    const inc = 20 + rng.next() * 80;
-    const a = 18 + rng.int(60);
-    const c = holdout && i % 7 === 0 ? 'violet' : pick(['red', 'green', 'blue']);
-    const day = Date.UTC(2015, 0, 1) + rng.int(2000) * 86_400_000;
-    const ws = Array.from({ length: 1 + rng.int(4) }, () => pick(words));
-    income.push(i % 9 === 0 ? null : inc);
-    age.push(i % 11 === 3 ? null : a);
-    color.push(i % 13 === 5 ? null : c);
-    signup.push(i % 10 === 7 ? null : day);
-    note.push(i % 8 === 1 ? null : holdout && i % 5 === 0 ? 'never seen words' : ws.join(' '));
-    const score = inc / 20 + (c === 'red' ? 2 : 0) + (ws.includes('fast') ? 1.5 : 0) + a / 30 + rng.next() * 2;
-    if (task === 'regression') target.push(100 + 10 * score);
-    else target.push(score < 5 ? 'low' : score < 7 ? 'mid' : 'high');
-  }
-  return table(
-    num('income', income),
-    num('age', age),
-    cat('color', color),
-    dt('signup', signup),
-    text('note', note),
-    task === 'regression' ? num('target', target as number[]) : cat('target', target as string[]),
-  );
 }
 
 function settings(task: TabularTask): AutomlSettings {
@@ -86,8 +45,8 @@ export interface AutomlModelFolder {
 /** An AutoML model folder (model.onnx + manifest.json) of one fitted pipeline. */
 export function automlModelFolder(task: TabularTask, algorithm: string): AutomlModelFolder {
   const all = mixedTable(task);
-  const data = prepareDataset(settings(task), slice(all, 0, TRAIN));
-  const holdout = table(...slice(all, TRAIN, ROWS).columns.filter((c) => c.name !== 'target'));
+  const data = prepareDataset(settings(task), slice(all, 0, MIXED_TRAIN));
+  const holdout = table(...slice(all, MIXED_TRAIN, MIXED_ROWS).columns.filter((c) => c.name !== 'target'));
   const { featurizer, train } = featurizeDataset(data);
   const entry = algorithmEntry(task, algorithm);
   const params = { ...entry.defaults };
