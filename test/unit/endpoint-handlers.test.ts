@@ -9,7 +9,6 @@ import { join } from 'node:path';
 // The library is a CommonJS bundle whose classes Node cannot list as named ESM exports.
 import azureFunctions from '@azure/functions';
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
-import * as df from 'durable-functions';
 import { loadConfig } from '../../shared/config.js';
 import { deploymentProvisionInputSchema } from '../../shared/contracts/endpoint.js';
 import { registeredFunctions } from '../../shared/function-catalog.js';
@@ -28,8 +27,9 @@ import { onlineEndpointPatch } from '../../functions/online-endpoint-patch.js';
 import { onlineEndpointPut } from '../../functions/online-endpoint-put.js';
 import { onlineEndpointRegenerateKeys } from '../../functions/online-endpoint-regenerate-keys.js';
 import { onlineEndpointToken } from '../../functions/online-endpoint-token.js';
+import { contextWithDurableClient } from '../support/durable-client-context.js';
 
-const { HttpRequest, InvocationContext } = azureFunctions;
+const { HttpRequest } = azureFunctions;
 
 let dataDir: string;
 let services: Services;
@@ -101,28 +101,7 @@ async function call(handler: HttpHandler, c: Call = {}) {
     query: c.query ?? {},
     ...(c.body === undefined ? {} : { body: { string: JSON.stringify(c.body) } }),
   });
-  const clientInput = df.input.durableClient();
-  const context = new InvocationContext({
-    invocationId: 'inv-endpoints',
-    functionName: 'test',
-    logHandler: () => {},
-    options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] },
-  });
-  context.extraInputs.set(clientInput, {
-    taskHubName: 'tessera',
-    creationUrls: { createNewInstancePostUri: `${origin}/x`, createAndWaitOnNewInstancePostUri: `${origin}/x` },
-    managementUrls: {
-      id: 'INSTANCEID',
-      statusQueryGetUri: `${origin}/x`,
-      sendEventPostUri: `${origin}/x`,
-      terminatePostUri: `${origin}/x`,
-      rewindPostUri: `${origin}/x`,
-      purgeHistoryDeleteUri: `${origin}/x`,
-    },
-    baseUrl: origin,
-    requiredQueryStringParameters: '',
-    rpcBaseUrl: `${origin}/durabletask/`,
-  });
+  const context = contextWithDurableClient({ origin, invocationId: 'inv-endpoints' });
   const raw = (await handler(request, context)) as HttpResponseInit;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are inspected field by field
   return { status: raw.status ?? 200, json: raw.jsonBody as any, raw };

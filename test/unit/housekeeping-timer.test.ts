@@ -6,14 +6,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import azureFunctions from '@azure/functions';
-import * as df from 'durable-functions';
 import { loadConfig } from '../../shared/config.js';
 import { closeServicesOf, createServices, setServicesForTesting } from '../../shared/wiring.js';
 import type { Services } from '../../shared/wiring.js';
 import { housekeepingTimer } from '../../functions/housekeeping-timer.js';
+import { contextWithDurableClient } from '../support/durable-client-context.js';
 
-const { InvocationContext } = azureFunctions;
 const NOW = Date.UTC(2025, 2, 10, 14, 0, 3);
 const DAY = 86_400_000;
 
@@ -71,30 +69,13 @@ after(async () => {
 });
 
 function timerContext(logs: string[]) {
-  const clientInput = df.input.durableClient();
-  const context = new InvocationContext({
+  return contextWithDurableClient({
+    origin: rpcBaseUrl.replace(/\/durabletask\/$/, ''),
     invocationId: 'timer-1',
     functionName: 'housekeeping-timer',
+    trigger: { type: 'timerTrigger', name: 'timer' },
     logHandler: (_level, ...args) => logs.push(args.join(' ')),
-    options: { trigger: { type: 'timerTrigger', name: 'timer' }, extraInputs: [clientInput], extraOutputs: [] },
   });
-  const origin = rpcBaseUrl.replace(/\/durabletask\/$/, '');
-  context.extraInputs.set(clientInput, {
-    taskHubName: 'tessera',
-    creationUrls: { createNewInstancePostUri: `${origin}/x`, createAndWaitOnNewInstancePostUri: `${origin}/x` },
-    managementUrls: {
-      id: 'INSTANCEID',
-      statusQueryGetUri: `${origin}/x`,
-      sendEventPostUri: `${origin}/x`,
-      terminatePostUri: `${origin}/x`,
-      rewindPostUri: `${origin}/x`,
-      purgeHistoryDeleteUri: `${origin}/x`,
-    },
-    baseUrl: origin,
-    requiredQueryStringParameters: '',
-    rpcBaseUrl,
-  });
-  return context;
 }
 
 const timer = {

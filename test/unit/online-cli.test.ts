@@ -9,7 +9,6 @@ import { join } from 'node:path';
 // The library is a CommonJS bundle whose classes Node cannot list as named ESM exports.
 import azureFunctions from '@azure/functions';
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
-import * as df from 'durable-functions';
 import { runCli } from '../../cli/tessera.js';
 import { compileRoute, matchRoute } from '../../local/http/route-template.js';
 import { loadConfig } from '../../shared/config.js';
@@ -33,6 +32,7 @@ import { onlineEndpointPatch } from '../../functions/online-endpoint-patch.js';
 import { onlineEndpointPut } from '../../functions/online-endpoint-put.js';
 import { onlineEndpointRegenerateKeys } from '../../functions/online-endpoint-regenerate-keys.js';
 import { onlineEndpointToken } from '../../functions/online-endpoint-token.js';
+import { contextWithDurableClient } from '../support/durable-client-context.js';
 
 // `tessera online-endpoint ...` and `tessera online-deployment ...` against the real HTTP functions
 // and services, in process: `io.fetch` routes each request to its handler. Starting the
@@ -40,7 +40,7 @@ import { onlineEndpointToken } from '../../functions/online-endpoint-token.js';
 // provisioner that fails deployments named `broken`. The scoring route is the data plane's; a
 // stand-in here checks the caller through the endpoint directory and echoes the request.
 
-const { HttpRequest, InvocationContext } = azureFunctions;
+const { HttpRequest } = azureFunctions;
 
 const ROUTES: [string, string, HttpHandler][] = [
   ['PUT', 'workspaces/{ws}/onlineEndpoints/{name}', onlineEndpointPut],
@@ -86,30 +86,8 @@ async function startDurable(): Promise<void> {
   origin = `http://127.0.0.1:${(durable.address() as AddressInfo).port}`;
 }
 
-function contextWithDurableClient() {
-  const clientInput = df.input.durableClient();
-  const context = new InvocationContext({
-    invocationId: 'inv-online-cli',
-    functionName: 'test',
-    logHandler: () => {},
-    options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] },
-  });
-  context.extraInputs.set(clientInput, {
-    taskHubName: 'tessera',
-    creationUrls: { createNewInstancePostUri: `${origin}/x`, createAndWaitOnNewInstancePostUri: `${origin}/x` },
-    managementUrls: {
-      id: 'INSTANCEID',
-      statusQueryGetUri: `${origin}/x`,
-      sendEventPostUri: `${origin}/x`,
-      terminatePostUri: `${origin}/x`,
-      rewindPostUri: `${origin}/x`,
-      purgeHistoryDeleteUri: `${origin}/x`,
-    },
-    baseUrl: origin,
-    requiredQueryStringParameters: '',
-    rpcBaseUrl: `${origin}/durabletask/`,
-  });
-  return context;
+function durableContext() {
+  return contextWithDurableClient({ origin, invocationId: 'inv-online-cli' });
 }
 
 const json = (status: number, body: unknown) =>
@@ -152,7 +130,7 @@ const hostFetch: typeof fetch = async (input, init = {}) => {
       query: Object.fromEntries(url.searchParams.entries()),
       ...(body === undefined ? {} : { body: { bytes: body } }),
     });
-    const res = (await r.handler(request, contextWithDurableClient())) as HttpResponseInit;
+    const res = (await r.handler(request, durableContext())) as HttpResponseInit;
     const out =
       res.jsonBody !== undefined
         ? JSON.stringify(res.jsonBody)
