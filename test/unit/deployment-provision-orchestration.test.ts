@@ -2,54 +2,18 @@
 // durable-functions executor (as housekeeping-orchestration.test.ts does).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import type { InvocationContext } from '@azure/functions';
-import type { OrchestrationHandler } from 'durable-functions';
 import {
   DEPLOYMENT_PROVISION_ORCHESTRATION,
   deploymentProvisionOrchestrator,
 } from '../../orchestrations/deployment-provision.js';
 import { DEPLOYMENT_PROVISION_ACTIVITY } from '../../shared/contracts/endpoint.js';
-
-interface OrchestratorState {
-  isDone: boolean;
-  actions: { actionType: number; functionName?: string; input?: unknown }[][];
-  output?: unknown;
-}
-
-type Listener = (trigger: unknown, context: InvocationContext) => Promise<OrchestratorState>;
-
-// Not part of the typed public surface, but shipped by the library for exactly this purpose.
-const require = createRequire(import.meta.url);
-const testing = require('durable-functions/lib/src/util/testingUtils.js') as {
-  createOrchestrator(fn: OrchestrationHandler): Listener;
-  DummyOrchestrationContext: new (name?: string, id?: string, log?: () => void) => InvocationContext;
-};
+import { historyEvent, orchestrationTrigger, testing } from '../support/orchestrator-replay.js';
 
 const STARTED = '2026-01-01T10:00:00.000Z';
 const INPUT = { workspace: 'default', endpoint: 'my-endpoint', deployment: 'blue', generation: 2 };
-const event = (type: number, extra: Record<string, unknown> = {}) => ({
-  EventType: type,
-  EventId: -1,
-  IsPlayed: false,
-  Timestamp: STARTED,
-  ...extra,
-});
+const event = (type: number, extra: Record<string, unknown> = {}) => historyEvent(type, STARTED, extra);
 
-function trigger(history: unknown[]) {
-  return {
-    history,
-    input: INPUT,
-    instanceId: 'deployment:default:my-endpoint:blue:2',
-    isReplaying: false,
-    parentInstanceId: '',
-    upperSchemaVersion: 2,
-    upperSchemaVersionNew: 3,
-    longRunningTimerIntervalDuration: '3.00:00:00',
-    maximumShortTimerDuration: '6.00:00:00',
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-  };
-}
+const trigger = (history: unknown[]) => orchestrationTrigger(history, INPUT, 'deployment:default:my-endpoint:blue:2');
 
 const run = testing.createOrchestrator(deploymentProvisionOrchestrator);
 const context = () => new testing.DummyOrchestrationContext(DEPLOYMENT_PROVISION_ORCHESTRATION, 'inv', () => {});

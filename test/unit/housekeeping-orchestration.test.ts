@@ -2,53 +2,18 @@
 // durable-functions executor (the same code path the Functions host and the local engine use).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import type { InvocationContext } from '@azure/functions';
-import type { OrchestrationHandler } from 'durable-functions';
 import { housekeepingOrchestrator, HOUSEKEEPING_ORCHESTRATION } from '../../orchestrations/housekeeping.js';
 import {
   DELETE_EXPIRED_TOKENS_ACTIVITY,
   DELETE_EXPIRED_UPLOAD_SESSIONS_ACTIVITY,
 } from '../../shared/contracts/housekeeping.js';
-
-interface OrchestratorState {
-  isDone: boolean;
-  actions: { actionType: number; compoundActions?: { actionType: number; functionName: string; input: unknown }[] }[][];
-  output?: unknown;
-}
-
-type Listener = (trigger: unknown, context: InvocationContext) => Promise<OrchestratorState>;
-
-// Not part of the typed public surface, but shipped by the library for exactly this purpose.
-const require = createRequire(import.meta.url);
-const testing = require('durable-functions/lib/src/util/testingUtils.js') as {
-  createOrchestrator(fn: OrchestrationHandler): Listener;
-  DummyOrchestrationContext: new (name?: string, id?: string, log?: () => void) => InvocationContext;
-};
+import { historyEvent, orchestrationTrigger, testing } from '../support/orchestrator-replay.js';
 
 const STARTED = '2025-01-01T10:00:00.000Z';
-const event = (type: number, extra: Record<string, unknown> = {}, timestamp = STARTED) => ({
-  EventType: type,
-  EventId: -1,
-  IsPlayed: false,
-  Timestamp: timestamp,
-  ...extra,
-});
+const event = (type: number, extra: Record<string, unknown> = {}, timestamp = STARTED) =>
+  historyEvent(type, timestamp, extra);
 
-function trigger(history: unknown[]) {
-  return {
-    history,
-    input: null,
-    instanceId: 'housekeeping-2025-01-01T10',
-    isReplaying: false,
-    parentInstanceId: '',
-    upperSchemaVersion: 2,
-    upperSchemaVersionNew: 3,
-    longRunningTimerIntervalDuration: '3.00:00:00',
-    maximumShortTimerDuration: '6.00:00:00',
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-  };
-}
+const trigger = (history: unknown[]) => orchestrationTrigger(history, null, 'housekeeping-2025-01-01T10');
 
 const run = testing.createOrchestrator(housekeepingOrchestrator);
 const context = () => new testing.DummyOrchestrationContext(HOUSEKEEPING_ORCHESTRATION, 'inv', () => {});
