@@ -2,7 +2,7 @@
  * Dynamic batching for a no-code ONNX deployment. Under load, the requests waiting for the model
  * are run as one batch: their rows are stacked into one feed per input, the graph runs once, and
  * each request gets its own rows of every output back. A graph run costs far more than a row
- * (breast_cancer's boosted trees: about 180 µs for 1 row, 380 µs for 64 rows on this machine), so
+ * (breast_cancer's boosted trees: 100–260 µs for 1 row, about 380 µs for 64 rows on this machine), so
  * batching is what lets one process answer thousands of single-row requests a second.
  *
  * It adds no wait: a request runs at once while fewer than `maxRunsInFlight` runs are in flight,
