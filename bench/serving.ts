@@ -8,7 +8,10 @@
 //             (what a developer writes in an afternoon; no auth, no routing, no limits);
 //   tessera   the platform itself: `node dist/local/main.js` on a fresh data folder, the endpoint and
 //             its deployment created with the tessera CLI (key auth, request_settings sized for the
-//             load: 64 in flight), requests to its scoring URI with the endpoint's key;
+//             load: 64 in flight), requests to its scoring URI with the endpoint's key; as a user
+//             runs it, with its default scoring replicas (TESSERA_SCORING_REPLICAS=auto: CPUs − 1);
+//   tessera_one_process  the same host with TESSERA_SCORING_REPLICAS=0: every request in the
+//             host's own process, as the baseline serves them;
 //   tessera_functions_pipeline  the same host with TESSERA_DIRECT_HTTP=off: the scoring function
 //             through the Functions invocation pipeline (@azure/functions request and response
 //             objects), as the Function app runs it on Azure (left out with --no-pipeline).
@@ -28,7 +31,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -242,6 +245,12 @@ async function startTessera(
   mkdirSync(specs, { recursive: true });
   const host = await startHostProcess({ dataDir, env, timeoutMs: 60_000 });
   try {
+    const replicas = env.TESSERA_SCORING_REPLICAS === '0' || env.TESSERA_DIRECT_HTTP === 'off' ? 0 : defaultReplicas();
+    const end = Date.now() + 60_000;
+    while (host.output().match(/scoring replica \d+ \(pid \d+\) is serving/g)?.length !== replicas) {
+      if (Date.now() > end) throw new Error(`the host's ${replicas} scoring replicas did not start:\n${host.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     writeFileSync(join(specs, 'endpoint.yml'), 'name: bench\nauth_mode: key\n');
     await tesseraCli(dataDir, specs, 'online-endpoint', 'create', '--file', 'endpoint.yml');
     for (const name of deployments) {
@@ -284,6 +293,11 @@ async function startTessera(
 }
 
 const SCORE_PATH = '/api/endpoints/bench/score';
+
+/** The host's scoring replicas with TESSERA_SCORING_REPLICAS=auto (shared/config.ts). */
+function defaultReplicas(): number {
+  return Math.max(0, Math.min(availableParallelism(), 4) - 1);
+}
 
 function listen(server: ReturnType<typeof createServer>): Promise<number> {
   server.keepAliveTimeout = 60_000;
@@ -491,7 +505,10 @@ async function main(): Promise<void> {
   } finally {
     await baseline.stop();
   }
-  const variants: [string, Record<string, string>][] = [['tessera', {}]];
+  const variants: [string, Record<string, string>][] = [
+    ['tessera', {}],
+    ['tessera_one_process', { TESSERA_SCORING_REPLICAS: '0' }],
+  ];
   if (pipeline) variants.push(['tessera_functions_pipeline', { TESSERA_DIRECT_HTTP: 'off' }]);
   for (const [name, env] of variants) {
     const server = await startTessera(modelDir, ['blue'], env);
@@ -541,6 +558,7 @@ async function main(): Promise<void> {
         model: `AutoML pipeline, ${manifest.algorithm} on ${source}; ${manifest.inputs.length} inputs`,
         request: '{"data": [[one row]]}',
         machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+        tessera_scoring_replicas: defaultReplicas(),
         duration_s: duration,
         in_process: inproc,
         http,

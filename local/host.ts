@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { currentRegistry, resetRegistry } from './core-shim.js';
 import { loadApp } from './app-loader.js';
 import type { LoadedApp } from './app-loader.js';
@@ -13,6 +14,8 @@ import type { Logger } from './logger.js';
 import { readHostJson } from './settings.js';
 import { loadOrCreateKeyFile } from '../shared/adapters/key-file.js';
 import { FrontDoor } from './http/server.js';
+import { ScoringReplicas } from './replicas.js';
+import { offerServingPeers } from '../shared/serving/peers.js';
 import { openSqlite } from '../shared/adapters/sqlite-database.js';
 import type { SqliteDatabase } from '../shared/adapters/sqlite-database.js';
 import { DurableStore } from './durable/store.js';
@@ -45,6 +48,11 @@ export interface HostOptions {
   timerTimeZone?: string;
   /** Whether HTTP functions' direct-lane handlers are used (FrontDoorOptions.directLane); default true. */
   directLane?: boolean;
+  /**
+   * Scoring replicas to run beside this process (local/replicas.ts; TESSERA_SCORING_REPLICAS);
+   * default 0. None run when direct lanes are off (replicas serve nothing else).
+   */
+  scoringReplicas?: number;
 }
 
 export function isLoopback(address: string): boolean {
@@ -65,6 +73,7 @@ export class LocalHost {
     private readonly timers: TimerTriggers,
     private readonly blobs: BlobTriggers | undefined,
     private readonly queues: QueueTriggers | undefined,
+    readonly replicas: ScoringReplicas | undefined,
   ) {}
 
   get origin(): string {
@@ -116,8 +125,24 @@ export class LocalHost {
       invokeByAdmin: (fn, input) => manual(fn, input),
       ...(options.directLane === undefined ? {} : { directLane: options.directLane }),
     });
-    const port = await frontDoor.listen(options.port, options.bindAddress);
+    const replicaCount = options.directLane === false ? 0 : (options.scoringReplicas ?? 0);
+    let replicas: ScoringReplicas | undefined;
+    const port = await frontDoor.listen(
+      options.port,
+      options.bindAddress,
+      replicaCount > 0 ? (socket) => replicas?.take(socket) ?? false : undefined,
+    );
     const loopbackOrigin = `http://127.0.0.1:${port}`;
+    if (replicaCount > 0) {
+      replicas = new ScoringReplicas({
+        count: replicaCount,
+        script: fileURLToPath(new URL('./replica.js', import.meta.url)),
+        appRoot: options.appRoot,
+        forwardTo: `http://127.0.0.1:${await frontDoor.listenInternal()}`,
+        logger,
+      });
+      offerServingPeers(replicas);
+    }
     durable.publicOrigin = (
       options.publicUrl ?? (isLoopback(options.bindAddress) ? `http://${options.bindAddress}:${port}` : loopbackOrigin)
     ).replace(/\/+$/, '');
@@ -191,6 +216,7 @@ export class LocalHost {
       timers,
       blobs,
       queues,
+      replicas,
     );
     for (const hook of registry.hooks.appStart)
       await hook({
@@ -202,6 +228,7 @@ export class LocalHost {
     timers.start();
     await blobs?.start();
     queues?.start();
+    replicas?.start();
     return host;
   }
 
@@ -216,6 +243,8 @@ export class LocalHost {
         this.options.logger.error('host: an appTerminate hook failed', err);
       }
     }
+    await this.replicas?.stop();
+    if (this.replicas !== undefined) offerServingPeers(undefined);
     await this.frontDoor.close();
     await this.engine.stop();
     this.db.close();

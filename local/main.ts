@@ -58,6 +58,7 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     ...(process.env.WEBSITE_TIME_ZONE ? { timerTimeZone: process.env.WEBSITE_TIME_ZONE } : {}),
     ...(services.queue.kind === 'sqlite' ? { queue: services.queue } : {}),
     directLane: config.directHttp,
+    scoringReplicas: config.scoringReplicas,
   });
   const endpoint = config.publicUrl;
   let credentialsLine = '';

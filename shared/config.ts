@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TRAINER_ENV_KEYS, parseTrainerExecutionHint } from './contracts/trainer-launch.js';
@@ -86,6 +87,12 @@ export interface Config {
    * through the pipeline, as the Function app does on Azure.
    */
   directHttp: boolean;
+  /**
+   * TESSERA_SCORING_REPLICAS: processes the local host runs beside its own to serve the scoring URI
+   * (local/replicas.ts). 'auto' (the default) is one fewer than the CPUs, at most 3; 0 serves
+   * everything in the host's process.
+   */
+  scoringReplicas: number;
   tokenTtlDays: number;
   durableHistoryRetentionDays: number;
   /** Present when TESSERA_STORE=azure. */
@@ -112,6 +119,7 @@ const DEFAULTS = {
   TESSERA_BIND_ADDRESS: '127.0.0.1',
   TESSERA_AUTH: 'on',
   TESSERA_DIRECT_HTTP: 'on',
+  TESSERA_SCORING_REPLICAS: 'auto',
   TESSERA_TOKEN_TTL_DAYS: 90,
   DURABLE_HISTORY_RETENTION_DAYS: 30,
   COSMOS_DATABASE: 'tessera',
@@ -127,6 +135,7 @@ const EXPECTED: Record<string, string> = {
   TESSERA_PUBLIC_URL: 'an absolute http(s) URL such as http://127.0.0.1:7071',
   TESSERA_AUTH: "'on' or 'off'",
   TESSERA_DIRECT_HTTP: "'on' or 'off'",
+  TESSERA_SCORING_REPLICAS: "'auto' or a whole number of processes between 0 and 16",
   TESSERA_TOKEN_TTL_DAYS: 'a whole number of days between 1 and 3650',
   DURABLE_HISTORY_RETENTION_DAYS: 'a whole number of days between 1 and 3650',
   COSMOS_ENDPOINT: 'the account URL, e.g. https://<account>.documents.azure.com:443/',
@@ -190,6 +199,9 @@ const envSchema = z.looseObject({
   TESSERA_PUBLIC_URL: httpUrl.optional(),
   TESSERA_AUTH: z.enum(['on', 'off']).default(DEFAULTS.TESSERA_AUTH),
   TESSERA_DIRECT_HTTP: z.enum(['on', 'off']).default(DEFAULTS.TESSERA_DIRECT_HTTP),
+  TESSERA_SCORING_REPLICAS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(0).max(16)])
+    .default(DEFAULTS.TESSERA_SCORING_REPLICAS),
   TESSERA_TOKEN_TTL_DAYS: days.default(DEFAULTS.TESSERA_TOKEN_TTL_DAYS),
   DURABLE_HISTORY_RETENTION_DAYS: days.default(DEFAULTS.DURABLE_HISTORY_RETENTION_DAYS),
   COSMOS_ENDPOINT: httpUrl.optional(),
@@ -451,6 +463,10 @@ function toConfig(env: ParsedEnv): Config {
     publicUrl: (env.TESSERA_PUBLIC_URL ?? defaultPublicUrl(env.TESSERA_BIND_ADDRESS, env.PORT)).replace(/\/+$/, ''),
     auth: env.TESSERA_AUTH,
     directHttp: env.TESSERA_DIRECT_HTTP === 'on',
+    scoringReplicas:
+      env.TESSERA_SCORING_REPLICAS === 'auto'
+        ? Math.max(0, Math.min(availableParallelism(), 4) - 1)
+        : env.TESSERA_SCORING_REPLICAS,
     tokenTtlDays: env.TESSERA_TOKEN_TTL_DAYS,
     durableHistoryRetentionDays: env.DURABLE_HISTORY_RETENTION_DAYS,
   };

@@ -4,6 +4,7 @@
  * through the worker invocation pipeline, exactly as the Functions host hands them over.
  */
 import { createServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FunctionRegistry, RegisteredFunction, RpcParameterBinding } from '../registry.js';
@@ -14,7 +15,7 @@ import { compileRoute, matchRoute, compareRouteSpecificity } from './route-templ
 import type { CompiledRoute } from './route-template.js';
 import { DURABLE_PREFIX, handleDurableRequest, isAuthorised } from '../durable/management-api.js';
 import type { DurableApiOptions } from '../durable/management-api.js';
-import { DIRECT_LANE_KEY, type DirectHandler } from '../../shared/http/direct-lane.js';
+import { DIRECT_LANE_KEY, type DirectHandler, type DirectResponse } from '../../shared/http/direct-lane.js';
 
 export interface HttpRouteEntry {
   fn: RegisteredFunction;
@@ -28,7 +29,8 @@ export interface FrontDoorOptions {
   invoker: Invoker;
   logger: Logger;
   routePrefix: string;
-  durable: DurableApiOptions;
+  /** The durable management API; absent in a scoring replica, which forwards it. */
+  durable?: DurableApiOptions;
   /** Whether /admin routes need the system key (when the host is reachable beyond loopback). */
   adminNeedsKey: boolean;
   /** Runs a non-HTTP function by hand (POST /admin/functions/{name}); returns an error message or undefined. */
@@ -36,6 +38,11 @@ export interface FrontDoorOptions {
   maxBodyBytes?: number;
   /** Whether functions' direct-lane handlers are used (see directHandlerFor); default true. */
   directLane?: boolean;
+  /**
+   * Set in a scoring replica (local/replica.ts): this process serves direct lanes only, and hands
+   * every other request (and those a lane declines, with the body it read) to the host's main process.
+   */
+  replica?: { forward(req: IncomingMessage, res: ServerResponse, body?: Buffer): void };
 }
 
 /** Matched paths the front door remembers (cleared when full). */
@@ -63,6 +70,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   const payload = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...headers });
   res.end(payload);
+}
+
+function sendDirect(res: ServerResponse, method: string, out: DirectResponse): void {
+  res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+  res.end(method === 'HEAD' ? undefined : out.body);
 }
 
 function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
@@ -181,12 +193,15 @@ export class FrontDoor {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.options.replica !== undefined) return this.handleInReplica(req, res, this.options.replica);
+    const durable = this.options.durable;
+    if (durable === undefined) throw new Error('the front door of the main process needs the durable API options');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
 
     if (path.startsWith(DURABLE_PREFIX)) {
-      const auth = isAuthorised(path, url, req.headers, this.options.durable.systemKey, constantTimeEqual);
+      const auth = isAuthorised(path, url, req.headers, durable.systemKey, constantTimeEqual);
       if (!auth.ok)
         return sendJson(
           res,
@@ -201,14 +216,14 @@ export class FrontDoor {
           return sendJson(res, 413, errorBody('PayloadTooLarge', 'The body exceeds 16 MiB.'));
         throw err;
       }
-      const out = await handleDurableRequest(this.options.durable, method, auth.rest, url, req.headers, body);
+      const out = await handleDurableRequest(durable, method, auth.rest, url, req.headers, body);
       return sendJson(res, out.status, out.body, out.headers);
     }
 
     if (path === '/admin/functions' || path.startsWith('/admin/functions/')) {
       if (this.options.adminNeedsKey) {
         const code = url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined) ?? '';
-        if (!constantTimeEqual(code, this.options.durable.systemKey)) {
+        if (!constantTimeEqual(code, durable.systemKey)) {
           return sendJson(
             res,
             401,
@@ -253,33 +268,15 @@ export class FrontDoor {
       return sendJson(res, 202, undefined);
     }
 
-    const prefix = this.options.routePrefix ? `/${this.options.routePrefix}` : '';
-    if (prefix && path !== prefix && !path.startsWith(prefix + '/')) {
+    const routePath = this.routePathOf(path);
+    if (routePath === undefined) {
       return sendJson(
         res,
         404,
-        errorBody('NotFound', `No route matches ${method} ${path}; the API lives under ${prefix}/.`),
+        errorBody('NotFound', `No route matches ${method} ${path}; the API lives under /${this.options.routePrefix}/.`),
       );
     }
-    const routePath = path.slice(prefix.length).replace(/^\/+/, '');
-    const matchKey = `${method} ${routePath}`;
-    let matched = this.matches.get(matchKey);
-    if (matched !== undefined) matched = { entry: matched.entry, params: { ...matched.params } };
-    const allowed = new Set<string>();
-    if (matched === undefined) {
-      for (const entry of this.routes) {
-        const params = matchRoute(entry.route, routePath);
-        if (!params) continue;
-        if (entry.methods.includes(method)) {
-          matched = { entry, params };
-          // The route table never changes: the same method and path always match the same way.
-          if (this.matches.size >= MAX_CACHED_MATCHES) this.matches.clear();
-          this.matches.set(matchKey, { entry, params: { ...params } });
-          break;
-        }
-        entry.methods.forEach((m) => allowed.add(m));
-      }
-    }
+    const { matched, allowed } = this.match(method, routePath);
     if (!matched) {
       if (allowed.size > 0) {
         return sendJson(
@@ -304,12 +301,65 @@ export class FrontDoor {
     }
     const direct = this.options.directLane === false ? undefined : directHandlerFor(matched.entry.fn.name);
     if (direct !== undefined) {
-      const out = await direct({ method, headers: toHeaderRecord(req), params: matched.params, body });
-      res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
-      res.end(method === 'HEAD' ? undefined : out.body);
-      return;
+      const out = await direct({ method, headers: toHeaderRecord(req), params: matched.params, body, replica: false });
+      if (out !== undefined) return sendDirect(res, method, out);
     }
     await this.invokeHttp(matched.entry, matched.params, req, res, url, method, body);
+  }
+
+  /** The path below the route prefix; undefined when the path is outside it. */
+  private routePathOf(path: string): string | undefined {
+    const prefix = this.options.routePrefix ? `/${this.options.routePrefix}` : '';
+    if (prefix && path !== prefix && !path.startsWith(prefix + '/')) return undefined;
+    return path.slice(prefix.length).replace(/^\/+/, '');
+  }
+
+  /** The route `method` + `routePath` matches, or the methods the path would allow. */
+  private match(
+    method: string,
+    routePath: string,
+  ): { matched: { entry: HttpRouteEntry; params: Record<string, string> } | undefined; allowed: Set<string> } {
+    const matchKey = `${method} ${routePath}`;
+    const cached = this.matches.get(matchKey);
+    const allowed = new Set<string>();
+    if (cached !== undefined) return { matched: { entry: cached.entry, params: { ...cached.params } }, allowed };
+    for (const entry of this.routes) {
+      const params = matchRoute(entry.route, routePath);
+      if (!params) continue;
+      if (entry.methods.includes(method)) {
+        // The route table never changes: the same method and path always match the same way.
+        if (this.matches.size >= MAX_CACHED_MATCHES) this.matches.clear();
+        this.matches.set(matchKey, { entry, params: { ...params } });
+        return { matched: { entry, params }, allowed };
+      }
+      entry.methods.forEach((m) => allowed.add(m));
+    }
+    return { matched: undefined, allowed };
+  }
+
+  /** A scoring replica's requests: direct lanes here, everything else to the host's main process. */
+  private async handleInReplica(
+    req: IncomingMessage,
+    res: ServerResponse,
+    replica: NonNullable<FrontDoorOptions['replica']>,
+  ): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const query = (req.url ?? '/').indexOf('?');
+    const routePath = this.routePathOf(query < 0 ? (req.url ?? '/') : (req.url ?? '/').slice(0, query));
+    const matched = routePath === undefined ? undefined : this.match(method, routePath).matched;
+    const direct = matched === undefined ? undefined : directHandlerFor(matched.entry.fn.name);
+    if (matched === undefined || direct === undefined) return replica.forward(req, res);
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge)
+        return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
+      throw err;
+    }
+    const out = await direct({ method, headers: toHeaderRecord(req), params: matched.params, body, replica: true });
+    if (out === undefined) return replica.forward(req, res, body);
+    sendDirect(res, method, out);
   }
 
   private async invokeHttp(
@@ -404,20 +454,55 @@ export class FrontDoor {
     });
   }
 
-  listen(port: number, host: string): Promise<number> {
+  /**
+   * Listens on host:port. With `handOff`, every new connection is first offered to it, paused with
+   * nothing read (local/replicas.ts hands it to a scoring replica); one it does not take is served here.
+   */
+  listen(port: number, host: string, handOff?: (socket: Socket) => boolean): Promise<number> {
+    const server =
+      handOff === undefined
+        ? this.server
+        : this.track(
+            createNetServer({ pauseOnConnect: true }, (socket) => {
+              if (!handOff(socket)) this.adopt(socket);
+            }),
+          );
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address();
         resolve(typeof address === 'object' && address ? address.port : port);
       });
     });
   }
 
+  /** A second listener on a free loopback port whose connections are always served here (what replicas forward to). */
+  listenInternal(): Promise<number> {
+    return this.listen(0, '127.0.0.1', () => false);
+  }
+
+  /** Serves a connection accepted elsewhere (a listener of listen(), or one handed over by the main process). */
+  adopt(socket: Socket): void {
+    this.server.emit('connection', socket);
+    socket.resume();
+  }
+
+  private readonly listeners: NetServer[] = [];
+
+  private track(server: NetServer): NetServer {
+    this.listeners.push(server);
+    return server;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
+      let open = this.listeners.length + 1;
+      const closed = () => {
+        if (--open === 0) resolve();
+      };
+      for (const listener of this.listeners) listener.close(closed);
+      this.server.close(closed);
       this.server.closeAllConnections();
     });
   }

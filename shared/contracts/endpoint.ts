@@ -53,6 +53,8 @@ export const deploymentMetricsSchema = z.object({
   since: z.string(),
   /** The generation this host has loaded and answers with (absent: none loaded here yet). */
   loaded_generation: z.number().int().positive().optional(),
+  /** How many processes of this host (the host and its scoring replicas) have loaded or served it. */
+  processes: z.number().int().positive().optional(),
   requests: z.number().int().nonnegative(),
   /** Answers by status class ('2xx', '4xx', '5xx'). */
   responses: z.record(z.string(), z.number().int().nonnegative()),

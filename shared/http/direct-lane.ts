@@ -11,6 +11,10 @@
  * handler, so that the host needs nothing from the app but the name of the function it matched.
  * The host reads it per request, so a handler offered after the app loaded is still found.
  * TESSERA_DIRECT_HTTP=off turns the lanes off (every route through the pipeline, as on Azure).
+ *
+ * The host's scoring replicas (local/replica.ts) serve only direct lanes. A handler may decline a
+ * request by resolving undefined: the host then serves it the normal way — through the pipeline,
+ * or, in a replica, by forwarding it to the host's main process.
  */
 
 export const DIRECT_LANE_KEY = 'tessera.local-host.direct-http';
@@ -22,6 +26,8 @@ export interface DirectRequest {
   /** The route's parameters, as the function would see them in `request.params`. */
   params: Record<string, string>;
   body: Buffer;
+  /** True in a scoring replica: a process with its own scorers that forwards what it declines. */
+  replica: boolean;
 }
 
 export interface DirectResponse {
@@ -30,7 +36,8 @@ export interface DirectResponse {
   body: Buffer | string;
 }
 
-export type DirectHandler = (request: DirectRequest) => Promise<DirectResponse>;
+/** Resolves undefined to decline the request (see above). */
+export type DirectHandler = (request: DirectRequest) => Promise<DirectResponse | undefined>;
 
 /** Offers `handler` for the HTTP function `functionName` (registered with registerHttp as well). */
 export function offerDirectLane(functionName: string, handler: DirectHandler): void {

@@ -8,6 +8,6 @@ import type { DeploymentMetrics } from '../contracts/endpoint.js';
 export interface DeploymentMetricsSource {
   /** When this host started (the `since` of a deployment it has not served). */
   readonly startedAt: number;
-  /** One deployment's counters on this host (zeros when it has served none). */
-  deployment(endpoint: string, deployment: string): DeploymentMetrics;
+  /** One deployment's counters on this host, all its processes together (zeros when it has served none). */
+  deployment(endpoint: string, deployment: string): DeploymentMetrics | Promise<DeploymentMetrics>;
 }

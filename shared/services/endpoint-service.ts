@@ -41,6 +41,7 @@ import type { DocumentContainer, MetadataStore, StoredDocument, WithMeta } from 
 import type { SecretStore } from '../ports/secret-store.js';
 import type { AssetService } from './asset-service.js';
 import { changeDocument, lazyContainer } from './change-document.js';
+import { servingPeers } from '../serving/peers.js';
 import type { JobService } from './job-service.js';
 import type { WorkspaceService } from './workspace-service.js';
 
@@ -200,13 +201,19 @@ export function createEndpointService(deps: EndpointServiceDeps) {
   const { store, clock } = deps;
   const scoringCacheMs = deps.scoringCacheMs ?? 1000;
   // The scoring route's endpoint documents by lower-cased name. Every write through `container()`
-  // clears it and bumps `writes`, and a read started before a write is not cached.
+  // clears it and bumps `writes`, and a read started before a write is not cached. A write made by
+  // another process of this host arrives through forgetScoringCache.
   const scoringCache = new Map<string, { doc: WithMeta<EndpointDocument> | undefined; at: number }>();
   let writes = 0;
+  const forget = (): void => {
+    writes++;
+    scoringCache.clear();
+  };
+  // The host's scoring replicas (shared/serving/peers.ts) drop their copies before a write is acknowledged.
   const written = <T>(result: Promise<T>): Promise<T> =>
-    result.finally(() => {
-      writes++;
-      scoringCache.clear();
+    result.finally(async () => {
+      forget();
+      await servingPeers()?.changed();
     });
   const open = lazyContainer(store, ENDPOINTS_CONTAINER);
   let wrapped: Promise<DocumentContainer> | undefined;
@@ -356,10 +363,10 @@ export function createEndpointService(deps: EndpointServiceDeps) {
     return rest;
   };
 
-  const withMetrics = (deployment: OnlineDeployment): OnlineDeployment =>
+  const withMetrics = async (deployment: OnlineDeployment): Promise<OnlineDeployment> =>
     deps.metrics === undefined
       ? deployment
-      : { ...deployment, metrics: deps.metrics.deployment(deployment.endpoint_name, deployment.name) };
+      : { ...deployment, metrics: await deps.metrics.deployment(deployment.endpoint_name, deployment.name) };
 
   // ---------------------------------------------------------------------------------------------
   // Keys and tokens.
@@ -723,7 +730,9 @@ export function createEndpointService(deps: EndpointServiceDeps) {
           scope: 'host',
           note: HOST_METRICS_NOTE,
           host_started_at: new Date(metrics.startedAt).toISOString(),
-          deployments: Object.fromEntries(names.map((d) => [d, metrics.deployment(doc.name, d)])),
+          deployments: Object.fromEntries(
+            await Promise.all(names.map(async (d) => [d, await metrics.deployment(doc.name, d)] as const)),
+          ),
         },
       };
     },
@@ -882,6 +891,11 @@ export function createEndpointService(deps: EndpointServiceDeps) {
           { target: 'Authorization' },
         );
       }
+    },
+
+    /** Drops the scoring route's cached endpoint documents: another process of this host wrote one. */
+    forgetScoringCache(): void {
+      forget();
     },
 
     /** See EndpointDirectory.lookup. */

@@ -1,5 +1,6 @@
 import type { DeploymentMetrics, OnlineDeployment, OnlineEndpoint } from '../contracts/endpoint.js';
 import type { DeploymentMetricsSource } from '../ports/deployment-metrics.js';
+import { mergeSnapshots, servingPeers } from './peers.js';
 import type { EndpointDirectory } from '../ports/endpoint-directory.js';
 import type { ScorerRegistry } from './registry.js';
 import { LATENCY_BUCKETS_MS, type DeploymentStatsSnapshot } from './stats.js';
@@ -107,15 +108,23 @@ export function toDeploymentMetrics(
   };
 }
 
-/** The registry as the DeploymentMetricsSource port (what `online-endpoint show` prints). */
+/**
+ * The registry as the DeploymentMetricsSource port (what `online-endpoint show` prints): this
+ * process's counters and those of the host's scoring replicas (shared/serving/peers.ts), merged.
+ */
 export function deploymentMetricsSource(registry: ScorerRegistry): DeploymentMetricsSource {
   return {
     startedAt: registry.startedAt,
-    deployment: (endpoint, deployment) =>
-      toDeploymentMetrics(
-        registry.statsOf(endpoint, deployment),
+    deployment: async (endpoint, deployment) => {
+      const own = registry.statsOf(endpoint, deployment);
+      const peers = (await servingPeers()?.stats(endpoint, deployment)) ?? [];
+      const all = own === undefined ? peers : [own, ...peers];
+      const metrics = toDeploymentMetrics(
+        mergeSnapshots(all),
         registry.get(endpoint, deployment)?.revision,
         registry.startedAt,
-      ),
+      );
+      return all.length === 0 ? metrics : { ...metrics, processes: all.length };
+    },
   };
 }

@@ -66,6 +66,14 @@ interface Slot {
 
 const key = (endpoint: string, deployment: string): string => `${endpoint}\u0000${deployment}`;
 
+/** Whether revision `a` comes after `b`: as numbers when both are (generations), else as strings (timestamps). */
+export function isNewerRevision(a: string | number, b: string | number): boolean {
+  const x = Number(a);
+  const y = Number(b);
+  if (a !== '' && b !== '' && Number.isFinite(x) && Number.isFinite(y)) return x > y;
+  return String(a) > String(b);
+}
+
 export class ScorerRegistry {
   private readonly slots = new Map<string, Slot>();
   private readonly retiring = new Set<Promise<void>>();
@@ -99,10 +107,13 @@ export class ScorerRegistry {
     }
   }
 
-  /** The live revision, loading `deployment` first if nothing is live. */
+  /**
+   * The live revision, loading `deployment` first if nothing is live or what is live is older (a
+   * process that did not provision the new revision itself: a scoring replica, another instance).
+   */
   async ensure(deployment: ServingDeployment): Promise<LiveDeployment> {
     const live = this.get(deployment.endpoint_name, deployment.name);
-    if (live !== undefined) return live;
+    if (live !== undefined && !isNewerRevision(deployment.revision, live.revision)) return live;
     await this.load(deployment);
     const now = this.get(deployment.endpoint_name, deployment.name);
     if (now === undefined) throw new Error(`deployment '${deployment.name}' was removed while loading`);
@@ -116,6 +127,13 @@ export class ScorerRegistry {
     if (slot === undefined) return;
     this.slots.delete(k);
     if (slot.live !== undefined) await this.retire(slot.live);
+  }
+
+  /** Every deployment this process has live, with the revision it serves. */
+  loaded(): { endpoint: string; deployment: string; revision: string }[] {
+    return [...this.slots.values()].flatMap((s) =>
+      s.live === undefined ? [] : [{ endpoint: s.live.endpoint, deployment: s.live.name, revision: s.live.revision }],
+    );
   }
 
   /** Stats of every deployment of an endpoint that this process has served. */

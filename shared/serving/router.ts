@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isAppError } from '../errors.js';
-import type { LiveDeployment, ScorerRegistry } from './registry.js';
+import { isNewerRevision, type LiveDeployment, type ScorerRegistry } from './registry.js';
 import { errorResponse, MAX_BODY_BYTES, type ScoreRequest, type ScoreResponse } from './scorer.js';
 import {
   SILENT_LOGGER,
@@ -144,7 +144,7 @@ export class EndpointRouter {
 
   private async live(deployment: ServingDeployment): Promise<LiveDeployment | ScoreResponse> {
     const live = this.deps.registry.get(deployment.endpoint_name, deployment.name);
-    if (live !== undefined) return live;
+    if (live !== undefined && !isNewerRevision(deployment.revision, live.revision)) return live;
     try {
       return await this.deps.registry.ensure(deployment);
     } catch (error) {
@@ -159,7 +159,7 @@ export class EndpointRouter {
 
   private async dispatch(deployment: ServingDeployment, req: ScoreRequest): Promise<ScoreResponse> {
     let live = this.deps.registry.get(deployment.endpoint_name, deployment.name);
-    if (live === undefined) {
+    if (live === undefined || isNewerRevision(deployment.revision, live.revision)) {
       const loaded = await this.live(deployment);
       if (!('gate' in loaded)) return loaded;
       // Read again with no await before the gate: a swap during the load may have retired `loaded`.

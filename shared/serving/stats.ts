@@ -79,15 +79,20 @@ export class DeploymentStats {
   }
 
   private percentile(q: number): number | null {
-    if (this.requests === 0) return null;
-    const rank = q * this.requests;
-    let seen = 0;
-    for (let i = 0; i < this.histogram.length; i++) {
-      seen += this.histogram[i] as number;
-      if (seen >= rank) return LATENCY_BUCKETS_MS[i] ?? null;
-    }
-    return null;
+    return percentileOf(this.histogram, this.requests, q);
   }
+}
+
+/** The upper bound of the bucket holding quantile q of `total` answers counted in `histogram`. */
+export function percentileOf(histogram: ArrayLike<number>, total: number, q: number): number | null {
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    seen += histogram[i] as number;
+    if (seen >= rank) return LATENCY_BUCKETS_MS[i] ?? null;
+  }
+  return null;
 }
 
 /** The bucket of a latency: the first whose bound is ≥ ms. */

@@ -7,7 +7,8 @@ import { endpointMetricsTable, metricsTable } from '../../cli/metrics-table.js';
 import { deploymentMetricsSchema, endpointMetricsSchema } from '../../shared/contracts/endpoint.js';
 import type { ModelRuntime } from '../../shared/ports/model-runtime.js';
 import { deploymentMetricsSource, toDeploymentMetrics } from '../../shared/serving/from-contracts.js';
-import { ScorerRegistry } from '../../shared/serving/registry.js';
+import { mergeSnapshots, offerServingPeers } from '../../shared/serving/peers.js';
+import { isNewerRevision, ScorerRegistry } from '../../shared/serving/registry.js';
 import { EndpointRouter, REQUEST_ID_HEADER } from '../../shared/serving/router.js';
 import { jsonResponse, type Scorer } from '../../shared/serving/scorer.js';
 import { DeploymentStats, LATENCY_BUCKETS_MS } from '../../shared/serving/stats.js';
@@ -104,9 +105,9 @@ describe('deploymentMetricsSource', () => {
     assert.equal((await score(1, { 'azureml-model-deployment': 'green' })).status, 200);
     const source = deploymentMetricsSource(registry);
     assert.equal(source.startedAt, registry.startedAt);
-    const blue = source.deployment('e', 'blue');
-    const green = source.deployment('e', 'green');
-    const red = source.deployment('e', 'red');
+    const blue = await source.deployment('e', 'blue');
+    const green = await source.deployment('e', 'green');
+    const red = await source.deployment('e', 'red');
     endpointMetricsSchema.parse({
       scope: 'host',
       note: 'n',
@@ -193,5 +194,61 @@ describe('data collector wiring', () => {
         [id, { n: 2 }],
       ],
     );
+  });
+});
+
+describe('counters of several processes (scoring replicas)', () => {
+  test('mergeSnapshots adds counts and histograms, keeps the earliest since, weights the mean', () => {
+    const a = new DeploymentStats(STARTED + 5000);
+    const b = new DeploymentStats(STARTED);
+    for (let i = 0; i < 90; i++) a.record(200, 0.1);
+    for (let i = 0; i < 10; i++) b.record(200, 100);
+    b.record(503, 1);
+    b.recordMirror(true);
+    const merged = mergeSnapshots([a.snapshot(), b.snapshot()]);
+    assert.ok(merged !== undefined);
+    assert.equal(merged.since, STARTED);
+    assert.equal(merged.requests, 101);
+    assert.deepEqual(merged.responses, { '2xx': 100, '5xx': 1 });
+    assert.equal(merged.errors, 1);
+    assert.ok(Math.abs(merged.latency.meanMs - (90 * 0.1 + 10 * 100 + 1) / 101) < 1e-9);
+    // 90 of 101 answers took ≤ 0.125 ms: the median is there, the 99th percentile in the 128 ms bucket.
+    assert.equal(merged.latency.p50Ms, 0.125);
+    assert.equal(merged.latency.p99Ms, 128);
+    assert.equal(
+      merged.latency.buckets.reduce((n, x) => n + x.count, 0),
+      101,
+    );
+    assert.deepEqual(merged.mirrored, { requests: 1, errors: 1 });
+    assert.equal(mergeSnapshots([]), undefined);
+    assert.deepEqual(mergeSnapshots([a.snapshot()]), a.snapshot());
+  });
+
+  test('the metrics source adds the peers the host offers, and counts the processes', async () => {
+    const registry = new ScorerRegistry({ modelRuntime: {} as ModelRuntime, fetchFiles: async (u) => u });
+    const peer = new DeploymentStats(STARTED);
+    for (let i = 0; i < 4; i++) peer.record(200, 2);
+    offerServingPeers({
+      changed: async () => undefined,
+      stats: async (endpoint, name) => (endpoint === 'e' && name === 'blue' ? [peer.snapshot(), peer.snapshot()] : []),
+    });
+    try {
+      const source = deploymentMetricsSource(registry);
+      const blue = await source.deployment('e', 'blue');
+      assert.deepEqual([blue.requests, blue.processes], [8, 2]);
+      const red = await source.deployment('e', 'red');
+      assert.deepEqual([red.requests, red.processes], [0, undefined]);
+    } finally {
+      offerServingPeers(undefined);
+      await registry.close();
+    }
+  });
+
+  test('isNewerRevision compares generations as numbers and other revisions as text', () => {
+    assert.equal(isNewerRevision(10, '9'), true);
+    assert.equal(isNewerRevision('9', 10), false);
+    assert.equal(isNewerRevision(3, 3), false);
+    assert.equal(isNewerRevision('2026-03-02T00:00:00Z', '2026-03-01T00:00:00Z'), true);
+    assert.equal(isNewerRevision('2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z'), false);
   });
 });
