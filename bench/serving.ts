@@ -247,7 +247,7 @@ async function startTessera(
   try {
     const replicas = env.TESSERA_SCORING_REPLICAS === '0' || env.TESSERA_DIRECT_HTTP === 'off' ? 0 : defaultReplicas();
     const end = Date.now() + 60_000;
-    while (host.output().match(/scoring replica \d+ \(pid \d+\) is serving/g)?.length !== replicas) {
+    while ((host.output().match(/scoring replica \d+ \(pid \d+\) is serving/g) ?? []).length < replicas) {
       if (Date.now() > end) throw new Error(`the host's ${replicas} scoring replicas did not start:\n${host.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
