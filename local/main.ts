@@ -84,6 +84,7 @@ async function start(args: string[], config: Readonly<Config>, appRoot: string):
     `  functions:    ${host.registry.functions.size} (${[...counts].map(([t, n]) => `${n} ${t}`).join(', ')}) - ${host.origin}/admin/functions`,
     `  store:        ${config.store} (metadata ${services.store.kind}, artifacts ${services.artifacts.kind}, queue ${services.queue.kind})`,
     `  data folder:  ${config.dataDir}`,
+    `  scoring:      ${host.replicas === undefined ? 'in this process' : `this process and ${config.scoringReplicas} scoring replica(s) (TESSERA_SCORING_REPLICAS)`}`,
     ...(credentialsLine ? [credentialsLine] : []),
     config.auth === 'off'
       ? '  auth:         OFF (TESSERA_AUTH=off): every route is open on this loopback address'
