@@ -417,8 +417,9 @@ function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32
     const sb = split.bin;
     const i = partitionRows(codeColumns, sf * n, sb, order, scratch, leaf.start, leaf.end);
     order.set(scratch.subarray(0, leaf.end - i), i);
-    const gl = sumOf(grad, order, leaf.start, i);
-    const hl = sumOf(hess, order, leaf.start, i);
+    // The left side's sums, as the scan took them from the histogram's bins (no pass over the rows).
+    const gl = split.gl;
+    const hl = split.hl;
     const l = newNode();
     const r = newNode();
     feature[leaf.node] = sf;

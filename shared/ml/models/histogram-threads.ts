@@ -9,7 +9,7 @@
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { buildHistogram, histogramSize, scanHistogram, subtractHistogram } from './histograms.js';
+import { BEST_SLOTS, buildHistogram, histogramSize, scanHistogram, subtractHistogram } from './histograms.js';
 import type { HistogramLayout, SplitLimits } from './histograms.js';
 
 /** The histogram work of one node, in this order: build a histogram, subtract it from the parent's, scan leaves. */
@@ -35,6 +35,9 @@ export interface FoundSplit {
   feature: number;
   bin: number;
   gain: number;
+  /** Sums of the gradients and hessians of the rows going left, from the histogram's bins. */
+  gl: number;
+  hl: number;
 }
 
 export const MAX_SCANS = 2;
@@ -101,8 +104,8 @@ export const CONTROL = {
   size: 10 + MAX_SCANS,
 } as const;
 
-/** Doubles per scan in a worker's scan block: g, h, count in; gain, feature, bin out. */
-export const SCAN_SLOTS = 6;
+/** Doubles per scan in a worker's scan block: g, h, count in; the block's best (BEST_SLOTS) out. */
+export const SCAN_SLOTS = 3 + BEST_SLOTS;
 
 /** Work (bin additions, plus bins subtracted and scanned) below which a node is done here alone: waking a worker costs more. */
 const MIN_SHARED_WORK = 32_768;
@@ -110,7 +113,7 @@ const MIN_SHARED_WORK = 32_768;
 /** How long a silent worker is waited for before the fit fails. */
 const WORKER_TIMEOUT_MS = 60_000;
 
-/** Runs `work` on one block of features; writes each scan's best [gain, feature, bin] into `best` at i × 3. */
+/** Runs `work` on one block of features; writes each scan's best split (histograms.ts BEST_SLOTS) into `best` at i × BEST_SLOTS. */
 export function runBlock(
   layout: HistogramLayout,
   limits: SplitLimits,
@@ -127,21 +130,29 @@ export function runBlock(
     if (build.subtractFrom !== undefined) subtractHistogram(layout, build.subtractFrom, build.hist, features);
   }
   scans.forEach((scan, i) => {
-    const at = best.subarray(3 * i, 3 * i + 3);
+    const at = best.subarray(BEST_SLOTS * i, BEST_SLOTS * (i + 1));
     at.set(NO_SPLIT);
     scanHistogram(layout, scan.hist, features, scan.g, scan.h, scan.count, limits, at);
   });
 }
 
-const NO_SPLIT = [0, -1, -1];
+const NO_SPLIT = [0, -1, -1, 0, 0];
 
 function foundSplit(best: Float64Array, i: number): FoundSplit | null {
-  const feature = best[3 * i + 1] as number;
-  return feature < 0 ? null : { feature, bin: best[3 * i + 2] as number, gain: best[3 * i] as number };
+  const at = BEST_SLOTS * i;
+  const feature = best[at + 1] as number;
+  if (feature < 0) return null;
+  return {
+    feature,
+    bin: best[at + 2] as number,
+    gain: best[at] as number,
+    gl: best[at + 3] as number,
+    hl: best[at + 4] as number,
+  };
 }
 
 class LocalHistogramRunner implements HistogramRunner {
-  private readonly best = new Float64Array(3 * MAX_SCANS);
+  private readonly best = new Float64Array(BEST_SLOTS * MAX_SCANS);
 
   constructor(
     readonly layout: HistogramLayout,
@@ -180,7 +191,7 @@ class ThreadedHistogramRunner implements HistogramRunner {
   private readonly features: Int32Array;
   private readonly workers: WorkerHandle[] = [];
   private readonly ids = new WeakMap<Float64Array, number>();
-  private readonly best = new Float64Array(3 * MAX_SCANS);
+  private readonly best = new Float64Array(BEST_SLOTS * MAX_SCANS);
   private nextId = 0;
   private task = 0;
 
@@ -266,11 +277,8 @@ class ThreadedHistogramRunner implements HistogramRunner {
     return scans.map((_, i) => {
       let found = foundSplit(this.best, i);
       for (const { scans: out } of this.workers) {
-        const gain = out[SCAN_SLOTS * i + 3] as number;
-        const feature = out[SCAN_SLOTS * i + 4] as number;
-        if (feature >= 0 && (found === null || gain > found.gain)) {
-          found = { feature, bin: out[SCAN_SLOTS * i + 5] as number, gain };
-        }
+        const theirs = foundSplit(out.subarray(SCAN_SLOTS * i + 3, SCAN_SLOTS * (i + 1)), 0);
+        if (theirs !== null && (found === null || theirs.gain > found.gain)) found = theirs;
       }
       return found;
     });

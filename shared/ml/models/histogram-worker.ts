@@ -5,11 +5,12 @@
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { CONTROL, MAX_SCANS, SCAN_SLOTS, runBlock } from './histogram-threads.js';
+import { BEST_SLOTS } from './histograms.js';
 import type { HistogramWork, HistogramWorkerData, LeafScan } from './histogram-threads.js';
 
 const { layout, limits, grad, hess, order, features, control, scans: io, port } = workerData as HistogramWorkerData;
 const hists: Float64Array[] = [];
-const best = new Float64Array(3 * MAX_SCANS);
+const best = new Float64Array(BEST_SLOTS * MAX_SCANS);
 
 function histogram(id: number): Float64Array {
   const hist = hists[id];
@@ -58,7 +59,7 @@ for (;;) {
     const work = readWork();
     const block = features.subarray(control[CONTROL.from] as number, control[CONTROL.to] as number);
     runBlock(layout, limits, grad, hess, order, work, block, best);
-    work.scans.forEach((_, i) => io.set(best.subarray(3 * i, 3 * i + 3), SCAN_SLOTS * i + 3));
+    work.scans.forEach((_, i) => io.set(best.subarray(BEST_SLOTS * i, BEST_SLOTS * (i + 1)), SCAN_SLOTS * i + 3));
     Atomics.store(control, CONTROL.done, task);
   } catch (err) {
     port.postMessage(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -91,10 +91,13 @@ export function subtractHistogram(
   }
 }
 
+/** Doubles of a best split: gain, feature, bin, and the left side's gradient and hessian sums. */
+export const BEST_SLOTS = 5;
+
 /**
  * Scans the bins of `features` for the best split of a leaf with gradient sum g, hessian sum h and
- * `count` rows, and writes it into best = [gain, feature, bin] when it beats what best holds
- * (feature −1: nothing yet). Features and bins are taken in order and only a strictly larger gain
+ * `count` rows, and writes it into best = [gain, feature, bin, left g, left h] when it beats what
+ * best holds (feature −1: nothing yet). Features and bins are taken in order and only a strictly larger gain
  * wins, so scanning blocks of features one after another finds what one scan of them all would.
  */
 export function scanHistogram(
@@ -268,6 +271,8 @@ function scanFeature(
       best[0] = gain;
       best[1] = f;
       best[2] = b;
+      best[3] = gl;
+      best[4] = hl;
     }
   }
 }
