@@ -291,20 +291,25 @@ export class FrontDoor {
       return sendJson(res, 404, errorBody('NotFound', `No route matches ${method} ${path}.`));
     }
 
-    let body: Buffer;
-    try {
-      body = await readBody(req, this.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLarge)
-        return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
-      throw err;
-    }
+    const body = await this.routeBody(req, res);
+    if (body === undefined) return;
     const direct = this.options.directLane === false ? undefined : directHandlerFor(matched.entry.fn.name);
     if (direct !== undefined) {
       const out = await direct({ method, headers: toHeaderRecord(req), params: matched.params, body, replica: false });
       if (out !== undefined) return sendDirect(res, method, out);
     }
     await this.invokeHttp(matched.entry, matched.params, req, res, url, method, body);
+  }
+
+  /** The body of a request to a function's route; past the limit, a 413 is sent and undefined returned. */
+  private async routeBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+    try {
+      return await readBody(req, this.maxBodyBytes);
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) throw err;
+      sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
+      return undefined;
+    }
   }
 
   /** The path below the route prefix; undefined when the path is outside it. */
@@ -349,14 +354,8 @@ export class FrontDoor {
     const matched = routePath === undefined ? undefined : this.match(method, routePath).matched;
     const direct = matched === undefined ? undefined : directHandlerFor(matched.entry.fn.name);
     if (matched === undefined || direct === undefined) return replica.forward(req, res);
-    let body: Buffer;
-    try {
-      body = await readBody(req, this.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLarge)
-        return sendJson(res, 413, errorBody('PayloadTooLarge', `The request body exceeds ${this.maxBodyBytes} bytes.`));
-      throw err;
-    }
+    const body = await this.routeBody(req, res);
+    if (body === undefined) return;
     const out = await direct({ method, headers: toHeaderRecord(req), params: matched.params, body, replica: true });
     if (out === undefined) return replica.forward(req, res, body);
     sendDirect(res, method, out);

@@ -16,7 +16,7 @@ import { tempDir } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
 import { bareModelFolder } from '../support/serving-models.js';
-import { runTessera, type CliResult } from '../support/tessera-cli.js';
+import { runTessera, succeeded, type CliResult } from '../support/tessera-cli.js';
 
 describe('online endpoints through the tessera CLI and the scoring URI', () => {
   let host: HostProcess;
@@ -82,10 +82,7 @@ describe('online endpoints through the tessera CLI and the scoring URI', () => {
   });
 
   const tessera = (...args: string[]): Promise<CliResult> => runTessera(args, { dataDir, cwd: specs });
-  const ok = (r: CliResult): string => {
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = succeeded;
   const keys = async (): Promise<{ primaryKey: string; secondaryKey: string }> =>
     JSON.parse(ok(await tessera('online-endpoint', 'get-credentials', '--name', 'split-ep'))) as {
       primaryKey: string;

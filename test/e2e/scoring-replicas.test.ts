@@ -17,7 +17,7 @@ import { tempDir } from '../support/fixture-app.js';
 import { startHostProcess } from '../support/host-process.js';
 import type { HostProcess } from '../support/host-process.js';
 import { bareModelFolder } from '../support/serving-models.js';
-import { runTessera, type CliResult } from '../support/tessera-cli.js';
+import { runTessera, succeeded, type CliResult } from '../support/tessera-cli.js';
 
 const PROCESSES = 3;
 
@@ -81,10 +81,7 @@ describe('scoring replicas of the local host', () => {
   });
 
   const tessera = (...args: string[]): Promise<CliResult> => runTessera(args, { dataDir, cwd: specs });
-  const ok = (r: CliResult): string => {
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = succeeded;
   const primaryKey = async (): Promise<string> =>
     (JSON.parse(ok(await tessera('online-endpoint', 'get-credentials', '--name', 'many-ep'))) as { primaryKey: string })
       .primaryKey;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,4 +31,10 @@ export async function runTessera(
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The standard output of a command that must have succeeded (exit 0); else fails with its output. */
+export function succeeded(r: CliResult): string {
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  return r.stdout;
 }
