@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { SCORING_ENV } from './contracts/scoring-image.js';
 import { TRAINER_ENV_KEYS, parseTrainerExecutionHint } from './contracts/trainer-launch.js';
 import { ConfigError } from './errors.js';
 import type { ErrorDetail } from './errors.js';
@@ -104,10 +105,17 @@ export interface Config {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * TESSERA_* variables read by the CLI and SDK, or given to the trainer by its compute (see
- * shared/contracts/trainer-launch.ts), not by the host; accepted so they are not reported as typos.
+ * TESSERA_* variables read by the CLI and SDK, given to the trainer by its compute (see
+ * shared/contracts/trainer-launch.ts), or to the Python scoring image by its revision
+ * (shared/contracts/scoring-image.ts), not by the host; accepted so they are not reported as typos.
  */
-const CLIENT_KEYS = ['TESSERA_ENDPOINT', 'TESSERA_TOKEN', 'TESSERA_WORKSPACE', ...TRAINER_ENV_KEYS] as const;
+const CLIENT_KEYS = [
+  'TESSERA_ENDPOINT',
+  'TESSERA_TOKEN',
+  'TESSERA_WORKSPACE',
+  ...TRAINER_ENV_KEYS,
+  ...Object.values(SCORING_ENV).filter((k) => k.startsWith('TESSERA_')),
+] as const;
 
 /** Keys whose values must never appear in an error message. */
 const SECRET_KEYS = new Set(['COSMOS_KEY', 'BLOB_CONNECTION_STRING', 'SERVICEBUS_CONNECTION_STRING']);

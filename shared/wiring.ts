@@ -685,6 +685,20 @@ function servingPlane(
  * callers with a key derived from the endpoint token key, so every Function app instance computes
  * the same key and none is stored. Without the settings, using it is a ConfigError naming them.
  */
+/** What the Python scoring image needs to read datastores as the Function app does (by identity, no keys). */
+function scoringImageStoreEnv(config: Readonly<Config>): Record<string, string> {
+  const azure = config.azure;
+  if (azure === undefined) return {};
+  return {
+    TESSERA_STORE: 'azure',
+    COSMOS_ENDPOINT: azure.cosmos.endpoint,
+    COSMOS_DATABASE: azure.cosmos.database,
+    ...('accountUrl' in azure.blob ? { BLOB_ACCOUNT_URL: azure.blob.accountUrl } : {}),
+    ...('namespace' in azure.serviceBus ? { SERVICEBUS_NAMESPACE: azure.serviceBus.namespace } : {}),
+    ...(azure.keyVaultUrl === undefined ? {} : { KEY_VAULT_URL: azure.keyVaultUrl }),
+  };
+}
+
 function lazyPythonHost(
   config: Readonly<Config>,
   tokenKey: () => Promise<Buffer>,
@@ -707,6 +721,7 @@ function lazyPythonHost(
       current ??= import('./adapters/container-apps-deployments.js')
         .then(({ createContainerAppsDeployments }) =>
           createContainerAppsDeployments(settings, {
+            storeEnv: scoringImageStoreEnv(config),
             scoringKey: async (app) =>
               createHmac('sha256', await tokenKey())
                 .update(`python-scoring:${app}`)

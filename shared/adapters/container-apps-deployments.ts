@@ -12,6 +12,7 @@ import type {
 import type { TokenCredential } from '@azure/core-auth';
 import type { PythonScoringConfig } from '../config.js';
 import type { OnlineDeployment } from '../contracts/endpoint.js';
+import { SCORING_ENV, SCORING_PORT } from '../contracts/scoring-image.js';
 import { ConfigError, TransientError, ValidationError } from '../errors.js';
 import type { PythonDeploymentHost } from '../ports/python-deployment-host.js';
 import { createDefaultAzureCredential } from './azure-identity.js';
@@ -27,8 +28,8 @@ import {
   statusOf,
 } from './arm-errors.js';
 
-/** The port the scoring image listens on (azureml-inference-server-http's default). */
-export const SCORING_PORT = 5001;
+export { SCORING_ENV, SCORING_PORT };
+
 /** The revision container's name. */
 export const SCORER_CONTAINER_NAME = 'scorer';
 /** The Container Apps secret that holds the key callers of the app must present. */
@@ -41,25 +42,18 @@ export const ENDPOINT_TAG = 'tessera-endpoint';
 /** Resources of a revision whose instance_type has no mapping. */
 const DEFAULT_RESOURCES: ReplicaResources = { cpu: 1, memory: '2Gi' };
 
-/** The variables that tell the image what to serve (besides AZUREML_MODEL_DIR and the deployment's own). */
-export const SCORING_ENV = {
-  deployment: 'TESSERA_DEPLOYMENT',
-  endpoint: 'TESSERA_ENDPOINT_NAME',
-  workspace: 'TESSERA_WORKSPACE',
-  generation: 'TESSERA_DEPLOYMENT_GENERATION',
-  modelUri: 'TESSERA_MODEL_URI',
-  codeUri: 'TESSERA_CODE_URI',
-  codeDir: 'TESSERA_CODE_DIR',
-  entryScript: 'AZUREML_ENTRY_SCRIPT',
-  scoringKey: 'TESSERA_SCORING_KEY',
-} as const;
-
 /** PYTHON_SCORING_* and the Container Apps scope (PythonScoringConfig), and what the adapter needs besides. */
 export interface ContainerAppsDeploymentsOptions extends Omit<PythonScoringConfig, 'armEndpoint'> {
   armEndpoint?: string;
   credential: TokenCredential;
   /** The key callers of an endpoint's app present (`Authorization: Bearer <key>`), the same on every instance. */
   scoringKey(app: string): Promise<string>;
+  /**
+   * The store settings the image reads model and code with (the Function app's own: TESSERA_STORE,
+   * COSMOS_ENDPOINT, COSMOS_DATABASE, BLOB_ACCOUNT_URL, SERVICEBUS_NAMESPACE, KEY_VAULT_URL), given
+   * to every revision; access is by the apps' identity, so no key is passed.
+   */
+  storeEnv?: Readonly<Record<string, string>>;
   /** Milliseconds between polls of ARM's long-running operations when it sends no Retry-After. */
   pollIntervalMs?: number;
   /** Milliseconds between reads of a new revision while it starts (default 5000). */
@@ -405,6 +399,7 @@ export class ContainerAppsDeployments implements PythonDeploymentHost {
   private template(deployment: OnlineDeployment, suffix: string, resources: ReplicaResources): Template {
     const env: EnvironmentVar[] = [
       ...Object.entries(deployment.environment_variables ?? {}).map(([name, value]) => ({ name, value })),
+      ...Object.entries(this.options.storeEnv ?? {}).map(([name, value]) => ({ name, value })),
       { name: 'AZUREML_MODEL_DIR', value: MODEL_DIR },
       { name: SCORING_ENV.codeDir, value: CODE_DIR },
       { name: SCORING_ENV.entryScript, value: deployment.code?.scoring_script ?? '' },

@@ -81,6 +81,7 @@ describe('ContainerAppsDeployments against the ARM fake', () => {
       armEndpoint: fake.endpoint,
       credential: credential(),
       scoringKey: async (app) => `key-of-${app}`,
+      storeEnv: { TESSERA_STORE: 'azure', COSMOS_ENDPOINT: 'https://meta.documents.azure.com:443/' },
       pollIntervalMs: 5,
       revisionPollMs: 1,
       revisionTimeoutMs: 2000,
@@ -138,6 +139,8 @@ describe('ContainerAppsDeployments against the ARM fake', () => {
     assert.equal(env[SCORING_ENV.entryScript], 'score.py');
     assert.equal(env[SCORING_ENV.deployment], 'blue');
     assert.equal(env[SCORING_ENV.workspace], 'ws');
+    assert.equal(env.TESSERA_STORE, 'azure', 'the store settings the image reads the datastores with');
+    assert.equal(env.COSMOS_ENDPOINT, 'https://meta.documents.azure.com:443/');
     assert.equal(env[SCORING_ENV.scoringKey], `secret:${SCORING_KEY_SECRET}`, 'the key is a secret reference');
     assert.equal((container?.env ?? []).filter((e) => e.name === 'AZUREML_MODEL_DIR').length, 1, 'no variable twice');
 
