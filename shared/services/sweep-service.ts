@@ -6,7 +6,7 @@ import type { Job, JobStatus, TrialSummary, TrialsProposeResult } from '../contr
 import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { gridSampler, randomSampler } from '../ml/search-space.js';
+import { gridSampler, randomSampler, sobolSampler } from '../ml/search-space.js';
 import type { Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageQueue } from '../ports/message-queue.js';
@@ -53,15 +53,10 @@ function samplerOf(spec: SweepJobSpec, name: string): Sampler {
   if (type === 'grid') return gridSampler(spec.search_space);
   if (type === 'random') {
     const options = typeof sampling === 'string' ? {} : (sampling as { seed?: number; rule?: string });
-    if (options.rule === 'sobol') {
-      throw new ValidationError('sampling_algorithm.rule: sobol sampling is not supported yet; use rule: random.', {
-        target: 'sampling_algorithm',
-      });
-    }
     const seed = options.seed ?? createHash('sha256').update(name).digest().readUInt32BE(0);
-    return randomSampler(spec.search_space, seed);
+    return options.rule === 'sobol' ? sobolSampler(spec.search_space, seed) : randomSampler(spec.search_space, seed);
   }
-  throw new ValidationError(`sampling_algorithm: ${type} sampling is not supported yet; use grid or random.`, {
+  throw new ValidationError(`sampling_algorithm: ${type} sampling is not supported yet; use grid, random or sobol.`, {
     target: 'sampling_algorithm',
   });
 }
