@@ -1,5 +1,7 @@
 import type { SearchDistribution } from '../contracts/azureml/job-sweep.js';
 import { ValidationError } from '../errors.js';
+import { proposeBayesian } from './bayesian.js';
+import type { Observation } from './bayesian.js';
 import { Rng } from './rng.js';
 import { SOBOL_MAX_DIMENSIONS, inverseNormalCdf, sobolPoint } from './sobol.js';
 
@@ -168,5 +170,79 @@ export function sobolSampler(space: Readonly<Record<string, SearchDistribution>>
   return {
     size: Infinity,
     point: (index) => pointOfUnit(space, sobolPoint(index, dimensions, seed)),
+  };
+}
+
+/** The distributions Azure ML's Bayesian sampling accepts. */
+const BAYESIAN_TYPES: readonly SearchDistribution['type'][] = [
+  'choice',
+  'uniform',
+  'quniform',
+  'loguniform',
+  'qloguniform',
+];
+
+/** A sampler that learns: trial i's point depends on the results of the trials before it. */
+export interface AdaptiveSampler extends Sampler {
+  /** How many first points come from the Sobol sequence before the model takes over. */
+  readonly initial: number;
+  /**
+   * The points (and their unit-cube coordinates) of trials `from` .. `from + count - 1`, given the
+   * completed trials' coordinates and objective values (to be minimised) and the running trials'
+   * coordinates.
+   */
+  propose(
+    from: number,
+    count: number,
+    observations: readonly Observation[],
+    pending: readonly (readonly number[])[],
+  ): { point: Point; unit: number[] }[];
+}
+
+/**
+ * Bayesian sampling (`sampling_algorithm: bayesian`): the first max(5, #parameters + 1) points
+ * are the scrambled Sobol sequence's, the rest maximise the expected improvement of a Gaussian
+ * process fitted to the completed trials (shared/ml/bayesian.ts). Azure ML allows only choice,
+ * uniform, quniform, loguniform and qloguniform parameters.
+ */
+export function bayesianSampler(space: Readonly<Record<string, SearchDistribution>>, seed: number): AdaptiveSampler {
+  for (const [k, d] of Object.entries(space)) {
+    if (!BAYESIAN_TYPES.includes(d.type)) {
+      throw new ValidationError(
+        `search_space.${k}: bayesian sampling takes only ${BAYESIAN_TYPES.join(', ')} parameters; got ${d.type}. Use one of those, or random sampling.`,
+        { target: `search_space.${k}` },
+      );
+    }
+  }
+  checkUnitSpace(space, 'bayesian');
+  const dimensions = Math.max(1, Object.keys(space).length);
+  const initial = Math.max(5, dimensions + 1);
+  const sobol = (index: number): number[] => [...sobolPoint(index, dimensions, seed)];
+  return {
+    size: Infinity,
+    initial,
+    point: (index) => pointOfUnit(space, sobol(index)),
+    propose(from, count, observations, pending) {
+      const units: number[][] = [];
+      const usable = observations.filter((o) => Number.isFinite(o.value));
+      let modelled = 0;
+      for (let i = from; i < from + count; i++) {
+        if (i < initial || usable.length < 2) units.push(sobol(i));
+        else modelled++;
+      }
+      if (modelled > 0) {
+        units.push(
+          ...proposeBayesian({
+            dimensions,
+            observations: usable,
+            pending: [...pending, ...units],
+            count: modelled,
+            seed,
+            index: from + count - modelled,
+          }),
+        );
+      }
+      return units.map((unit) => ({ point: pointOfUnit(space, unit), unit }));
+    },
   };
 }

@@ -6,8 +6,9 @@ import type { Job, JobStatus, TrialSummary, TrialsProposeResult } from '../contr
 import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { gridSampler, randomSampler, sobolSampler } from '../ml/search-space.js';
-import type { Point, Sampler } from '../ml/search-space.js';
+import type { Observation } from '../ml/bayesian.js';
+import { bayesianSampler, gridSampler, randomSampler, sobolSampler } from '../ml/search-space.js';
+import type { AdaptiveSampler, Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageQueue } from '../ports/message-queue.js';
 import type { MetadataStore, WithMeta } from '../ports/metadata-store.js';
@@ -36,7 +37,10 @@ interface SweepState {
   spec: SweepJobSpec;
   /** Trial names created so far, in order (trial n has point n). */
   created: string[];
+  /** Point n of trial n; a round's points are stored before its trials are created. */
   points: Point[];
+  /** Bayesian sampling: point n's coordinates in the unit cube (what the model is fitted on). */
+  units?: number[][];
   maxTotal: number;
   maxConcurrent: number;
 }
@@ -47,19 +51,28 @@ export type SweepService = ReturnType<typeof createSweepService>;
 
 const DEFAULT_CONCURRENCY = 4;
 
-function samplerOf(spec: SweepJobSpec, name: string): Sampler {
+/** The seed of a sweep without one: from its name, so a sweep's points do not change on a retry. */
+const seedOf = (name: string): number => createHash('sha256').update(name).digest().readUInt32BE(0);
+
+function samplerOf(spec: SweepJobSpec, name: string): Sampler | AdaptiveSampler {
   const sampling = spec.sampling_algorithm;
   const type = typeof sampling === 'string' ? sampling : sampling.type;
   if (type === 'grid') return gridSampler(spec.search_space);
+  if (type === 'bayesian') return bayesianSampler(spec.search_space, seedOf(name));
   if (type === 'random') {
     const options = typeof sampling === 'string' ? {} : (sampling as { seed?: number; rule?: string });
-    const seed = options.seed ?? createHash('sha256').update(name).digest().readUInt32BE(0);
+    const seed = options.seed ?? seedOf(name);
     return options.rule === 'sobol' ? sobolSampler(spec.search_space, seed) : randomSampler(spec.search_space, seed);
   }
-  throw new ValidationError(`sampling_algorithm: ${type} sampling is not supported yet; use grid, random or sobol.`, {
-    target: 'sampling_algorithm',
-  });
+  throw new ValidationError(
+    `sampling_algorithm: ${String(type)} is not a sampling algorithm; use grid, random or bayesian.`,
+    {
+      target: 'sampling_algorithm',
+    },
+  );
 }
+
+const isAdaptive = (s: Sampler | AdaptiveSampler): s is AdaptiveSampler => 'propose' in s;
 
 export function createSweepService(deps: SweepServiceDeps) {
   const { clock } = deps;
@@ -102,18 +115,30 @@ export function createSweepService(deps: SweepServiceDeps) {
     };
   };
 
+  /** The trials' statuses and values of the primary metric (Completed trials only), in trial order. */
+  const results = async (ws: string, doc: SweepDocument) => {
+    const metric = doc.sweep.spec.objective.primary_metric;
+    const out: { name: string; index: number; status: JobStatus | undefined; value: number | undefined }[] = [];
+    for (const [index, trial] of doc.sweep.created.entries()) {
+      const job = await deps.jobs.get(ws, trial).catch(() => undefined);
+      let value: number | undefined;
+      if (job?.status === 'Completed') {
+        const run = await deps.tracking.getRun(ws, trial).catch(() => undefined);
+        const v = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
+        if (typeof v === 'number' && Number.isFinite(v)) value = v;
+      }
+      out.push({ name: trial, index, status: job?.status, value });
+    }
+    return out;
+  };
+
   const summary = async (ws: string, doc: SweepDocument): Promise<TrialSummary> => {
     const metric = doc.sweep.spec.objective.primary_metric;
     const goal = doc.sweep.spec.objective.goal;
     const board: TrialSummary['leaderboard'] = [];
-    for (const [i, trial] of doc.sweep.created.entries()) {
-      const job = await deps.jobs.get(ws, trial).catch(() => undefined);
-      if (job?.status !== 'Completed') continue;
-      const run = await deps.tracking.getRun(ws, trial).catch(() => undefined);
-      const value = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
-      if (typeof value === 'number' && Number.isFinite(value)) {
-        board.push({ name: trial, value, parameters: doc.sweep.points[i] ?? {} });
-      }
+    for (const r of await results(ws, doc)) {
+      if (r.value !== undefined)
+        board.push({ name: r.name, value: r.value, parameters: doc.sweep.points[r.index] ?? {} });
     }
     board.sort((a, b) => (goal === 'maximize' ? b.value - a.value : a.value - b.value));
     return {
@@ -124,6 +149,36 @@ export function createSweepService(deps: SweepServiceDeps) {
       leaderboard: board,
       ...(board[0] === undefined ? {} : { best: board[0].name }),
     };
+  };
+
+  /**
+   * The points of trials `start` .. `end - 1`: an index sampler's, or the Bayesian model's given
+   * the results so far (objective turned into a value to minimise; running trials as pending).
+   */
+  const choosePoints = async (
+    ws: string,
+    doc: SweepDocument,
+    sampler: Sampler | AdaptiveSampler,
+    start: number,
+    end: number,
+  ): Promise<{ points: Point[]; units?: number[][] }> => {
+    if (!isAdaptive(sampler)) {
+      return { points: Array.from({ length: end - start }, (_, k) => sampler.point(start + k)) };
+    }
+    const units = doc.sweep.units ?? [];
+    const sign = doc.sweep.spec.objective.goal === 'maximize' ? -1 : 1;
+    const observations: Observation[] = [];
+    const pending: number[][] = [];
+    if (start >= sampler.initial) {
+      for (const r of await results(ws, doc)) {
+        const unit = units[r.index];
+        if (unit === undefined) continue;
+        if (r.value !== undefined) observations.push({ unit, value: sign * r.value });
+        else if (r.status === undefined || !isTerminal(r.status)) pending.push(unit);
+      }
+    }
+    const chosen = sampler.propose(start, end - start, observations, pending);
+    return { points: chosen.map((c) => c.point), units: chosen.map((c) => c.unit) };
   };
 
   return {
@@ -137,6 +192,14 @@ export function createSweepService(deps: SweepServiceDeps) {
           target: 'name',
         });
       }
+      const samplingType =
+        typeof spec.sampling_algorithm === 'string' ? spec.sampling_algorithm : spec.sampling_algorithm.type;
+      if (samplingType === 'bayesian' && spec.early_termination !== undefined) {
+        throw new ValidationError(
+          `early_termination: bayesian sampling does not take an early termination policy (as in Azure ML); remove early_termination, or use random or grid sampling with it.`,
+          { target: 'early_termination' },
+        );
+      }
       if (spec.early_termination !== undefined) {
         throw new ValidationError(
           `early_termination: ${spec.early_termination.type} policies are not supported yet; remove early_termination (every trial then runs to its end).`,
@@ -146,9 +209,12 @@ export function createSweepService(deps: SweepServiceDeps) {
       const sampler = samplerOf(spec, name);
       const limits = spec.limits ?? {};
       if (sampler.size === Infinity && limits.max_total_trials === undefined) {
-        throw new ValidationError('limits.max_total_trials is required with random sampling.', {
-          target: 'limits.max_total_trials',
-        });
+        throw new ValidationError(
+          `limits.max_total_trials is required with ${samplingType} sampling (it has no end of its own).`,
+          {
+            target: 'limits.max_total_trials',
+          },
+        );
       }
       const maxTotal = Math.min(limits.max_total_trials ?? sampler.size, sampler.size);
       const maxConcurrent = Math.max(1, Math.min(limits.max_concurrent_trials ?? DEFAULT_CONCURRENCY, maxTotal));
@@ -224,10 +290,27 @@ export function createSweepService(deps: SweepServiceDeps) {
       const start = round * doc.sweep.maxConcurrent;
       const end = Math.min(start + doc.sweep.maxConcurrent, doc.sweep.maxTotal);
       if (start >= end) return { trials: [], done: true, ...timeoutSeconds };
+      // The round's points are chosen once and stored before any trial is created: a retried
+      // round (an activity retry) finds them and creates the same trials.
+      if (doc.sweep.points.length < end) {
+        const chosen = await choosePoints(ws, doc, sampler, start, end);
+        await update(ws, name, (d) => {
+          if (d.sweep.points.length >= end) return undefined;
+          if (d.sweep.points.length !== start) {
+            throw new ConflictError(
+              `Sweep ${name} has ${d.sweep.points.length} points; round ${round} starts at ${start}.`,
+            );
+          }
+          d.sweep.points = [...d.sweep.points, ...chosen.points];
+          if (chosen.units !== undefined) d.sweep.units = [...(d.sweep.units ?? []), ...chosen.units];
+          return d;
+        });
+      }
+      const planned = (await read(ws, name)).sweep.points;
       const trials: string[] = [];
       for (let i = start; i < end; i++) {
         const trial = `${name}_${i}`;
-        const point = sampler.point(i);
+        const point = planned[i] as Point;
         const exists = await deps.jobs.get(ws, trial).then(
           () => true,
           (err: unknown) => {
@@ -240,7 +323,6 @@ export function createSweepService(deps: SweepServiceDeps) {
         await update(ws, name, (d) => {
           if (d.sweep.created.includes(trial)) return undefined;
           d.sweep.created = [...d.sweep.created, trial];
-          d.sweep.points = [...d.sweep.points, point];
           d.orchestratedAt ??= clock.now();
           if (d.status === 'Queued') {
             d.status = 'Running';

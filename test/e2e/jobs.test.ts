@@ -388,7 +388,15 @@ describe('command jobs through the tessera CLI and the REST API', () => {
       sampling_algorithm: 'grid',
     };
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ sampling_algorithm: 'bayesian' }, /bayesian sampling is not supported yet/],
+      [
+        { sampling_algorithm: 'bayesian', search_space: { lr: { type: 'normal', mu: 0, sigma: 1 } } },
+        /search_space\.lr: bayesian sampling takes only choice, uniform/,
+      ],
+      [
+        { sampling_algorithm: 'bayesian', early_termination: { type: 'bandit', slack_factor: 0.1 } },
+        /bayesian sampling does not take an early termination policy/,
+      ],
+      [{ sampling_algorithm: 'bayesian' }, /max_total_trials is required with bayesian sampling/],
       [{ search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } } }, /grid sampling takes only choice/],
       [{ sampling_algorithm: 'random' }, /max_total_trials is required/],
       [{ early_termination: { type: 'bandit', slack_factor: 0.1 } }, /bandit policies are not supported yet/],

@@ -1,11 +1,14 @@
-// Sweep samplers (shared/ml/search-space.ts, shared/ml/sobol.ts): the Sobol sequence against its
-// published first points, Owen scrambling per seed, its discrepancy against random sampling's, and
-// the mapping of unit coordinates onto every search-space distribution.
+// Sweep samplers (shared/ml/search-space.ts, shared/ml/sobol.ts, shared/ml/bayesian.ts): the Sobol
+// sequence against its published first points, Owen scrambling per seed, its discrepancy against
+// random sampling's, the mapping of unit coordinates onto every search-space distribution, and
+// Bayesian sampling against random sampling on a quadratic bowl.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SearchDistribution } from '../../shared/contracts/azureml/job-sweep.js';
 import { ValidationError } from '../../shared/errors.js';
-import { randomSampler, sobolSampler } from '../../shared/ml/search-space.js';
+import { expectedImprovement, fitGaussianProcess } from '../../shared/ml/bayesian.js';
+import type { Observation } from '../../shared/ml/bayesian.js';
+import { bayesianSampler, randomSampler, sobolSampler } from '../../shared/ml/search-space.js';
 import type { Point } from '../../shared/ml/search-space.js';
 import { SOBOL_MAX_DIMENSIONS, inverseNormalCdf, sobolPoint } from '../../shared/ml/sobol.js';
 
@@ -164,5 +167,115 @@ describe('sobol sampler', () => {
       () => sobolSampler(unitSpace(SOBOL_MAX_DIMENSIONS + 1), 1),
       (err: unknown) => err instanceof ValidationError && /at most \d+ parameters/.test(err.message),
     );
+  });
+});
+
+describe('bayesian sampler', () => {
+  const bowlSpace: Record<string, SearchDistribution> = {
+    x: { type: 'uniform', min_value: -5, max_value: 5 },
+    y: { type: 'uniform', min_value: -5, max_value: 5 },
+  };
+  const bowl = (p: Point): number => ((p['x'] as number) - 1.3) ** 2 + ((p['y'] as number) + 2.1) ** 2;
+
+  /** The best bowl value after `n` trials proposed `batch` at a time, each batch after the previous one's results. */
+  function bayesianBest(seed: number, n: number, batch: number): number {
+    const sampler = bayesianSampler(bowlSpace, seed);
+    const observations: Observation[] = [];
+    for (let from = 0; from < n; from += batch) {
+      for (const { point, unit } of sampler.propose(from, Math.min(batch, n - from), observations, [])) {
+        observations.push({ unit, value: bowl(point) });
+      }
+    }
+    return Math.min(...observations.map((o) => o.value));
+  }
+  const randomBest = (seed: number, n: number): number =>
+    Math.min(...Array.from({ length: n }, (_, i) => bowl(randomSampler(bowlSpace, seed).point(i))));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
+  const seeds = [1, 2, 3, 4, 5, 6];
+
+  it('beats random sampling on a 2-D quadratic bowl after 30 evaluations (averaged over seeds)', () => {
+    const bayes = mean(seeds.map((s) => bayesianBest(s, 30, 1)));
+    const random = mean(seeds.map((s) => randomBest(s, 30)));
+    assert.ok(bayes < random / 4, `bayesian ${bayes} vs random ${random}`);
+  });
+
+  it('still beats random sampling when it proposes batches of 4, as a sweep with max_concurrent_trials: 4 does', () => {
+    const bayes = mean(seeds.map((s) => bayesianBest(s, 32, 4)));
+    const random = mean(seeds.map((s) => randomBest(s, 32)));
+    assert.ok(bayes < random / 2, `bayesian ${bayes} vs random ${random}`);
+  });
+
+  it('starts with max(5, #parameters + 1) Sobol points, then proposes from the results, the same for the same inputs', () => {
+    const wide: Record<string, SearchDistribution> = Object.fromEntries(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => [k, { type: 'uniform', min_value: 0, max_value: 1 }]),
+    );
+    const sampler = bayesianSampler(wide, 9);
+    assert.equal(sampler.initial, 7);
+    assert.equal(bayesianSampler(bowlSpace, 9).initial, 5);
+    const first = sampler.propose(0, 7, [], []);
+    for (const [i, { point }] of first.entries()) assert.deepEqual(point, sobolSampler(wide, 9).point(i));
+    const observations = first.map(({ unit }) => ({ unit, value: unit.reduce((a, u) => a + (u - 0.2) ** 2, 0) }));
+    const next = sampler.propose(7, 3, observations, []);
+    assert.deepEqual(next, sampler.propose(7, 3, observations, []));
+    assert.equal(next.length, 3);
+    // Without results yet (every earlier trial failed), it keeps to the Sobol sequence.
+    assert.deepEqual(sampler.propose(7, 1, [], [])[0]?.point, sobolSampler(wide, 9).point(7));
+    // The batch's points differ from each other and from what was tried.
+    const seen = new Set([...first, ...next].map((c) => c.unit.join()));
+    assert.equal(seen.size, 10);
+  });
+
+  it('maps choice and the log and quantized uniforms from its unit points', () => {
+    const space: Record<string, SearchDistribution> = {
+      c: { type: 'choice', values: ['adam', 'sgd'] },
+      lr: { type: 'loguniform', min_value: -7, max_value: -1 },
+      q: { type: 'quniform', min_value: 8, max_value: 64, q: 8 },
+      ql: { type: 'qloguniform', min_value: 0, max_value: 4, q: 1 },
+    };
+    const sampler = bayesianSampler(space, 2);
+    const observations: Observation[] = [];
+    for (let from = 0; from < 12; from += 3) {
+      for (const { point, unit } of sampler.propose(from, 3, observations, [])) {
+        assert.ok(['adam', 'sgd'].includes(point['c'] as string));
+        assert.ok((point['lr'] as number) >= Math.exp(-7) && (point['lr'] as number) <= Math.exp(-1));
+        assert.equal((point['q'] as number) % 8, 0);
+        assert.ok(Number.isInteger(point['ql']));
+        observations.push({
+          unit,
+          value: Math.abs(Math.log(point['lr'] as number) + 4) + (point['c'] === 'sgd' ? 1 : 0),
+        });
+      }
+    }
+  });
+
+  it('refuses the distributions Azure ML refuses, naming the parameter', () => {
+    for (const type of ['normal', 'lognormal', 'qnormal', 'qlognormal'] as const) {
+      const d = (
+        type.startsWith('q') ? { type, mu: 0, sigma: 1, q: 1 } : { type, mu: 0, sigma: 1 }
+      ) as SearchDistribution;
+      assert.throws(
+        () => bayesianSampler({ ok: { type: 'uniform', min_value: 0, max_value: 1 }, bad: d }, 1),
+        (err: unknown) =>
+          err instanceof ValidationError &&
+          err.target === 'search_space.bad' &&
+          new RegExp(`got ${type}`).test(err.message),
+      );
+    }
+    assert.throws(
+      () => bayesianSampler({ r: { type: 'randint', upper: 3 } }, 1),
+      (err: unknown) =>
+        err instanceof ValidationError && /search_space\.r: bayesian sampling takes only/.test(err.message),
+    );
+  });
+
+  it('fits a GP that interpolates its points and an expected improvement that prefers low, uncertain means', () => {
+    const xs = [[0.1], [0.4], [0.7], [0.9]];
+    const ys = [1, 0.2, 0.5, 2];
+    const gp = fitGaussianProcess(xs, ys);
+    for (const [i, x] of xs.entries()) assert.ok(Math.abs(gp.predict(x).mean - (ys[i] as number)) < 0.1);
+    assert.ok(gp.predict([0.4]).sd < gp.predict([0.55]).sd);
+    assert.ok(expectedImprovement(0, 1, 0.5) > expectedImprovement(1, 1, 0.5));
+    assert.ok(expectedImprovement(1, 2, 0.5) > expectedImprovement(1, 0.1, 0.5));
+    assert.equal(expectedImprovement(1, 0, 0.5), 0);
   });
 });
