@@ -2,11 +2,20 @@ import { createHash } from 'node:crypto';
 import { parseSpec } from '../contracts/azureml/index.js';
 import type { SweepJobSpec } from '../contracts/azureml/index.js';
 import { JOBS_CONTAINER, JOB_EVENTS_QUEUE, isTerminal } from '../contracts/job.js';
-import type { Job, JobStatus, TrialSummary, TrialsProposeResult } from '../contracts/job.js';
+import type {
+  EarlyStop,
+  Job,
+  JobStatus,
+  TrialSummary,
+  TrialsEvaluateResult,
+  TrialsProposeResult,
+} from '../contracts/job.js';
 import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Observation } from '../ml/bayesian.js';
+import { decideTerminations, policyProblem } from '../ml/early-termination.js';
+import type { TrialMetricHistory } from '../ml/early-termination.js';
 import { bayesianSampler, gridSampler, randomSampler, sobolSampler } from '../ml/search-space.js';
 import type { AdaptiveSampler, Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
@@ -41,6 +50,8 @@ interface SweepState {
   points: Point[];
   /** Bayesian sampling: point n's coordinates in the unit cube (what the model is fitted on). */
   units?: number[][];
+  /** The trials the early termination policy stopped (recorded before they are asked to cancel). */
+  stopped?: EarlyStop[];
   maxTotal: number;
   maxConcurrent: number;
 }
@@ -50,6 +61,8 @@ type SweepDocument = JobDocument & { sweep: SweepState };
 export type SweepService = ReturnType<typeof createSweepService>;
 
 const DEFAULT_CONCURRENCY = 4;
+/** How often the trial engine has a sweep's early termination policy evaluated while trials run. */
+export const POLICY_EVALUATION_SECONDS = 3;
 
 /** The seed of a sweep without one: from its name, so a sweep's points do not change on a retry. */
 const seedOf = (name: string): number => createHash('sha256').update(name).digest().readUInt32BE(0);
@@ -115,14 +128,16 @@ export function createSweepService(deps: SweepServiceDeps) {
     };
   };
 
-  /** The trials' statuses and values of the primary metric (Completed trials only), in trial order. */
+  /** The trials' statuses and values of the primary metric (Completed trials and those the policy stopped), in trial order. */
   const results = async (ws: string, doc: SweepDocument) => {
     const metric = doc.sweep.spec.objective.primary_metric;
     const out: { name: string; index: number; status: JobStatus | undefined; value: number | undefined }[] = [];
     for (const [index, trial] of doc.sweep.created.entries()) {
       const job = await deps.jobs.get(ws, trial).catch(() => undefined);
       let value: number | undefined;
-      if (job?.status === 'Completed') {
+      // A trial the policy stopped counts with the last value it logged.
+      const stopped = job?.status === 'Canceled' && (doc.sweep.stopped ?? []).some((s) => s.name === trial);
+      if (job?.status === 'Completed' || stopped) {
         const run = await deps.tracking.getRun(ws, trial).catch(() => undefined);
         const v = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
         if (typeof v === 'number' && Number.isFinite(v)) value = v;
@@ -148,7 +163,24 @@ export function createSweepService(deps: SweepServiceDeps) {
       max_total_trials: doc.sweep.maxTotal,
       leaderboard: board,
       ...(board[0] === undefined ? {} : { best: board[0].name }),
+      ...(doc.sweep.stopped === undefined ? {} : { stopped: doc.sweep.stopped }),
     };
+  };
+
+  /** Every value the trial's run logged of `metric`, in logging order. */
+  const metricValues = async (ws: string, trial: string, metric: string): Promise<number[]> => {
+    const values: number[] = [];
+    let token: string | undefined;
+    do {
+      const page = await deps.tracking.metricHistory(ws, {
+        run_id: trial,
+        metric_key: metric,
+        ...(token === undefined ? {} : { page_token: token }),
+      });
+      values.push(...page.metrics.map((m) => Number(m.value)));
+      token = page.next_page_token;
+    } while (token !== undefined);
+    return values;
   };
 
   /**
@@ -200,11 +232,11 @@ export function createSweepService(deps: SweepServiceDeps) {
           { target: 'early_termination' },
         );
       }
-      if (spec.early_termination !== undefined) {
-        throw new ValidationError(
-          `early_termination: ${spec.early_termination.type} policies are not supported yet; remove early_termination (every trial then runs to its end).`,
-          { target: 'early_termination' },
-        );
+      const problem = spec.early_termination === undefined ? undefined : policyProblem(spec.early_termination);
+      if (problem !== undefined) {
+        throw new ValidationError(`early_termination.${problem.key}: ${problem.message}`, {
+          target: `early_termination.${problem.key}`,
+        });
       }
       const sampler = samplerOf(spec, name);
       const limits = spec.limits ?? {};
@@ -282,6 +314,8 @@ export function createSweepService(deps: SweepServiceDeps) {
       const doc = await read(ws, name);
       const timeout = doc.sweep.spec.limits?.timeout;
       const timeoutSeconds = timeout === undefined ? {} : { timeoutSeconds: timeout };
+      const evaluate =
+        doc.sweep.spec.early_termination === undefined ? {} : { evaluateSeconds: POLICY_EVALUATION_SECONDS };
       if (isTerminal(doc.status) || doc.cancelRequested === true || timedOut) {
         return { trials: [], done: true, ...timeoutSeconds };
       }
@@ -339,7 +373,56 @@ export function createSweepService(deps: SweepServiceDeps) {
         return d;
       });
       if (round === 0) await deps.tracking.setJobRunStatus(ws, name, 'RUNNING');
-      return { trials, done: false, ...timeoutSeconds };
+      return { trials, done: false, ...timeoutSeconds, ...evaluate };
+    },
+
+    /**
+     * Applies the sweep's early termination policy to its running `trials` (shared/ml/early-termination.ts),
+     * comparing them with every trial so far: the ones it stops are recorded on the sweep, then
+     * marked canceled with a notice that says why and asked to cancel. A retried evaluation asks
+     * again for those recorded but not yet ended.
+     */
+    async evaluate(ws: string, name: string, trials: readonly string[]): Promise<TrialsEvaluateResult> {
+      const doc = await read(ws, name);
+      const policy = doc.sweep.spec.early_termination;
+      if (policy === undefined || isTerminal(doc.status) || doc.cancelRequested === true) return { stopped: [] };
+      const metric = doc.sweep.spec.objective.primary_metric;
+      const histories: TrialMetricHistory[] = [];
+      for (const trial of doc.sweep.created) {
+        const job = await deps.jobs.get(ws, trial).catch(() => undefined);
+        if (job === undefined) continue;
+        const alreadyStopped = (doc.sweep.stopped ?? []).some((s) => s.name === trial);
+        const running = trials.includes(trial) && !isTerminal(job.status) && !alreadyStopped;
+        histories.push({ name: trial, values: await metricValues(ws, trial, metric), running });
+      }
+      const decisions = decideTerminations(policy, doc.sweep.spec.objective.goal, metric, histories);
+      if (decisions.length > 0) {
+        await update(ws, name, (d) => {
+          const known = new Set((d.sweep.stopped ?? []).map((s) => s.name));
+          const fresh = decisions.filter((x) => !known.has(x.name));
+          if (fresh.length === 0) return undefined;
+          d.sweep.stopped = [
+            ...(d.sweep.stopped ?? []),
+            ...fresh.map((x) => ({ name: x.name, policy: policy.type, interval: x.interval, reason: x.reason })),
+          ];
+          return d;
+        });
+      }
+      const recorded = (await read(ws, name)).sweep.stopped ?? [];
+      const stopped: string[] = [];
+      for (const stop of recorded.filter((s) => trials.includes(s.name))) {
+        const notice = `stopped by the ${stop.policy} policy at interval ${stop.interval}: ${stop.reason}.`;
+        const job = await deps.jobs.requestCancel(ws, stop.name, notice);
+        if (isTerminal(job.status)) continue;
+        await deps.queue.send(JOB_EVENTS_QUEUE, [
+          {
+            body: { kind: 'cancel', workspace: ws, job: stop.name, reason: notice },
+            messageId: `cancel-${ws}-${stop.name}`,
+          },
+        ]);
+        stopped.push(stop.name);
+      }
+      return { stopped };
     },
 
     /** Asks the orchestrations of these trials to cancel them (through the job-events queue). */
