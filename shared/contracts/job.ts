@@ -132,7 +132,7 @@ export interface TrialSummary {
   /** Trials created so far, and how many the limits allow. */
   created: number;
   max_total_trials: number;
-  /** Completed trials with the primary metric, best first. */
+  /** Completed trials (and sweep trials the policy stopped) with the primary metric, best first. */
   leaderboard: {
     name: string;
     value: number;

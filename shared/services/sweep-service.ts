@@ -151,10 +151,14 @@ export function createSweepService(deps: SweepServiceDeps) {
     const metric = doc.sweep.spec.objective.primary_metric;
     const goal = doc.sweep.spec.objective.goal;
     const board: TrialSummary['leaderboard'] = [];
+    const ended = new Map<string, JobStatus | undefined>();
     for (const r of await results(ws, doc)) {
+      ended.set(r.name, r.status);
       if (r.value !== undefined)
         board.push({ name: r.name, value: r.value, parameters: doc.sweep.points[r.index] ?? {} });
     }
+    // A trial the policy chose that finished before its cancel arrived was not stopped after all.
+    const stopped = doc.sweep.stopped?.filter((s) => !['Completed', 'Failed'].includes(ended.get(s.name) ?? ''));
     board.sort((a, b) => (goal === 'maximize' ? b.value - a.value : a.value - b.value));
     return {
       primary_metric: metric,
@@ -163,7 +167,7 @@ export function createSweepService(deps: SweepServiceDeps) {
       max_total_trials: doc.sweep.maxTotal,
       leaderboard: board,
       ...(board[0] === undefined ? {} : { best: board[0].name }),
-      ...(doc.sweep.stopped === undefined ? {} : { stopped: doc.sweep.stopped }),
+      ...(stopped === undefined ? {} : { stopped }),
     };
   };
 
@@ -405,6 +409,11 @@ export function createSweepService(deps: SweepServiceDeps) {
             ...(d.sweep.stopped ?? []),
             ...fresh.map((x) => ({ name: x.name, policy: policy.type, interval: x.interval, reason: x.reason })),
           ];
+          // Shown by job show at once, not only at the next round.
+          d.trials = {
+            ...(d.trials as TrialSummary),
+            stopped: [...(d.trials?.stopped ?? []), ...d.sweep.stopped.slice(-fresh.length)],
+          };
           return d;
         });
       }

@@ -115,6 +115,38 @@ describe('command jobs through the tessera CLI and the REST API', () => {
         'experiment_name: sweeps',
       ].join('\n'),
     );
+    yaml(
+      'bayesian-sweep.yml',
+      [
+        'type: sweep',
+        'trial:',
+        '  code: ./trial',
+        '  command: node trial.mjs ${{search_space.lr}} ${{search_space.depth}} ${{inputs.base}} ${{outputs.model}}',
+        '  environment:',
+        '    image: node:20',
+        'inputs:',
+        '  base: 1',
+        'outputs:',
+        '  model:',
+        '    type: custom_model',
+        'search_space:',
+        '  lr:',
+        '    type: uniform',
+        '    min_value: 0',
+        '    max_value: 1',
+        '  depth:',
+        '    type: choice',
+        '    values: [1, 2]',
+        'sampling_algorithm: bayesian',
+        'objective:',
+        '  goal: maximize',
+        '  primary_metric: score',
+        'limits:',
+        '  max_total_trials: 9',
+        '  max_concurrent_trials: 3',
+        'experiment_name: sweeps',
+      ].join('\n'),
+    );
     mkdirSync(join(specs, 'policy'));
     writeFileSync(
       join(specs, 'policy', 'trial.mjs'),
@@ -421,6 +453,27 @@ describe('command jobs through the tessera CLI and the REST API', () => {
     assert.equal(done.outputs.model?.uri, (await job(best)).outputs.model?.uri);
     const versions = await api('GET', 'workspaces/default/models/sweep-best/versions');
     assert.equal((versions.body as { value: unknown[] }).value.length, 1);
+  });
+
+  it('a bayesian sweep runs its Sobol start, then model-proposed trials, and ranks them all', async () => {
+    const created = json<Job>(await tessera('job', 'create', '--file', 'bayesian-sweep.yml'));
+    const done = await waitFor(
+      'the bayesian sweep to end',
+      async () => {
+        const j = await job(created.name);
+        return ['Completed', 'Failed', 'Canceled'].includes(j.status) ? j : undefined;
+      },
+      90_000,
+    );
+    assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+    assert.equal(done.trials?.created, 9);
+    const board = done.trials?.leaderboard ?? [];
+    assert.equal(board.length, 9);
+    const lrs = board.map((e) => e.parameters['lr'] as number);
+    assert.equal(new Set(lrs).size, 9, 'every trial has its own point');
+    assert.ok(lrs.every((lr) => lr >= 0 && lr < 1));
+    // score = 1 - (lr - 0.3)^2 + depth / 100: the best trial is near lr 0.3 with depth 2.
+    assert.ok(Math.abs((board[0]?.parameters['lr'] as number) - 0.3) < 0.2, JSON.stringify(board[0]));
   });
 
   it('a bandit policy stops the trailing trial while it runs: Canceled with a notice, still on the leaderboard', async () => {
