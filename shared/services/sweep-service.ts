@@ -453,7 +453,10 @@ export function createSweepService(deps: SweepServiceDeps) {
       const board = await summary(ws, doc);
       const best = board.leaderboard[0];
       const now = clock.now();
-      const status: JobStatus = outcome === 'canceled' ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
+      // A cancel the proposer saw before the orchestration got its event ends the sweep 'completed'
+      // (no more trials): it is still the user's cancel.
+      const canceled = outcome === 'canceled' || doc.cancelRequested === true;
+      const status: JobStatus = canceled ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
       await update(ws, name, (d) => {
         if (isTerminal(d.status)) return undefined;
         d.trials = board;
