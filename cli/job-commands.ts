@@ -83,6 +83,16 @@ function trialTables(job: Job): string {
       ),
     );
   }
+  const stopped = job.trials?.stopped ?? [];
+  if (stopped.length > 0) {
+    parts.push(
+      `\nStopped early (${stopped.length}):\n`,
+      table(
+        stopped.map((s) => ({ trial: s.name, policy: s.policy, interval: s.interval, reason: s.reason })),
+        ['trial', 'policy', 'interval', 'reason'],
+      ),
+    );
+  }
   const explanation = job.automl?.explanation;
   if (explanation !== undefined) {
     parts.push(

@@ -5,11 +5,13 @@ import {
   COMMAND_JOB_ORCHESTRATION,
   JOB_CANCEL_EVENT,
   TRIALS_CANCEL_ACTIVITY,
+  TRIALS_EVALUATE_ACTIVITY,
   TRIALS_FINALIZE_ACTIVITY,
   TRIALS_PROPOSE_ACTIVITY,
   TRIAL_SWEEP_ORCHESTRATION,
   commandJobInputSchema,
   jobFinalizeResultSchema,
+  trialsEvaluateResultSchema,
   trialsProposeResultSchema,
 } from '../shared/contracts/job.js';
 import type { JobStatus } from '../shared/contracts/job.js';
@@ -26,8 +28,10 @@ ACTIVITY_RETRY.backoffCoefficient = 2;
  * instance, waits for the batch, and asks again until the proposer is done. A cancel request
  * cancels the running trials and ends the job. When the job's timeout passes, the running trials
  * are canceled and the proposer is asked once more with `timedOut`: it offers only the closing
- * steps (AutoML's ensembles and explanation), which the timeout no longer interrupts. Finally the
- * best trial is recorded.
+ * steps (AutoML's ensembles and explanation), which the timeout no longer interrupts. A sweep with
+ * an early termination policy (the plan's `evaluateSeconds`) also wakes on a durable timer while
+ * its trials run and has the policy evaluated: the trials it stops are canceled by that activity
+ * and end like any canceled trial, so the batch still ends. Finally the best trial is recorded.
  */
 export const trialSweepOrchestrator: OrchestrationHandler = function* (
   context: OrchestrationContext,
@@ -60,9 +64,29 @@ export const trialSweepOrchestrator: OrchestrationHandler = function* (
         ),
       ),
     );
-    const winner = yield context.df.Task.any(
-      timeout === undefined || timedOut ? [batch, cancel] : [batch, cancel, timeout],
-    );
+    const waitingOn = timeout === undefined || timedOut ? [batch, cancel] : [batch, cancel, timeout];
+    let winner: unknown;
+    for (;;) {
+      if (plan.evaluateSeconds === undefined) {
+        winner = yield context.df.Task.any(waitingOn);
+        break;
+      }
+      const tick = context.df.createTimer(
+        new Date(context.df.currentUtcDateTime.getTime() + plan.evaluateSeconds * 1000),
+      );
+      winner = yield context.df.Task.any([...waitingOn, tick]);
+      if (winner !== tick) {
+        tick.cancel();
+        break;
+      }
+      trialsEvaluateResultSchema.parse(
+        yield context.df.callActivityWithRetry(TRIALS_EVALUATE_ACTIVITY, ACTIVITY_RETRY, {
+          workspace,
+          name,
+          trials: plan.trials,
+        }),
+      );
+    }
     if (winner === batch) continue;
     const canceled = winner === cancel;
     yield context.df.callActivityWithRetry(TRIALS_CANCEL_ACTIVITY, ACTIVITY_RETRY, {

@@ -18,6 +18,8 @@ export const AUTOML_JOB_ORCHESTRATION = 'automlJob';
 export const TRIALS_PROPOSE_ACTIVITY = 'trials-propose';
 export const TRIALS_CANCEL_ACTIVITY = 'trials-cancel';
 export const TRIALS_FINALIZE_ACTIVITY = 'trials-finalize';
+/** A sweep's early termination policy, applied to its running trials every few seconds. */
+export const TRIALS_EVALUATE_ACTIVITY = 'trials-evaluate';
 /** The orchestration that runs a job of this type. */
 export function orchestrationOf(type: string): string {
   return type === 'sweep'
@@ -130,7 +132,7 @@ export interface TrialSummary {
   /** Trials created so far, and how many the limits allow. */
   created: number;
   max_total_trials: number;
-  /** Completed trials with the primary metric, best first. */
+  /** Completed trials (and sweep trials the policy stopped) with the primary metric, best first. */
   leaderboard: {
     name: string;
     value: number;
@@ -139,6 +141,16 @@ export interface TrialSummary {
     algorithm?: string;
   }[];
   best?: string;
+  /** Sweeps: the trials the early termination policy stopped, and why. */
+  stopped?: EarlyStop[];
+}
+
+/** A trial stopped by a sweep's early termination policy. */
+export interface EarlyStop {
+  name: string;
+  policy: string;
+  interval: number;
+  reason: string;
 }
 
 /** Permutation importance of a model's raw input columns on holdout rows. */
@@ -313,6 +325,8 @@ export const trialsProposeResultSchema = z.object({
   trials: z.array(z.string()),
   done: z.boolean(),
   timeoutSeconds: z.number().optional(),
+  /** A sweep with an early termination policy: evaluate it this often while the trials run. */
+  evaluateSeconds: z.number().positive().optional(),
 });
 export type TrialsProposeResult = z.output<typeof trialsProposeResultSchema>;
 
@@ -320,6 +334,14 @@ export const trialsCancelInputSchema = commandJobInputSchema.extend({
   trials: z.array(z.string()),
   reason: z.string(),
 });
+
+export const trialsEvaluateInputSchema = commandJobInputSchema.extend({
+  /** The trials running now (the round's). */
+  trials: z.array(z.string()),
+});
+/** The trials the policy stopped in this evaluation (their cancel already requested). */
+export const trialsEvaluateResultSchema = z.object({ stopped: z.array(z.string()) });
+export type TrialsEvaluateResult = z.output<typeof trialsEvaluateResultSchema>;
 
 export const trialsFinalizeInputSchema = commandJobInputSchema.extend({
   outcome: z.enum(['completed', 'canceled', 'timeout']),

@@ -667,11 +667,16 @@ export function createJobService(deps: JobServiceDeps) {
       };
     },
 
-    /** Marks the job for cancellation; the caller raises the orchestration's cancel event. */
-    async requestCancel(ws: string, name: string): Promise<Job> {
+    /**
+     * Marks the job for cancellation; the caller raises the orchestration's cancel event. `notice`
+     * (why, when it is not the user: a sweep's early termination policy) is added to its notices.
+     */
+    async requestCancel(ws: string, name: string, notice?: string): Promise<Job> {
       const doc = await update(ws, name, (d) => {
-        if (isTerminal(d.status) || d.cancelRequested === true) return undefined;
+        const noted = notice === undefined || d.notices.includes(notice);
+        if (isTerminal(d.status) || (d.cancelRequested === true && noted)) return undefined;
         d.cancelRequested = true;
+        if (!noted) d.notices = [...d.notices, notice];
         return d;
       });
       return toJob(doc);

@@ -2,12 +2,22 @@ import { createHash } from 'node:crypto';
 import { parseSpec } from '../contracts/azureml/index.js';
 import type { SweepJobSpec } from '../contracts/azureml/index.js';
 import { JOBS_CONTAINER, JOB_EVENTS_QUEUE, isTerminal } from '../contracts/job.js';
-import type { Job, JobStatus, TrialSummary, TrialsProposeResult } from '../contracts/job.js';
+import type {
+  EarlyStop,
+  Job,
+  JobStatus,
+  TrialSummary,
+  TrialsEvaluateResult,
+  TrialsProposeResult,
+} from '../contracts/job.js';
 import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { generateJobName } from '../domain/job-command.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { gridSampler, randomSampler } from '../ml/search-space.js';
-import type { Point, Sampler } from '../ml/search-space.js';
+import type { Observation } from '../ml/bayesian.js';
+import { decideTerminations, policyProblem } from '../ml/early-termination.js';
+import type { TrialMetricHistory } from '../ml/early-termination.js';
+import { bayesianSampler, gridSampler, randomSampler, sobolSampler } from '../ml/search-space.js';
+import type { AdaptiveSampler, Point, Sampler } from '../ml/search-space.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageQueue } from '../ports/message-queue.js';
 import type { MetadataStore, WithMeta } from '../ports/metadata-store.js';
@@ -36,7 +46,12 @@ interface SweepState {
   spec: SweepJobSpec;
   /** Trial names created so far, in order (trial n has point n). */
   created: string[];
+  /** Point n of trial n; a round's points are stored before its trials are created. */
   points: Point[];
+  /** Bayesian sampling: point n's coordinates in the unit cube (what the model is fitted on). */
+  units?: number[][];
+  /** The trials the early termination policy stopped (recorded before they are asked to cancel). */
+  stopped?: EarlyStop[];
   maxTotal: number;
   maxConcurrent: number;
 }
@@ -46,25 +61,31 @@ type SweepDocument = JobDocument & { sweep: SweepState };
 export type SweepService = ReturnType<typeof createSweepService>;
 
 const DEFAULT_CONCURRENCY = 4;
+/** How often the trial engine has a sweep's early termination policy evaluated while trials run. */
+export const POLICY_EVALUATION_SECONDS = 3;
 
-function samplerOf(spec: SweepJobSpec, name: string): Sampler {
+/** The seed of a sweep without one: from its name, so a sweep's points do not change on a retry. */
+const seedOf = (name: string): number => createHash('sha256').update(name).digest().readUInt32BE(0);
+
+function samplerOf(spec: SweepJobSpec, name: string): Sampler | AdaptiveSampler {
   const sampling = spec.sampling_algorithm;
   const type = typeof sampling === 'string' ? sampling : sampling.type;
   if (type === 'grid') return gridSampler(spec.search_space);
+  if (type === 'bayesian') return bayesianSampler(spec.search_space, seedOf(name));
   if (type === 'random') {
     const options = typeof sampling === 'string' ? {} : (sampling as { seed?: number; rule?: string });
-    if (options.rule === 'sobol') {
-      throw new ValidationError('sampling_algorithm.rule: sobol sampling is not supported yet; use rule: random.', {
-        target: 'sampling_algorithm',
-      });
-    }
-    const seed = options.seed ?? createHash('sha256').update(name).digest().readUInt32BE(0);
-    return randomSampler(spec.search_space, seed);
+    const seed = options.seed ?? seedOf(name);
+    return options.rule === 'sobol' ? sobolSampler(spec.search_space, seed) : randomSampler(spec.search_space, seed);
   }
-  throw new ValidationError(`sampling_algorithm: ${type} sampling is not supported yet; use grid or random.`, {
-    target: 'sampling_algorithm',
-  });
+  throw new ValidationError(
+    `sampling_algorithm: ${String(type)} is not a sampling algorithm; use grid, random or bayesian.`,
+    {
+      target: 'sampling_algorithm',
+    },
+  );
 }
+
+const isAdaptive = (s: Sampler | AdaptiveSampler): s is AdaptiveSampler => 'propose' in s;
 
 export function createSweepService(deps: SweepServiceDeps) {
   const { clock } = deps;
@@ -107,19 +128,37 @@ export function createSweepService(deps: SweepServiceDeps) {
     };
   };
 
+  /** The trials' statuses and values of the primary metric (Completed trials and those the policy stopped), in trial order. */
+  const results = async (ws: string, doc: SweepDocument) => {
+    const metric = doc.sweep.spec.objective.primary_metric;
+    const out: { name: string; index: number; status: JobStatus | undefined; value: number | undefined }[] = [];
+    for (const [index, trial] of doc.sweep.created.entries()) {
+      const job = await deps.jobs.get(ws, trial).catch(() => undefined);
+      let value: number | undefined;
+      // A trial the policy stopped counts with the last value it logged.
+      const stopped = job?.status === 'Canceled' && (doc.sweep.stopped ?? []).some((s) => s.name === trial);
+      if (job?.status === 'Completed' || stopped) {
+        const run = await deps.tracking.getRun(ws, trial).catch(() => undefined);
+        const v = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
+        if (typeof v === 'number' && Number.isFinite(v)) value = v;
+      }
+      out.push({ name: trial, index, status: job?.status, value });
+    }
+    return out;
+  };
+
   const summary = async (ws: string, doc: SweepDocument): Promise<TrialSummary> => {
     const metric = doc.sweep.spec.objective.primary_metric;
     const goal = doc.sweep.spec.objective.goal;
     const board: TrialSummary['leaderboard'] = [];
-    for (const [i, trial] of doc.sweep.created.entries()) {
-      const job = await deps.jobs.get(ws, trial).catch(() => undefined);
-      if (job?.status !== 'Completed') continue;
-      const run = await deps.tracking.getRun(ws, trial).catch(() => undefined);
-      const value = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
-      if (typeof value === 'number' && Number.isFinite(value)) {
-        board.push({ name: trial, value, parameters: doc.sweep.points[i] ?? {} });
-      }
+    const ended = new Map<string, JobStatus | undefined>();
+    for (const r of await results(ws, doc)) {
+      ended.set(r.name, r.status);
+      if (r.value !== undefined)
+        board.push({ name: r.name, value: r.value, parameters: doc.sweep.points[r.index] ?? {} });
     }
+    // A trial the policy chose that finished before its cancel arrived was not stopped after all.
+    const stopped = doc.sweep.stopped?.filter((s) => !['Completed', 'Failed'].includes(ended.get(s.name) ?? ''));
     board.sort((a, b) => (goal === 'maximize' ? b.value - a.value : a.value - b.value));
     return {
       primary_metric: metric,
@@ -128,7 +167,54 @@ export function createSweepService(deps: SweepServiceDeps) {
       max_total_trials: doc.sweep.maxTotal,
       leaderboard: board,
       ...(board[0] === undefined ? {} : { best: board[0].name }),
+      ...(stopped === undefined ? {} : { stopped }),
     };
+  };
+
+  /** Every value the trial's run logged of `metric`, in logging order. */
+  const metricValues = async (ws: string, trial: string, metric: string): Promise<number[]> => {
+    const values: number[] = [];
+    let token: string | undefined;
+    do {
+      const page = await deps.tracking.metricHistory(ws, {
+        run_id: trial,
+        metric_key: metric,
+        ...(token === undefined ? {} : { page_token: token }),
+      });
+      values.push(...page.metrics.map((m) => Number(m.value)));
+      token = page.next_page_token;
+    } while (token !== undefined);
+    return values;
+  };
+
+  /**
+   * The points of trials `start` .. `end - 1`: an index sampler's, or the Bayesian model's given
+   * the results so far (objective turned into a value to minimise; running trials as pending).
+   */
+  const choosePoints = async (
+    ws: string,
+    doc: SweepDocument,
+    sampler: Sampler | AdaptiveSampler,
+    start: number,
+    end: number,
+  ): Promise<{ points: Point[]; units?: number[][] }> => {
+    if (!isAdaptive(sampler)) {
+      return { points: Array.from({ length: end - start }, (_, k) => sampler.point(start + k)) };
+    }
+    const units = doc.sweep.units ?? [];
+    const sign = doc.sweep.spec.objective.goal === 'maximize' ? -1 : 1;
+    const observations: Observation[] = [];
+    const pending: number[][] = [];
+    if (start >= sampler.initial) {
+      for (const r of await results(ws, doc)) {
+        const unit = units[r.index];
+        if (unit === undefined) continue;
+        if (r.value !== undefined) observations.push({ unit, value: sign * r.value });
+        else if (r.status === undefined || !isTerminal(r.status)) pending.push(unit);
+      }
+    }
+    const chosen = sampler.propose(start, end - start, observations, pending);
+    return { points: chosen.map((c) => c.point), units: chosen.map((c) => c.unit) };
   };
 
   return {
@@ -142,18 +228,29 @@ export function createSweepService(deps: SweepServiceDeps) {
           target: 'name',
         });
       }
-      if (spec.early_termination !== undefined) {
+      const samplingType =
+        typeof spec.sampling_algorithm === 'string' ? spec.sampling_algorithm : spec.sampling_algorithm.type;
+      if (samplingType === 'bayesian' && spec.early_termination !== undefined) {
         throw new ValidationError(
-          `early_termination: ${spec.early_termination.type} policies are not supported yet; remove early_termination (every trial then runs to its end).`,
+          `early_termination: bayesian sampling does not take an early termination policy (as in Azure ML); remove early_termination, or use random or grid sampling with it.`,
           { target: 'early_termination' },
         );
+      }
+      const problem = spec.early_termination === undefined ? undefined : policyProblem(spec.early_termination);
+      if (problem !== undefined) {
+        throw new ValidationError(`early_termination.${problem.key}: ${problem.message}`, {
+          target: `early_termination.${problem.key}`,
+        });
       }
       const sampler = samplerOf(spec, name);
       const limits = spec.limits ?? {};
       if (sampler.size === Infinity && limits.max_total_trials === undefined) {
-        throw new ValidationError('limits.max_total_trials is required with random sampling.', {
-          target: 'limits.max_total_trials',
-        });
+        throw new ValidationError(
+          `limits.max_total_trials is required with ${samplingType} sampling (it has no end of its own).`,
+          {
+            target: 'limits.max_total_trials',
+          },
+        );
       }
       const maxTotal = Math.min(limits.max_total_trials ?? sampler.size, sampler.size);
       const maxConcurrent = Math.max(1, Math.min(limits.max_concurrent_trials ?? DEFAULT_CONCURRENCY, maxTotal));
@@ -221,6 +318,8 @@ export function createSweepService(deps: SweepServiceDeps) {
       const doc = await read(ws, name);
       const timeout = doc.sweep.spec.limits?.timeout;
       const timeoutSeconds = timeout === undefined ? {} : { timeoutSeconds: timeout };
+      const evaluate =
+        doc.sweep.spec.early_termination === undefined ? {} : { evaluateSeconds: POLICY_EVALUATION_SECONDS };
       if (isTerminal(doc.status) || doc.cancelRequested === true || timedOut) {
         return { trials: [], done: true, ...timeoutSeconds };
       }
@@ -229,10 +328,27 @@ export function createSweepService(deps: SweepServiceDeps) {
       const start = round * doc.sweep.maxConcurrent;
       const end = Math.min(start + doc.sweep.maxConcurrent, doc.sweep.maxTotal);
       if (start >= end) return { trials: [], done: true, ...timeoutSeconds };
+      // The round's points are chosen once and stored before any trial is created: a retried
+      // round (an activity retry) finds them and creates the same trials.
+      if (doc.sweep.points.length < end) {
+        const chosen = await choosePoints(ws, doc, sampler, start, end);
+        await update(ws, name, (d) => {
+          if (d.sweep.points.length >= end) return undefined;
+          if (d.sweep.points.length !== start) {
+            throw new ConflictError(
+              `Sweep ${name} has ${d.sweep.points.length} points; round ${round} starts at ${start}.`,
+            );
+          }
+          d.sweep.points = [...d.sweep.points, ...chosen.points];
+          if (chosen.units !== undefined) d.sweep.units = [...(d.sweep.units ?? []), ...chosen.units];
+          return d;
+        });
+      }
+      const planned = (await read(ws, name)).sweep.points;
       const trials: string[] = [];
       for (let i = start; i < end; i++) {
         const trial = `${name}_${i}`;
-        const point = sampler.point(i);
+        const point = planned[i] as Point;
         const exists = await deps.jobs.get(ws, trial).then(
           () => true,
           (err: unknown) => {
@@ -245,7 +361,6 @@ export function createSweepService(deps: SweepServiceDeps) {
         await update(ws, name, (d) => {
           if (d.sweep.created.includes(trial)) return undefined;
           d.sweep.created = [...d.sweep.created, trial];
-          d.sweep.points = [...d.sweep.points, point];
           d.orchestratedAt ??= clock.now();
           if (d.status === 'Queued') {
             d.status = 'Running';
@@ -262,7 +377,61 @@ export function createSweepService(deps: SweepServiceDeps) {
         return d;
       });
       if (round === 0) await deps.tracking.setJobRunStatus(ws, name, 'RUNNING');
-      return { trials, done: false, ...timeoutSeconds };
+      return { trials, done: false, ...timeoutSeconds, ...evaluate };
+    },
+
+    /**
+     * Applies the sweep's early termination policy to its running `trials` (shared/ml/early-termination.ts),
+     * comparing them with every trial so far: the ones it stops are recorded on the sweep, then
+     * marked canceled with a notice that says why and asked to cancel. A retried evaluation asks
+     * again for those recorded but not yet ended.
+     */
+    async evaluate(ws: string, name: string, trials: readonly string[]): Promise<TrialsEvaluateResult> {
+      const doc = await read(ws, name);
+      const policy = doc.sweep.spec.early_termination;
+      if (policy === undefined || isTerminal(doc.status) || doc.cancelRequested === true) return { stopped: [] };
+      const metric = doc.sweep.spec.objective.primary_metric;
+      const histories: TrialMetricHistory[] = [];
+      for (const trial of doc.sweep.created) {
+        const job = await deps.jobs.get(ws, trial).catch(() => undefined);
+        if (job === undefined) continue;
+        const alreadyStopped = (doc.sweep.stopped ?? []).some((s) => s.name === trial);
+        const running = trials.includes(trial) && !isTerminal(job.status) && !alreadyStopped;
+        histories.push({ name: trial, values: await metricValues(ws, trial, metric), running });
+      }
+      const decisions = decideTerminations(policy, doc.sweep.spec.objective.goal, metric, histories);
+      if (decisions.length > 0) {
+        await update(ws, name, (d) => {
+          const known = new Set((d.sweep.stopped ?? []).map((s) => s.name));
+          const fresh = decisions.filter((x) => !known.has(x.name));
+          if (fresh.length === 0) return undefined;
+          d.sweep.stopped = [
+            ...(d.sweep.stopped ?? []),
+            ...fresh.map((x) => ({ name: x.name, policy: policy.type, interval: x.interval, reason: x.reason })),
+          ];
+          // Shown by job show at once, not only at the next round.
+          d.trials = {
+            ...(d.trials as TrialSummary),
+            stopped: [...(d.trials?.stopped ?? []), ...d.sweep.stopped.slice(-fresh.length)],
+          };
+          return d;
+        });
+      }
+      const recorded = (await read(ws, name)).sweep.stopped ?? [];
+      const stopped: string[] = [];
+      for (const stop of recorded.filter((s) => trials.includes(s.name))) {
+        const notice = `stopped by the ${stop.policy} policy at interval ${stop.interval}: ${stop.reason}.`;
+        const job = await deps.jobs.requestCancel(ws, stop.name, notice);
+        if (isTerminal(job.status)) continue;
+        await deps.queue.send(JOB_EVENTS_QUEUE, [
+          {
+            body: { kind: 'cancel', workspace: ws, job: stop.name, reason: notice },
+            messageId: `cancel-${ws}-${stop.name}`,
+          },
+        ]);
+        stopped.push(stop.name);
+      }
+      return { stopped };
     },
 
     /** Asks the orchestrations of these trials to cancel them (through the job-events queue). */
@@ -284,7 +453,10 @@ export function createSweepService(deps: SweepServiceDeps) {
       const board = await summary(ws, doc);
       const best = board.leaderboard[0];
       const now = clock.now();
-      const status: JobStatus = outcome === 'canceled' ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
+      // A cancel the proposer saw before the orchestration got its event ends the sweep 'completed'
+      // (no more trials): it is still the user's cancel.
+      const canceled = outcome === 'canceled' || doc.cancelRequested === true;
+      const status: JobStatus = canceled ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
       await update(ws, name, (d) => {
         if (isTerminal(d.status)) return undefined;
         d.trials = board;

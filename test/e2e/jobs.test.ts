@@ -115,6 +115,82 @@ describe('command jobs through the tessera CLI and the REST API', () => {
         'experiment_name: sweeps',
       ].join('\n'),
     );
+    yaml(
+      'bayesian-sweep.yml',
+      [
+        'type: sweep',
+        'trial:',
+        '  code: ./trial',
+        '  command: node trial.mjs ${{search_space.lr}} ${{search_space.depth}} ${{inputs.base}} ${{outputs.model}}',
+        '  environment:',
+        '    image: node:20',
+        'inputs:',
+        '  base: 1',
+        'outputs:',
+        '  model:',
+        '    type: custom_model',
+        'search_space:',
+        '  lr:',
+        '    type: uniform',
+        '    min_value: 0',
+        '    max_value: 1',
+        '  depth:',
+        '    type: choice',
+        '    values: [1, 2]',
+        'sampling_algorithm: bayesian',
+        'objective:',
+        '  goal: maximize',
+        '  primary_metric: score',
+        'limits:',
+        '  max_total_trials: 9',
+        '  max_concurrent_trials: 3',
+        'experiment_name: sweeps',
+      ].join('\n'),
+    );
+    mkdirSync(join(specs, 'policy'));
+    writeFileSync(
+      join(specs, 'policy', 'trial.mjs'),
+      [
+        '// Logs acc = quality × k / 25 at k = 1..25, 0.4 s apart: the low-quality trial trails from the start.',
+        'const quality = Number(process.argv[2]);',
+        'for (let k = 1; k <= 25; k++) {',
+        "  const res = await fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', {",
+        "    method: 'POST',",
+        "    headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' },",
+        "    body: JSON.stringify({ run_id: process.env.MLFLOW_RUN_ID, key: 'acc', value: (quality * k) / 25, step: k, timestamp: Date.now() }),",
+        '  });',
+        "  if (!res.ok) throw new Error('log-metric: ' + res.status);",
+        '  await new Promise((r) => setTimeout(r, 400));',
+        '}',
+      ].join('\n'),
+    );
+    yaml(
+      'policy-sweep.yml',
+      [
+        'type: sweep',
+        'trial:',
+        '  code: ./policy',
+        '  command: node trial.mjs ${{search_space.quality}}',
+        '  environment:',
+        '    image: node:20',
+        'search_space:',
+        '  quality:',
+        '    type: choice',
+        '    values: [1, 0.2]',
+        'sampling_algorithm: grid',
+        'objective:',
+        '  goal: maximize',
+        '  primary_metric: acc',
+        'early_termination:',
+        '  type: bandit',
+        '  slack_factor: 0.2',
+        '  evaluation_interval: 1',
+        '  delay_evaluation: 2',
+        'limits:',
+        '  max_concurrent_trials: 2',
+        'experiment_name: sweeps',
+      ].join('\n'),
+    );
     yaml('queued.yml', 'command: sleep 1\nenvironment:\n  image: python:3.11\ncompute: azureml:two-slots\n');
   });
   after(async () => {
@@ -379,6 +455,61 @@ describe('command jobs through the tessera CLI and the REST API', () => {
     assert.equal((versions.body as { value: unknown[] }).value.length, 1);
   });
 
+  it('a bayesian sweep runs its Sobol start, then model-proposed trials, and ranks them all', async () => {
+    const created = json<Job>(await tessera('job', 'create', '--file', 'bayesian-sweep.yml'));
+    const done = await waitFor(
+      'the bayesian sweep to end',
+      async () => {
+        const j = await job(created.name);
+        return ['Completed', 'Failed', 'Canceled'].includes(j.status) ? j : undefined;
+      },
+      90_000,
+    );
+    assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+    assert.equal(done.trials?.created, 9);
+    const board = done.trials?.leaderboard ?? [];
+    assert.equal(board.length, 9);
+    const lrs = board.map((e) => e.parameters['lr'] as number);
+    assert.equal(new Set(lrs).size, 9, 'every trial has its own point');
+    assert.ok(lrs.every((lr) => lr >= 0 && lr < 1));
+    // score = 1 - (lr - 0.3)^2 + depth / 100: the best trial is near lr 0.3 with depth 2.
+    assert.ok(Math.abs((board[0]?.parameters['lr'] as number) - 0.3) < 0.2, JSON.stringify(board[0]));
+  });
+
+  it('a bandit policy stops the trailing trial while it runs: Canceled with a notice, still on the leaderboard', async () => {
+    const created = json<Job>(await tessera('job', 'create', '--file', 'policy-sweep.yml'));
+    const done = await waitFor(
+      'the policy sweep to end',
+      async () => {
+        const j = await job(created.name);
+        return ['Completed', 'Failed', 'Canceled'].includes(j.status) ? j : undefined;
+      },
+      90_000,
+    );
+    assert.equal(done.status, 'Completed', JSON.stringify(done.error));
+    const [stop] = done.trials?.stopped ?? [];
+    assert.equal(stop?.name, `${created.name}_1`, JSON.stringify(done.trials));
+    assert.equal(stop?.policy, 'bandit');
+    const stopped = await job(`${created.name}_1`);
+    assert.equal(stopped.status, 'Canceled');
+    assert.ok(
+      stopped.notices.some((n) =>
+        /^stopped by the bandit policy at interval \d+: its best acc [\d.]+ is below/.test(n),
+      ),
+      JSON.stringify(stopped.notices),
+    );
+    assert.equal((await job(`${created.name}_0`)).status, 'Completed');
+    // The stopped trial counts with the last value it logged, below the one that ran to its end.
+    assert.deepEqual(
+      done.trials?.leaderboard.map((e) => e.name),
+      [`${created.name}_0`, `${created.name}_1`],
+    );
+    assert.equal(done.trials?.leaderboard[0]?.value, 1);
+    assert.ok((done.trials?.leaderboard[1]?.value ?? 1) < 0.2);
+    const shown = await tessera('job', 'show', '-n', created.name, '-o', 'table');
+    assert.match(shown.stdout, /Stopped early \(1\)/);
+  });
+
   it('bad sweep specs are refused with a 400 naming the problem', async () => {
     const base = {
       type: 'sweep',
@@ -388,10 +519,18 @@ describe('command jobs through the tessera CLI and the REST API', () => {
       sampling_algorithm: 'grid',
     };
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ sampling_algorithm: 'bayesian' }, /bayesian sampling is not supported yet/],
+      [
+        { sampling_algorithm: 'bayesian', search_space: { lr: { type: 'normal', mu: 0, sigma: 1 } } },
+        /search_space\.lr: bayesian sampling takes only choice, uniform/,
+      ],
+      [
+        { sampling_algorithm: 'bayesian', early_termination: { type: 'bandit', slack_factor: 0.1 } },
+        /bayesian sampling does not take an early termination policy/,
+      ],
+      [{ sampling_algorithm: 'bayesian' }, /max_total_trials is required with bayesian sampling/],
       [{ search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } } }, /grid sampling takes only choice/],
       [{ sampling_algorithm: 'random' }, /max_total_trials is required/],
-      [{ early_termination: { type: 'bandit', slack_factor: 0.1 } }, /bandit policies are not supported yet/],
+      [{ early_termination: { type: 'bandit' } }, /early_termination\.slack_factor: a bandit policy takes exactly one/],
       [{ trial: { command: 'echo ${{inputs.nope}}', environment: { image: 'x' } } }, /no input 'nope'/],
     ];
     for (const [change, message] of cases) {

@@ -1,8 +1,8 @@
-import type { JobStatus, TrialsProposeResult } from '../../shared/contracts/job.js';
+import type { JobStatus, TrialsEvaluateResult, TrialsProposeResult } from '../../shared/contracts/job.js';
 
 /**
  * Scripted stand-ins for the trial engine's activities (trials-propose, trials-cancel,
- * trials-finalize), shared by the fixture app (test/fixtures/command-job-app) and the test that
+ * trials-evaluate, trials-finalize), shared by the fixture app (test/fixtures/command-job-app) and the test that
  * drives it, as command-job-fakes.ts is for the command job's.
  */
 
@@ -17,6 +17,9 @@ export const trialEngineFakes = {
   scripts: new Map<string, (round: number, timedOut: boolean) => TrialsProposeResult>(),
   proposals: [] as ProposeCall[],
   cancels: [] as { name: string; trials: string[]; reason: string }[],
+  /** parent → the trials its policy stops at its n-th evaluation (1-based), given the running ones. */
+  stops: new Map<string, (evaluation: number, trials: string[]) => string[]>(),
+  evaluations: [] as { name: string; trials: string[] }[],
   finals: [] as { name: string; outcome: string }[],
 };
 
@@ -35,4 +38,18 @@ export function fakeCancel(input: { name: string; trials: string[]; reason: stri
 export function fakeTrialsFinalize(input: { name: string; outcome: string }): { status: JobStatus } {
   trialEngineFakes.finals.push({ name: input.name, outcome: input.outcome });
   return { status: input.outcome === 'canceled' ? 'Canceled' : input.outcome === 'timeout' ? 'Failed' : 'Completed' };
+}
+
+export function fakeEvaluate(input: { name: string; trials: string[] }): TrialsEvaluateResult {
+  trialEngineFakes.evaluations.push({ name: input.name, trials: input.trials });
+  const n = trialEngineFakes.evaluations.filter((e) => e.name === input.name).length;
+  const stopped = trialEngineFakes.stops.get(input.name)?.(n, input.trials) ?? [];
+  if (stopped.length > 0) {
+    trialEngineFakes.cancels.push({
+      name: input.name,
+      trials: stopped,
+      reason: `stopped by the policy at evaluation ${n}`,
+    });
+  }
+  return { stopped };
 }

@@ -1,7 +1,8 @@
 // The trial engine (trialSweep, and automlJob — the same orchestrator) run by the local host's
 // durable engine with scripted proposals and the real commandJob orchestration for its trials
-// (test/fixtures/command-job-app): batches, cancel, and the timeout path that still runs the
-// closing round (AutoML's ensembles and explanation) before finalizing as timed out.
+// (test/fixtures/command-job-app): batches, cancel, the timeout path that still runs the closing
+// round (AutoML's ensembles and explanation) before finalizing as timed out, and a sweep's early
+// termination policy evaluated on a timer while its trials run.
 import '../../local/core-shim.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,6 +100,53 @@ describe('trial engine orchestration (local durable engine, scripted proposals)'
         [1, false],
         [2, false],
       ],
+    );
+    assert.deepEqual(
+      trialEngineFakes.finals.filter((f) => f.name === parent),
+      [{ name: parent, outcome: 'completed' }],
+    );
+    // Without a policy (AutoML, sweeps without early_termination) nothing is evaluated.
+    assert.equal(trialEngineFakes.evaluations.filter((e) => e.name === parent).length, 0);
+  });
+
+  it('with a policy evaluates it on a timer while trials run; a stopped trial ends canceled and the sweep goes on', async () => {
+    const parent = 'sweep-policy';
+    trialEngineFakes.scripts.set(parent, (round) =>
+      round === 0
+        ? { trials: [`${parent}_0`, `${parent}_1`], done: false, evaluateSeconds: 0.2 }
+        : { trials: [], done: true },
+    );
+    trialEngineFakes.stops.set(parent, (n, trials) =>
+      n === 2 && trials.includes(`${parent}_1`) ? [`${parent}_1`] : [],
+    );
+    await api.start(TRIAL_SWEEP_ORCHESTRATION, { workspace: WS, name: parent }, instanceId(parent));
+    await started(`${parent}_0`);
+    await started(`${parent}_1`);
+    const stop = await waitFor('the policy to stop a trial', () =>
+      Promise.resolve(trialEngineFakes.cancels.find((c) => c.name === parent)),
+    );
+    assert.deepEqual(stop.trials, [`${parent}_1`]);
+    // The queue delivers the cancel to the stopped trial; the other runs on, still evaluated.
+    assert.equal(await api.raise(instanceId(`${parent}_1`), JOB_CANCEL_EVENT, {}), 202);
+    await waitFor('the stopped trial to end', () => Promise.resolve(finalized(`${parent}_1`)));
+    assert.equal(finalized(`${parent}_1`), 'canceled');
+    const seen = trialEngineFakes.evaluations.filter((e) => e.name === parent).length;
+    await waitFor('more evaluations while the other trial runs', () =>
+      Promise.resolve(
+        trialEngineFakes.evaluations.filter((e) => e.name === parent).length >= seen + 2 ? true : undefined,
+      ),
+    );
+    assert.equal(finalized(`${parent}_0`), undefined);
+    assert.equal(await api.raise(instanceId(`${parent}_0`), JOB_FINISHED_EVENT, succeeded(`${parent}_0`)), 202);
+    const status = await api.waitDone(instanceId(parent));
+    assert.equal(status.output, 'Completed');
+    assert.equal(finalized(`${parent}_0`), 'succeeded');
+    for (const e of trialEngineFakes.evaluations.filter((x) => x.name === parent)) {
+      assert.deepEqual(e.trials, [`${parent}_0`, `${parent}_1`]);
+    }
+    assert.deepEqual(
+      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => p.round),
+      [0, 1],
     );
     assert.deepEqual(
       trialEngineFakes.finals.filter((f) => f.name === parent),

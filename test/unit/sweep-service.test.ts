@@ -1,0 +1,229 @@
+// The sweep service's trial-engine activities with real stores (SQLite metadata and tracking) and a
+// scripted job service: a bayesian round's points are stored before its trials are created, so a
+// retried round creates the same trials even when the results changed in between; the early
+// termination policy's evaluation records, notes and cancels the trials it stops, once; and a
+// stopped trial keeps its last value on the leaderboard.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
+import { SqliteTrackingStore } from '../../shared/adapters/sqlite-tracking-store.js';
+import { JOBS_CONTAINER } from '../../shared/contracts/job.js';
+import type { Job, JobStatus, TrialSummary } from '../../shared/contracts/job.js';
+import { NotFoundError, TransientError } from '../../shared/errors.js';
+import type { OutgoingMessage } from '../../shared/ports/message-queue.js';
+import type { JobService } from '../../shared/services/job-service.js';
+import { POLICY_EVALUATION_SECONDS, createSweepService } from '../../shared/services/sweep-service.js';
+import type { SweepService } from '../../shared/services/sweep-service.js';
+import { createTrackingService } from '../../shared/services/tracking-service.js';
+import type { TrackingService } from '../../shared/services/tracking-service.js';
+
+const WS = 'ws';
+
+interface FakeJob {
+  status: JobStatus;
+  notices: string[];
+  inputs: Record<string, unknown>;
+}
+
+describe('sweep service (trial-engine activities)', () => {
+  let dir: string;
+  let metadata: SqliteMetadataStore;
+  let trackingStore: SqliteTrackingStore;
+  let tracking: TrackingService;
+  let sweeps: SweepService;
+  let now = 1_700_000_000_000;
+  const jobs = new Map<string, FakeJob>();
+  const creates: { name: string; inputs: Record<string, unknown> }[] = [];
+  const sent: OutgoingMessage[] = [];
+  let failNextCreate = false;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-sweeps-'));
+    metadata = SqliteMetadataStore.open(join(dir, 'metadata.db'));
+    trackingStore = SqliteTrackingStore.open(join(dir, 'tracking.db'));
+    const clock = { now: () => now++ };
+    tracking = createTrackingService({ store: trackingStore, clock });
+    const fakeJobs = {
+      validate: () => Promise.resolve(),
+      async create(ws: string, spec: Record<string, unknown>) {
+        const name = spec['name'] as string;
+        const inputs = spec['inputs'] as Record<string, unknown>;
+        creates.push({ name, inputs });
+        if (failNextCreate) {
+          failNextCreate = false;
+          throw new TransientError('the store is busy');
+        }
+        jobs.set(name, { status: 'Running', notices: [], inputs });
+        await tracking.startJobRun(ws, {
+          runId: name,
+          experimentName: 'sweeps',
+          runName: name,
+          tags: [],
+          startTime: now,
+        });
+        return { name } as Job;
+      },
+      get(_ws: string, name: string) {
+        if (!name.includes('_')) return Promise.resolve({ name, type: 'sweep' } as Job); // a parent, read back after create
+        const job = jobs.get(name);
+        if (job === undefined) return Promise.reject(new NotFoundError(`no job ${name}`));
+        return Promise.resolve({ name, status: job.status, notices: job.notices, outputs: {} } as unknown as Job);
+      },
+      requestCancel(_ws: string, name: string, notice?: string) {
+        const job = jobs.get(name) as FakeJob;
+        if (notice !== undefined && !job.notices.includes(notice)) job.notices.push(notice);
+        return Promise.resolve({ name, status: job.status, notices: job.notices } as unknown as Job);
+      },
+    } as unknown as JobService;
+    const queue = {
+      send: (_q: string, messages: OutgoingMessage | readonly OutgoingMessage[]) => {
+        sent.push(...(Array.isArray(messages) ? messages : [messages as OutgoingMessage]));
+        return Promise.resolve();
+      },
+    } as unknown as Parameters<typeof createSweepService>[0]['queue'];
+    sweeps = createSweepService({ store: metadata, clock, jobs: fakeJobs, tracking, queue, publicUrl: 'http://x' });
+  });
+  after(async () => {
+    await metadata.close();
+    await trackingStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const spec = (name: string, extra: Record<string, unknown>) => ({
+    type: 'sweep',
+    name,
+    trial: { command: 'python train.py ${{search_space.lr}}', environment: { image: 'python:3.11' } },
+    search_space: {
+      lr: { type: 'uniform', min_value: 0, max_value: 1 },
+      depth: { type: 'choice', values: [1, 2] },
+    },
+    objective: { goal: 'maximize', primary_metric: 'score' },
+    experiment_name: 'sweeps',
+    ...extra,
+  });
+  const log = async (trial: string, values: number[]) => {
+    for (const [step, value] of values.entries()) {
+      await tracking.logMetric(WS, { run_id: trial, key: 'score', value, timestamp: now++, step });
+    }
+  };
+  const finish = async (trials: string[]) => {
+    for (const t of trials) {
+      const job = jobs.get(t) as FakeJob;
+      await log(t, [1 - ((job.inputs['lr'] as number) - 0.3) ** 2]);
+      job.status = 'Completed';
+    }
+  };
+  const parent = async (name: string) => {
+    const doc = await (
+      await metadata.container(JOBS_CONTAINER)
+    ).read<{
+      id: string;
+      pk: string;
+      sweep: { points: unknown[]; units?: number[][]; stopped?: unknown[] };
+      trials: TrialSummary;
+    }>(WS, name);
+    assert.ok(doc);
+    return doc;
+  };
+
+  it('bayesian: a retried round returns the same trials, with the points stored before the failure', async () => {
+    const name = 'bayes';
+    await sweeps.create(
+      WS,
+      spec(name, { sampling_algorithm: 'bayesian', limits: { max_total_trials: 9, max_concurrent_trials: 3 } }),
+    );
+    const first = await sweeps.propose(WS, name, 0);
+    assert.deepEqual(first.trials, ['bayes_0', 'bayes_1', 'bayes_2']);
+    assert.equal(first.evaluateSeconds, undefined, 'no policy, no evaluation');
+    assert.deepEqual((await sweeps.propose(WS, name, 0)).trials, first.trials);
+    assert.equal(creates.filter((c) => c.name.startsWith('bayes_')).length, 3, 'a retried round creates nothing twice');
+    await finish(first.trials);
+    const second = await sweeps.propose(WS, name, 1);
+    await finish(second.trials);
+    // Round 2 comes from the model (past the 5 Sobol points). Its first create fails; meanwhile a
+    // trial's result changes; the retried round still creates the points chosen the first time.
+    failNextCreate = true;
+    await assert.rejects(sweeps.propose(WS, name, 2), TransientError);
+    const planned = creates.at(-1);
+    assert.equal(planned?.name, 'bayes_6');
+    assert.equal((await parent(name)).sweep.points.length, 9, 'the round stored its points before creating trials');
+    await log('bayes_0', [5]);
+    const third = await sweeps.propose(WS, name, 2);
+    assert.deepEqual(third.trials, ['bayes_6', 'bayes_7', 'bayes_8']);
+    assert.deepEqual(jobs.get('bayes_6')?.inputs, planned?.inputs);
+    const doc = await parent(name);
+    assert.equal(doc.sweep.units?.length, 9);
+    assert.equal(new Set(doc.sweep.units?.map((u) => u.join())).size, 9);
+    assert.equal((await sweeps.propose(WS, name, 3)).done, true);
+  });
+
+  it('a cancel the proposer saw first (it ended the rounds as completed) still ends the sweep Canceled', async () => {
+    const name = 'canceled';
+    await sweeps.create(
+      WS,
+      spec(name, { sampling_algorithm: 'random', limits: { max_total_trials: 4, max_concurrent_trials: 2 } }),
+    );
+    const plan = await sweeps.propose(WS, name, 0);
+    await finish(plan.trials);
+    const container = await metadata.container(JOBS_CONTAINER);
+    const doc = await container.read<{ id: string; pk: string; cancelRequested?: boolean }>(WS, name);
+    assert.ok(doc);
+    await container.replace({ ...doc, cancelRequested: true });
+    assert.equal((await sweeps.propose(WS, name, 1)).done, true);
+    assert.equal(await sweeps.finalize(WS, name, 'completed'), 'Canceled');
+  });
+
+  it('a policy evaluation records, notes and cancels the trials it stops, once; a stopped trial keeps its last value', async () => {
+    const name = 'bandit';
+    await sweeps.create(
+      WS,
+      spec(name, {
+        sampling_algorithm: 'random',
+        limits: { max_total_trials: 3, max_concurrent_trials: 3 },
+        early_termination: { type: 'bandit', slack_factor: 0.1, delay_evaluation: 2 },
+      }),
+    );
+    const plan = await sweeps.propose(WS, name, 0);
+    assert.equal(plan.evaluateSeconds, POLICY_EVALUATION_SECONDS);
+    await log('bandit_0', [0.5]);
+    await log('bandit_1', [0.4]);
+    assert.deepEqual(await sweeps.evaluate(WS, name, plan.trials), { stopped: [] }, 'delay_evaluation: 2');
+    await log('bandit_0', [0.9]);
+    await log('bandit_1', [0.5]);
+    await log('bandit_2', [0.45, 0.85]);
+    assert.deepEqual(await sweeps.evaluate(WS, name, plan.trials), { stopped: ['bandit_1'] });
+    const notice = jobs.get('bandit_1')?.notices ?? [];
+    assert.equal(notice.length, 1);
+    assert.match(
+      notice[0] ?? '',
+      /^stopped by the bandit policy at interval 2: its best score 0\.5 is below 0\.818182, the best trial's \(bandit_0\) 0\.9/,
+    );
+    assert.deepEqual(sent.at(-1)?.body, { kind: 'cancel', workspace: WS, job: 'bandit_1', reason: notice[0] });
+    // Until the trial ends, a later evaluation asks again (the same message id), and records nothing new.
+    assert.deepEqual(await sweeps.evaluate(WS, name, plan.trials), { stopped: ['bandit_1'] });
+    assert.equal(sent.at(-1)?.messageId, sent.at(-2)?.messageId);
+    let doc = await parent(name);
+    assert.equal(doc.sweep.stopped?.length, 1);
+    assert.deepEqual(
+      doc.trials.stopped?.map((s) => [s.name, s.policy, s.interval]),
+      [['bandit_1', 'bandit', 2]],
+    );
+    (jobs.get('bandit_1') as FakeJob).status = 'Canceled';
+    (jobs.get('bandit_0') as FakeJob).status = 'Completed';
+    (jobs.get('bandit_2') as FakeJob).status = 'Completed';
+    assert.deepEqual(await sweeps.evaluate(WS, name, plan.trials), { stopped: [] });
+    assert.equal(await sweeps.finalize(WS, name, 'completed'), 'Completed');
+    doc = await parent(name);
+    assert.deepEqual(
+      doc.trials.leaderboard.map((e) => [e.name, e.value]),
+      [
+        ['bandit_0', 0.9],
+        ['bandit_2', 0.85],
+        ['bandit_1', 0.5],
+      ],
+    );
+  });
+});
