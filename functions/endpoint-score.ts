@@ -41,15 +41,15 @@ registerHttp(ENDPOINT_SCORE, {
 });
 
 // The local host serves the same answer without the invocation pipeline (shared/http/direct-lane.ts).
-// A scoring replica serves endpoints whose deployments are all no-code ONNX (one ONNX Runtime session
-// per process is cheap); scoring scripts and Python run once, in the host's main process, which
-// gets the request forwarded.
+// A scoring replica serves endpoints whose deployments are all no-code ONNX without a data collector
+// (one ONNX Runtime session per process is cheap). Scoring scripts and Python run once, and collected
+// data has one writer: the host's main process, which gets those requests forwarded.
 offerDirectLane(ENDPOINT_SCORE, async (request) => {
   const services = await getServices();
   const name = request.params.name ?? '';
   if (request.replica) {
     const found = await services.endpoints.directory.lookup(name);
-    if (found?.deployments.some((d) => d.kind !== 'onnx')) return undefined;
+    if (found?.deployments.some((d) => d.kind !== 'onnx' || d.data_collector !== undefined)) return undefined;
   }
   return score(services, name, request.headers, request.body);
 });

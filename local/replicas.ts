@@ -11,7 +11,8 @@
  * This pool is the main process's ServingPeers (shared/serving/peers.ts): a write of an endpoint
  * waits until every replica has dropped its cached copy, and `online-endpoint show` adds up
  * every replica's counters. A replica that dies is started again; its connections are closed (the
- * callers reconnect) and nothing stored is lost: replicas write nothing but collected data.
+ * callers reconnect) and nothing stored is lost: replicas write nothing (endpoints with a data
+ * collector are scored by the main process, the one writer of the collected files).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';

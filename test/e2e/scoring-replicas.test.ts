@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,6 +75,12 @@ describe('scoring replicas of the local host', () => {
     writeFileSync(join(specs, 'blue.yml'), deployment('blue', bareModelFolder([1], 0)));
     writeFileSync(join(specs, 'green.yml'), deployment('green', bareModelFolder([2], 0)));
     writeFileSync(join(specs, 'blue-v2.yml'), deployment('blue', bareModelFolder([5], 0)));
+    writeFileSync(join(specs, 'collect-endpoint.yml'), 'name: kept-ep\nauth_mode: key\n');
+    writeFileSync(
+      join(specs, 'kept.yml'),
+      deployment('kept', bareModelFolder([2], 0)).replace('endpoint_name: many-ep', 'endpoint_name: kept-ep') +
+        ['data_collector:', '  collections:', '    model_inputs:', "      enabled: 'True'", ''].join('\n'),
+    );
   });
   after(async () => {
     await host.stop('SIGTERM');
@@ -165,6 +171,51 @@ describe('scoring replicas of the local host', () => {
       missing.map((a) => a.status),
       missing.map(() => 404),
     );
+  });
+
+  it('a data collector loses no record: its endpoint is scored by the one writer, the main process', async () => {
+    ok(await tessera('online-endpoint', 'create', '--file', 'collect-endpoint.yml'));
+    ok(await tessera('online-deployment', 'create', '--file', 'kept.yml', '--all-traffic'));
+    const key = (
+      JSON.parse(ok(await tessera('online-endpoint', 'get-credentials', '--name', 'kept-ep'))) as {
+        primaryKey: string;
+      }
+    ).primaryKey;
+    const ids = Array.from({ length: 4 * PROCESSES }, (_, i) => `kept-${i}`);
+    for (const id of ids) {
+      const answer = await once(
+        `${host.origin}/api/endpoints/kept-ep/score`,
+        'POST',
+        { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': id },
+        JSON.stringify({ data: [[1]] }),
+      );
+      assert.equal(answer.status, 200);
+    }
+    // The collector flushes within 5 s; read the hour files back with the CLI until all are there.
+    let collected: string[] = [];
+    for (let tries = 0; tries < 40 && collected.length < ids.length; tries++) {
+      await sleep(500);
+      const into = tempDir('kept');
+      const got = await tessera(
+        'datastore',
+        'download',
+        '-n',
+        'workspaceblobstore',
+        '--path',
+        'modelDataCollector/kept-ep/',
+        '--download-path',
+        into,
+      );
+      if (got.code !== 0) continue;
+      const files = (readdirSync(into, { recursive: true }) as string[]).filter((f) => f.endsWith('.jsonl'));
+      collected = files.flatMap((f) =>
+        readFileSync(join(into, f), 'utf8')
+          .trimEnd()
+          .split('\n')
+          .map((line) => String((JSON.parse(line) as { correlationid: unknown }).correlationid)),
+      );
+    }
+    assert.deepEqual([...collected].sort(), [...ids].sort());
   });
 
   it('a replica that dies is started again, and the others keep answering meanwhile', async () => {
