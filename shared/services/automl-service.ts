@@ -504,7 +504,10 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       const setup = await jobOrUndefined(ws, `${name}_setup`);
       const best = summary.leaderboard.find((e) => e.name === summary.best);
       const now = clock.now();
-      let status: JobStatus = outcome === 'canceled' ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
+      // A cancel the proposer saw before the orchestration got its event ends the search 'completed'
+      // (nothing more proposed): it is still the user's cancel.
+      const canceled = outcome === 'canceled' || doc.cancelRequested === true;
+      let status: JobStatus = canceled ? 'Canceled' : best !== undefined ? 'Completed' : 'Failed';
       let error: { code: string; message: string } | undefined;
       if (status === 'Failed') {
         error =
@@ -563,6 +566,16 @@ export function createAutomlService(deps: AutomlServiceDeps) {
           if (bytes !== undefined) explanation = JSON.parse(bytes.toString('utf8')) as FeatureImportance;
         }
       }
+      // The last line of the job's log goes out before its final status: `job stream` stops at that status.
+      if (best !== undefined && status === 'Completed') {
+        await say(
+          ws,
+          name,
+          `best: ${best.name} (${best.algorithm ?? ''}) ${summary.primary_metric} ${best.value.toFixed(6)}; registered ${bestModel ?? '(nothing)'}`,
+        );
+      } else if (error !== undefined) {
+        await say(ws, name, `${status}: ${error.message}`);
+      }
       await update(ws, name, (d) => {
         if (isTerminal(d.status)) return undefined;
         d.trials = summary;
@@ -592,13 +605,6 @@ export function createAutomlService(deps: AutomlServiceDeps) {
           ],
           params: [],
         });
-        await say(
-          ws,
-          name,
-          `best: ${best.name} (${best.algorithm ?? ''}) ${summary.primary_metric} ${best.value.toFixed(6)}; registered ${bestModel ?? '(nothing)'}`,
-        );
-      } else if (error !== undefined) {
-        await say(ws, name, `${status}: ${error.message}`);
       }
       await deps.tracking.setJobRunStatus(
         ws,
