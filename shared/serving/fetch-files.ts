@@ -14,12 +14,12 @@ import type { DataAccess } from '../services/data-access.js';
  */
 export function createFileFetcher(options: {
   data: DataAccess;
+  /** The workspace of a URI when the caller names none (datastore URIs do not name theirs). */
   workspace: (uri: string) => string;
   cacheDir: string;
-}): (uri: string) => Promise<string> {
+}): (uri: string, workspace?: string) => Promise<string> {
   const inFlight = new Map<string, Promise<string>>();
-  const fetchOnce = async (uri: string): Promise<string> => {
-    const ws = options.workspace(uri);
+  const fetchOnce = async (uri: string, ws: string): Promise<string> => {
     const dir = join(options.cacheDir, createHash('sha256').update(`${ws}\u0000${uri}`).digest('hex').slice(0, 32));
     const files = uri.endsWith('/') ? await options.data.list(ws, uri) : [];
     const isFolder = files.length > 0 || uri.endsWith('/');
@@ -48,11 +48,13 @@ export function createFileFetcher(options: {
     await rename(staging, dir);
     return target;
   };
-  return (uri) => {
-    const known = inFlight.get(uri);
+  return (uri, workspace) => {
+    const ws = workspace ?? options.workspace(uri);
+    const key = `${ws}\u0000${uri}`;
+    const known = inFlight.get(key);
     if (known !== undefined) return known;
-    const started = fetchOnce(uri).finally(() => inFlight.delete(uri));
-    inFlight.set(uri, started);
+    const started = fetchOnce(uri, ws).finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
     return started;
   };
 }

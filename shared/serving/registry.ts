@@ -36,7 +36,7 @@ export interface LiveDeployment {
 export interface RegistryDeps {
   modelRuntime: ModelRuntime;
   /** Makes an asset or code URI available on local disk; returns the local path (folder or file). */
-  fetchFiles(uri: string): Promise<string>;
+  fetchFiles(uri: string, workspace?: string): Promise<string>;
   /**
    * Where a deployment's data collector appends (its workspace's artifact store); without it,
    * data_collector is ignored (and logged).
@@ -205,8 +205,10 @@ export class ScorerRegistry {
     if (remote !== undefined) {
       scorer = await remote;
     } else {
-      if (deployment.model_uri !== undefined) runtime.modelDir = await this.fetch(deployment.model_uri, 'model');
-      if (deployment.code_uri !== undefined) runtime.codeDir = await this.fetch(deployment.code_uri, 'code');
+      if (deployment.model_uri !== undefined)
+        runtime.modelDir = await this.fetch(deployment.model_uri, deployment.workspace, 'model');
+      if (deployment.code_uri !== undefined)
+        runtime.codeDir = await this.fetch(deployment.code_uri, deployment.workspace, 'code');
       if (deployment.scoring_script !== undefined) runtime.scoringScript = deployment.scoring_script;
       const scorerDeps: ScorerDeps = { modelRuntime: this.deps.modelRuntime };
       if (this.deps.maxBodyBytes !== undefined) scorerDeps.maxBodyBytes = this.deps.maxBodyBytes;
@@ -248,9 +250,9 @@ export class ScorerRegistry {
     };
   }
 
-  private async fetch(uri: string, what: string): Promise<string> {
+  private async fetch(uri: string, workspace: string | undefined, what: string): Promise<string> {
     try {
-      return await this.deps.fetchFiles(uri);
+      return await this.deps.fetchFiles(uri, workspace);
     } catch (error) {
       const e = error as Error;
       throw new ScorerInitError(`the ${what} files '${uri}' could not be fetched: ${e.message}`, e.stack ?? '', {
