@@ -21,7 +21,8 @@ export type Forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer)
 /** Forwards requests to `origin` (the main process's loopback listener) over kept-alive connections. */
 export function forwarder(origin: URL, logger: Logger): { forward: Forward; close(): void } {
   const agent = new Agent({ keepAlive: true });
-  const forward: Forward = (req, res, body) => {
+  const forward: Forward = (req, res, body) => send(req, res, body, true);
+  const send = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, firstTry: boolean): void => {
     const headers = withoutHopByHop(req.headers);
     if (body !== undefined) headers['content-length'] = String(body.length);
     else if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
@@ -33,9 +34,16 @@ export function forwarder(origin: URL, logger: Logger): { forward: Forward; clos
         answer.on('error', () => res.destroy());
       },
     );
-    upstream.on('error', (err) => {
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (res.headersSent) {
         res.destroy();
+        return;
+      }
+      // A kept-alive connection the main process closed just as it was reused: send it once more
+      // on a new one when the request can be sent again (its body read here, or none).
+      const replayable = body !== undefined || req.method === 'GET' || req.method === 'HEAD';
+      if (firstTry && upstream.reusedSocket && err.code === 'ECONNRESET' && replayable) {
+        send(req, res, body, false);
         return;
       }
       logger.error(`replica: forwarding ${req.method} ${req.url} to the host's main process failed`, err);
@@ -53,6 +61,7 @@ export function forwarder(origin: URL, logger: Logger): { forward: Forward; clos
       if (!res.writableFinished) upstream.destroy();
     });
     if (body !== undefined) upstream.end(body);
+    else if (req.method === 'GET' || req.method === 'HEAD') upstream.end();
     else req.pipe(upstream);
   };
   return { forward, close: () => agent.destroy() };
