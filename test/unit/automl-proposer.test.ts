@@ -75,7 +75,7 @@ describe('proposeTrials', () => {
     );
   });
 
-  test('phase 1: every default, LightGBM first, then cheapest first by the cost model', () => {
+  test("phase 1: every default, LightGBM's and XGBoost's first, then cheapest first by the cost model", () => {
     const s = settings();
     const rows = 2000;
     const first = proposeTrials({ settings: s, rows, features: 10, history: [], count: 50 }).slice(
@@ -84,8 +84,11 @@ describe('proposeTrials', () => {
     );
     assert.deepEqual(new Set(first.map((c) => c.algorithm)), new Set(s.algorithms));
     for (const c of first) assert.deepEqual(c.params, algorithmEntry('classification', c.algorithm).defaults);
-    assert.equal(first[0]?.algorithm, 'LightGBM');
-    const rest = first.slice(1);
+    assert.deepEqual(
+      first.slice(0, 2).map((c) => c.algorithm),
+      ['LightGBM', 'XGBoostClassifier'],
+    );
+    const rest = first.slice(2);
     const costs = rest.map((c) => algorithmEntry('classification', c.algorithm).cost(rows, 10, c.params));
     for (let i = 1; i < costs.length; i++)
       assert.ok(

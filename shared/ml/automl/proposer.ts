@@ -3,7 +3,7 @@
  * data size and history always give the same proposals (the Rng is seeded by the job's seed and the
  * history's length), so a replayed parent job proposes what it proposed before.
  *
- * Phase 1: each allowed algorithm's default configuration, LightGBM's first, then cheapest first by
+ * Phase 1: each allowed algorithm's default configuration, LightGBM's and XGBoost's first, then cheapest first by
  * the registry's cost model on this data size (on large data histogram boosting comes before forests and linear models
  * with many passes). Phase 2, once every default has been tried: local search. Four times in five,
  * one of the best two or three algorithms (by their best score) has its best configuration
@@ -37,8 +37,11 @@ export interface ProposeInput {
   maxSeconds?: number;
 }
 
-/** The algorithm whose default is always the first trial (when allowed). */
-const FIRST_ALGORITHM = 'LightGBM';
+/**
+ * The algorithms whose defaults come first, in this order (when allowed): the strongest defaults on
+ * most tabular data. On large data only a few trials fit in the budget, and these must be among them.
+ */
+const FIRST_ALGORITHMS: readonly string[] = ['LightGBM', 'XGBoostClassifier', 'XGBoostRegressor'];
 /** Share of phase-2 proposals that explore another algorithm. */
 const EXPLORE = 0.2;
 /** Attempts at a new configuration before giving up on one proposal. */
@@ -71,9 +74,12 @@ function candidates(settings: AutomlSettings, rows: number, features: number, cl
     if (entry.maxRows !== undefined && rows > entry.maxRows && !allowed.has(name)) continue;
     out.push({ name, entry, cost: entry.cost(rows, Math.max(1, features), entry.defaults, classes) });
   }
-  // LightGBM's default first — the strongest default on most tabular data, and affordable at any
-  // size — then cheapest first. Stable: equal costs keep the registry's order.
-  const first = (c: Candidate): number => (c.name === FIRST_ALGORITHM && settings.task !== 'forecasting' ? 0 : 1);
+  // LightGBM's default first, then XGBoost's — the strongest defaults on most tabular data, and
+  // affordable at any size — then cheapest first. Stable: equal costs keep the registry's order.
+  const first = (c: Candidate): number => {
+    const at = settings.task === 'forecasting' ? -1 : FIRST_ALGORITHMS.indexOf(c.name);
+    return at < 0 ? FIRST_ALGORITHMS.length : at;
+  };
   return out
     .map((c, i) => ({ c, i }))
     .sort((a, b) => first(a.c) - first(b.c) || a.c.cost - b.c.cost || a.i - b.i)
