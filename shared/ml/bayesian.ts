@@ -1,5 +1,5 @@
 import { Rng } from './rng.js';
-import { sobolPoint } from './sobol.js';
+import { mix32, sobolPoint } from './sobol.js';
 
 /**
  * Bayesian optimisation on the unit cube: a Gaussian process (Matérn 5/2 kernel, length scale and
@@ -203,15 +203,6 @@ export function expectedImprovement(mean: number, sd: number, best: number, xi =
   const cdf = 0.5 * erfc(-z / Math.SQRT2);
   const pdf = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
   return gain * cdf + sd * pdf;
-}
-
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
 }
 
 const clip = (u: number): number => Math.min(Math.max(u, 0), 1 - 1e-9);

@@ -76,7 +76,7 @@ const DIRECTIONS: readonly Uint32Array[] = (() => {
 })();
 
 /** A 32-bit integer mixer (the "lowbias32" finalizer): each input bit flips about half the output bits. */
-function mix32(x: number): number {
+export function mix32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x7feb352d);
   x ^= x >>> 15;
