@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     upstream.close();
     void frontDoor
       .close()
-      .then(() => services.scorers.close())
+      // closeServices closes the scorers too.
       .then(() => closeServices())
       .finally(() => process.exit(0));
   };

@@ -66,11 +66,6 @@ export class ScoringReplicas implements ServingPeers {
     for (let i = 0; i < this.options.count; i++) this.spawn(i, 0);
   }
 
-  /** Replicas that take connections now. */
-  get readyCount(): number {
-    return this.replicas.filter((r) => r?.ready === true).length;
-  }
-
   /**
    * Offers a new connection (paused, nothing read) to the next replica in turn; false when the
    * turn is the main process's, or no replica is ready (the main process then serves it).
