@@ -61,8 +61,9 @@ export interface GradientBoostingParams {
   tol?: number;
   /**
    * Threads that build histograms, this one included (default 1). The model is the same for every
-   * count; more threads only pay on large data (hundreds of thousands of rows × features), and the
-   * default leaves the machine's other cores to the jobs running beside this one.
+   * count; more threads only pay on large data (hundreds of thousands of rows × features) and on
+   * real cores (on a 2-vCPU virtual machine two threads measured slower than one), and the default
+   * leaves the machine's other cores to the jobs running beside this one.
    */
   threads?: number;
 }
@@ -245,16 +246,11 @@ interface GrowingLeaf {
 
 /** What every boosting tree is grown from: the binned rows, the histogram runner and reusable buffers. */
 interface BoostContext {
-  /** Does the histogram work, and owns the gradients, hessians and row order it reads. */
+  /** Does the histogram work and the partitions, and owns the gradients, hessians and row order they read. */
   runner: HistogramRunner;
-  /** Bin codes column-major ([p][rows]), read by partitions (one feature of many rows). */
-  codeColumns: Uint8Array;
-  n: number;
   edges: readonly Float32Array[];
   /** Histogram buffers freed by earlier leaves and trees, reused to spare the allocator. */
   pool: Float64Array[];
-  /** The partition's spill buffer. */
-  scratch: Int32Array;
   params: ResolvedParams;
 }
 
@@ -264,9 +260,6 @@ function boostContext(
   n: number,
   params: ResolvedParams,
 ): BoostContext {
-  const p = edges.length;
-  const codeColumns = new Uint8Array(n * p);
-  for (let i = 0; i < n; i++) for (let f = 0; f < p; f++) codeColumns[f * n + i] = codes[i * p + f] as number;
   const limits = {
     minChildSamples: params.minChildSamples,
     minChildWeight: params.minChildWeight,
@@ -275,11 +268,8 @@ function boostContext(
   };
   return {
     runner: histogramRunner(histogramLayout(codes, edges), limits, n, params.threads),
-    codeColumns,
-    n,
     edges,
     pool: [],
-    scratch: new Int32Array(n),
     params,
   };
 }
@@ -288,33 +278,6 @@ function boostContext(
 // but a return after them: V8 compiles a long loop while it runs (on-stack replacement), before the
 // code after it has ever run, and code without type feedback there would drop back to the
 // interpreter on every later call.
-
-/**
- * Moves the rows of order[start..end) whose code in `column` is ≤ `bin` to the front, both sides
- * keeping ascending order (the rest go through `scratch`), and returns where the right side starts.
- * Branch-free: a row's side is a 0/1 from a sign bit, as the sides of a good split are unpredictable.
- */
-function partitionRows(
-  codeColumns: Uint8Array,
-  column: number,
-  bin: number,
-  order: Int32Array,
-  scratch: Int32Array,
-  start: number,
-  end: number,
-): number {
-  let i = start;
-  let spilled = 0;
-  for (let k = start; k < end; k++) {
-    const row = order[k] as number;
-    const goesRight = (bin - (codeColumns[column + row] as number)) >>> 31;
-    order[i] = row;
-    scratch[spilled] = row;
-    i += goesRight ^ 1;
-    spilled += goesRight;
-  }
-  return i;
-}
 
 /** Σ values[order[k]] for k in [start, end), in that order. */
 function sumOf(values: Float64Array, order: Int32Array, start: number, end: number): number {
@@ -334,7 +297,7 @@ interface GrownTree {
 
 /** Grows one tree on `rows` from the runner's gradients and hessians over the features `featureSet`. */
 function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32Array): GrownTree {
-  const { runner, codeColumns, n, edges, pool, scratch, params } = ctx;
+  const { runner, edges, pool, params } = ctx;
   const { grad, hess, order } = runner;
   order.set(rows);
   const feature: number[] = [];
@@ -415,8 +378,7 @@ function growBoostingTree(ctx: BoostContext, rows: Int32Array, featureSet: Int32
     // passes below read gradients and codes in memory order.
     const sf = split.feature;
     const sb = split.bin;
-    const i = partitionRows(codeColumns, sf * n, sb, order, scratch, leaf.start, leaf.end);
-    order.set(scratch.subarray(0, leaf.end - i), i);
+    const i = runner.partition(sf, sb, leaf.start, leaf.end);
     // The left side's sums, as the scan took them from the histogram's bins (no pass over the rows).
     const gl = split.gl;
     const hl = split.hl;

@@ -6,9 +6,15 @@
  * blocks in Atomics.wait until every worker is done, then merges the blocks' best splits in feature
  * order. A bin's sums are the same whichever thread takes them, so the model does not depend on
  * the thread count.
+ *
+ * Every array the work reads or writes (codes, gradients, hessians, row order, feature lists,
+ * histograms) lives in one shared WebAssembly memory (histogram-kernel.ts), which the workers run
+ * the same kernel over; a task names its histograms by their place in that memory.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
+import { KernelHeap, histogramKernelModule } from './histogram-kernel.js';
+import type { HistogramKernel, KernelMemory } from './histogram-kernel.js';
 import { BEST_SLOTS, buildHistogram, histogramSize, scanHistogram, subtractHistogram } from './histograms.js';
 import type { HistogramLayout, SplitLimits } from './histograms.js';
 
@@ -49,10 +55,15 @@ export interface HistogramRunner {
   readonly grad: Float64Array;
   readonly hess: Float64Array;
   readonly order: Int32Array;
-  /** A new histogram buffer this runner can work on. */
+  /** A new histogram buffer this runner can work on (only those: others are refused with a TypeError). */
   allocate(): Float64Array;
   /** Does `work` for the ascending `features`; returns each scan's best split, or null where none passes. */
   run(work: HistogramWork, features: Int32Array): (FoundSplit | null)[];
+  /**
+   * Splits the rows order[start..end) of a leaf: those whose code of `feature` is ≤ `bin` first,
+   * then the others, both keeping their order. Returns where the right side starts.
+   */
+  partition(feature: number, bin: number, start: number, end: number): number;
   /** Stops the workers; the runner must not be used afterwards. */
   close(): void;
 }
@@ -64,21 +75,103 @@ export function histogramRunner(
   rows: number,
   threads: number,
 ): HistogramRunner {
-  if (threads > 1) return new ThreadedHistogramRunner(layout, limits, rows, threads);
-  return new LocalHistogramRunner(layout, limits, new Float64Array(rows), new Float64Array(rows), new Int32Array(rows));
+  const arrays = new RunnerArrays(layout, rows);
+  const local = new LocalHistogramRunner(arrays, limits);
+  return threads > 1 ? new ThreadedHistogramRunner(local, threads) : local;
 }
 
-/** What a histogram worker receives: the shared arrays and its control block. */
+/** Histograms a runner starts with room for; more grow the memory. */
+const INITIAL_HISTOGRAMS = 8;
+
+/** What a runner's work reads and writes, on one kernel heap. */
+class RunnerArrays {
+  readonly heap: KernelHeap;
+  readonly layout: HistogramLayout;
+  readonly grad: Float64Array;
+  readonly hess: Float64Array;
+  readonly order: Int32Array;
+  /** The features of the task at hand, copied here for the kernel. */
+  readonly features: Int32Array;
+  /** Bin codes column-major ([p][rows]), read by partitions (one feature of many rows). */
+  readonly columns: Uint8Array;
+  /** The partition's spill buffer. */
+  readonly scratch: Int32Array;
+  private readonly histograms = new WeakSet<Float64Array>();
+
+  constructor(layout: HistogramLayout, rows: number) {
+    const { codes, p } = layout;
+    const histogramBytes = histogramSize(layout) * 8;
+    this.heap = new KernelHeap(2 * codes.length + rows * 24 + p * 4 + INITIAL_HISTOGRAMS * histogramBytes + 256);
+    const heapCodes = this.heap.uint8Array(codes.length);
+    heapCodes.set(codes);
+    const bins = this.heap.int32Array(p);
+    bins.set(layout.bins);
+    this.layout = { ...layout, codes: heapCodes, bins };
+    this.grad = this.heap.float64Array(rows);
+    this.hess = this.heap.float64Array(rows);
+    this.order = this.heap.int32Array(rows);
+    this.features = this.heap.int32Array(p);
+    this.columns = this.heap.uint8Array(codes.length);
+    for (let i = 0; i < rows; i++) for (let f = 0; f < p; f++) this.columns[f * rows + i] = codes[i * p + f] as number;
+    this.scratch = this.heap.int32Array(rows);
+  }
+
+  partition(feature: number, bin: number, start: number, end: number): number {
+    const { order, scratch, columns } = this;
+    const column = columns.byteOffset + feature * order.length;
+    return this.heap.kernel.partition(order.byteOffset, scratch.byteOffset, column, bin, start, end);
+  }
+
+  get kernel(): HistogramKernel {
+    return this.heap.kernel;
+  }
+
+  /** Room for runBlock's best splits. */
+  bestSplits(): Float64Array {
+    return this.heap.float64Array(BEST_SLOTS * MAX_SCANS);
+  }
+
+  allocate(): Float64Array {
+    const hist = this.heap.float64Array(histogramSize(this.layout));
+    this.histograms.add(hist);
+    return hist;
+  }
+
+  /** The features, in the heap's feature list. */
+  heapFeatures(features: Int32Array): Int32Array {
+    if (features.length > this.features.length)
+      throw new RangeError(`${features.length} features; the layout has ${this.features.length}`);
+    this.features.set(features);
+    return this.features.subarray(0, features.length);
+  }
+
+  /** Throws unless every histogram of `work` came from allocate(). */
+  check(work: HistogramWork): void {
+    const hists = [work.build?.hist, work.build?.subtractFrom, ...work.scans.map((scan) => scan.hist)];
+    for (const hist of hists) {
+      if (hist !== undefined && !this.histograms.has(hist)) {
+        throw new TypeError('histograms must come from this runner’s allocate()');
+      }
+    }
+  }
+}
+
+/** What a histogram worker receives: the kernel's module and memory, the views on it, and its control block. */
 export interface HistogramWorkerData {
+  module: object;
+  memory: KernelMemory;
   layout: HistogramLayout;
   limits: SplitLimits;
   grad: Float64Array;
   hess: Float64Array;
   order: Int32Array;
   features: Int32Array;
+  /** The worker's own best splits, for runBlock. */
+  best: Float64Array;
   control: Int32Array;
-  /** Per scan: the leaf's g, h, count in; the block's best [gain, feature, bin] out. */
+  /** Per scan: the leaf's g, h, count in; the block's best split (BEST_SLOTS) out. */
   scans: Float64Array;
+  /** Errors come back on it. */
   port: MessagePort;
 }
 
@@ -90,7 +183,10 @@ export const CONTROL = {
   done: 1,
   /** 1 once the worker is running. */
   ready: 2,
-  /** Histogram ids: to build (−1: none), the parent to subtract it from (−1: none); −2 in build: stop. */
+  /**
+   * Histograms, by their index in the memory as doubles (byteOffset / 8): to build (−1: none), the
+   * parent to subtract it from (−1: none); −2 in build: stop.
+   */
   build: 3,
   parent: 4,
   start: 5,
@@ -99,7 +195,7 @@ export const CONTROL = {
   from: 7,
   to: 8,
   scanCount: 9,
-  /** Histogram ids of the scanned leaves. */
+  /** Histograms of the scanned leaves, as above. */
   scanHist: 10,
   size: 10 + MAX_SCANS,
 } as const;
@@ -113,8 +209,12 @@ const MIN_SHARED_WORK = 32_768;
 /** How long a silent worker is waited for before the fit fails. */
 const WORKER_TIMEOUT_MS = 60_000;
 
-/** Runs `work` on one block of features; writes each scan's best split (histograms.ts BEST_SLOTS) into `best` at i × BEST_SLOTS. */
+/**
+ * Runs `work` on one block of features; writes each scan's best split (histograms.ts BEST_SLOTS)
+ * into `best` (a view on the kernel's memory) at i × BEST_SLOTS.
+ */
 export function runBlock(
+  kernel: HistogramKernel,
   layout: HistogramLayout,
   limits: SplitLimits,
   grad: Float64Array,
@@ -126,13 +226,13 @@ export function runBlock(
 ): void {
   const { build, scans } = work;
   if (build !== undefined) {
-    buildHistogram(layout, build.hist, grad, hess, order, build.start, build.end, features);
-    if (build.subtractFrom !== undefined) subtractHistogram(layout, build.subtractFrom, build.hist, features);
+    buildHistogram(kernel, layout, build.hist, grad, hess, order, build.start, build.end, features);
+    if (build.subtractFrom !== undefined) subtractHistogram(kernel, layout, build.subtractFrom, build.hist, features);
   }
   scans.forEach((scan, i) => {
     const at = best.subarray(BEST_SLOTS * i, BEST_SLOTS * (i + 1));
     at.set(NO_SPLIT);
-    scanHistogram(layout, scan.hist, features, scan.g, scan.h, scan.count, limits, at);
+    scanHistogram(kernel, layout, scan.hist, features, scan.g, scan.h, scan.count, limits, at);
   });
 }
 
@@ -152,22 +252,48 @@ function foundSplit(best: Float64Array, i: number): FoundSplit | null {
 }
 
 class LocalHistogramRunner implements HistogramRunner {
-  private readonly best = new Float64Array(BEST_SLOTS * MAX_SCANS);
+  private readonly best: Float64Array;
 
   constructor(
-    readonly layout: HistogramLayout,
-    private readonly limits: SplitLimits,
-    readonly grad: Float64Array,
-    readonly hess: Float64Array,
-    readonly order: Int32Array,
-  ) {}
+    readonly arrays: RunnerArrays,
+    readonly limits: SplitLimits,
+  ) {
+    this.best = arrays.bestSplits();
+  }
+
+  get layout(): HistogramLayout {
+    return this.arrays.layout;
+  }
+
+  get grad(): Float64Array {
+    return this.arrays.grad;
+  }
+
+  get hess(): Float64Array {
+    return this.arrays.hess;
+  }
+
+  get order(): Int32Array {
+    return this.arrays.order;
+  }
 
   allocate(): Float64Array {
-    return new Float64Array(histogramSize(this.layout));
+    return this.arrays.allocate();
   }
 
   run(work: HistogramWork, features: Int32Array): (FoundSplit | null)[] {
-    runBlock(this.layout, this.limits, this.grad, this.hess, this.order, work, features, this.best);
+    this.arrays.check(work);
+    return this.runChecked(work, this.arrays.heapFeatures(features));
+  }
+
+  partition(feature: number, bin: number, start: number, end: number): number {
+    return this.arrays.partition(feature, bin, start, end);
+  }
+
+  /** run() for histograms already checked and features already on the heap. */
+  runChecked(work: HistogramWork, features: Int32Array): (FoundSplit | null)[] {
+    const { kernel, layout, grad, hess, order } = this.arrays;
+    runBlock(kernel, layout, this.limits, grad, hess, order, work, features, this.best);
     return work.scans.map((_, i) => foundSplit(this.best, i));
   }
 
@@ -178,38 +304,23 @@ interface WorkerHandle {
   worker: Worker;
   control: Int32Array;
   scans: Float64Array;
-  /** This thread's end of the channel: new buffers go out, errors come back. */
+  /** This thread's end of the channel: errors come back on it. */
   port: MessagePort;
 }
 
 class ThreadedHistogramRunner implements HistogramRunner {
-  readonly layout: HistogramLayout;
-  readonly grad: Float64Array;
-  readonly hess: Float64Array;
-  readonly order: Int32Array;
-  private readonly local: LocalHistogramRunner;
-  private readonly features: Int32Array;
+  private readonly arrays: RunnerArrays;
   private readonly workers: WorkerHandle[] = [];
-  private readonly ids = new WeakMap<Float64Array, number>();
-  private readonly best = new Float64Array(BEST_SLOTS * MAX_SCANS);
-  private nextId = 0;
+  private readonly best: Float64Array;
   private task = 0;
 
   constructor(
-    layout: HistogramLayout,
-    private readonly limits: SplitLimits,
-    rows: number,
+    /** Small nodes are done here alone, on the same memory. */
+    private readonly local: LocalHistogramRunner,
     threads: number,
   ) {
-    const codes = new Uint8Array(new SharedArrayBuffer(layout.codes.length));
-    codes.set(layout.codes);
-    this.layout = { ...layout, codes };
-    this.grad = new Float64Array(new SharedArrayBuffer(rows * 8));
-    this.hess = new Float64Array(new SharedArrayBuffer(rows * 8));
-    this.order = new Int32Array(new SharedArrayBuffer(rows * 4));
-    this.features = new Int32Array(new SharedArrayBuffer(layout.p * 4));
-    // Small nodes are done here alone, on the same shared arrays.
-    this.local = new LocalHistogramRunner(this.layout, limits, this.grad, this.hess, this.order);
+    this.arrays = local.arrays;
+    this.best = this.arrays.bestSplits();
     try {
       for (let w = 1; w < threads; w++) this.workers.push(this.startWorker());
     } catch (err) {
@@ -218,17 +329,37 @@ class ThreadedHistogramRunner implements HistogramRunner {
     }
   }
 
+  get layout(): HistogramLayout {
+    return this.arrays.layout;
+  }
+
+  get grad(): Float64Array {
+    return this.arrays.grad;
+  }
+
+  get hess(): Float64Array {
+    return this.arrays.hess;
+  }
+
+  get order(): Int32Array {
+    return this.arrays.order;
+  }
+
   private startWorker(): WorkerHandle {
     const control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
     const scans = new Float64Array(new SharedArrayBuffer(SCAN_SLOTS * MAX_SCANS * 8));
     const { port1, port2 } = new MessageChannel();
+    const { heap, layout, grad, hess, order, features } = this.arrays;
     const workerData: HistogramWorkerData = {
-      layout: this.layout,
-      limits: this.limits,
-      grad: this.grad,
-      hess: this.hess,
-      order: this.order,
-      features: this.features,
+      module: histogramKernelModule(),
+      memory: heap.memory,
+      layout,
+      limits: this.local.limits,
+      grad,
+      hess,
+      order,
+      features,
+      best: this.arrays.bestSplits(),
       control,
       scans,
       port: port2,
@@ -240,38 +371,29 @@ class ThreadedHistogramRunner implements HistogramRunner {
   }
 
   allocate(): Float64Array {
-    const hist = new Float64Array(new SharedArrayBuffer(histogramSize(this.layout) * 8));
-    const id = this.nextId++;
-    this.ids.set(hist, id);
-    // Read by each worker (receiveMessageOnPort) before its next task.
-    for (const { port } of this.workers) port.postMessage({ id, buffer: hist.buffer });
-    return hist;
+    return this.arrays.allocate();
+  }
+
+  partition(feature: number, bin: number, start: number, end: number): number {
+    return this.arrays.partition(feature, bin, start, end);
   }
 
   run(work: HistogramWork, features: Int32Array): (FoundSplit | null)[] {
+    this.arrays.check(work);
+    const shared = this.arrays.heapFeatures(features);
     const { build, scans } = work;
     const rows = build === undefined ? 0 : build.end - build.start;
     const passes = (build?.subtractFrom === undefined ? 0 : 1) + scans.length;
     if ((rows + passes * (this.layout.featureStride >> 2)) * features.length < MIN_SHARED_WORK) {
-      return this.local.run(work, features);
+      return this.local.runChecked(work, shared);
     }
-    const ids = this.idsOf(work);
-    this.features.set(features);
     // Equal blocks of features: this thread takes the first, worker w the (w + 1)th.
     const blocks = this.workers.length + 1;
     const cut = (b: number): number => Math.round((b * features.length) / blocks);
     const task = ++this.task;
-    this.workers.forEach((handle, w) => this.post(handle, task, work, ids, cut(w + 1), cut(w + 2)));
-    runBlock(
-      this.layout,
-      this.limits,
-      this.grad,
-      this.hess,
-      this.order,
-      work,
-      this.features.subarray(0, cut(1)),
-      this.best,
-    );
+    this.workers.forEach((handle, w) => this.post(handle, task, work, cut(w + 1), cut(w + 2)));
+    const { kernel, layout, grad, hess, order } = this.arrays;
+    runBlock(kernel, layout, this.local.limits, grad, hess, order, work, shared.subarray(0, cut(1)), this.best);
     this.workers.forEach((handle, w) => this.waitFor(handle, w + 1, task));
     // The blocks in feature order; a later block wins only with a strictly larger gain.
     return scans.map((_, i) => {
@@ -284,34 +406,23 @@ class ThreadedHistogramRunner implements HistogramRunner {
     });
   }
 
-  /** The ids of the histograms `work` names: [build, parent, ...scans], −1 for none. */
-  private idsOf(work: HistogramWork): number[] {
-    const idOf = (hist: Float64Array | undefined): number => {
-      if (hist === undefined) return -1;
-      const id = this.ids.get(hist);
-      if (id === undefined) throw new TypeError('histograms must come from this runner’s allocate()');
-      return id;
-    };
-    return [idOf(work.build?.hist), idOf(work.build?.subtractFrom), ...work.scans.map((scan) => idOf(scan.hist))];
-  }
-
   private post(
     { control, scans: io }: WorkerHandle,
     task: number,
     work: HistogramWork,
-    ids: number[],
     from: number,
     to: number,
   ): void {
-    control[CONTROL.build] = ids[0] as number;
-    control[CONTROL.parent] = ids[1] as number;
+    const place = (hist: Float64Array | undefined): number => (hist === undefined ? -1 : hist.byteOffset / 8);
+    control[CONTROL.build] = place(work.build?.hist);
+    control[CONTROL.parent] = place(work.build?.subtractFrom);
     control[CONTROL.start] = work.build?.start ?? 0;
     control[CONTROL.end] = work.build?.end ?? 0;
     control[CONTROL.from] = from;
     control[CONTROL.to] = to;
     control[CONTROL.scanCount] = work.scans.length;
     work.scans.forEach((scan, i) => {
-      control[CONTROL.scanHist + i] = ids[2 + i] as number;
+      control[CONTROL.scanHist + i] = place(scan.hist);
       io.set([scan.g, scan.h, scan.count], SCAN_SLOTS * i);
     });
     Atomics.store(control, CONTROL.task, task);

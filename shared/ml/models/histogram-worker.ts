@@ -1,20 +1,40 @@
 /**
- * A histogram worker (see histogram-threads.ts): waits for a task in its control block, does the
- * node's histogram work on its block of features in the shared buffers, writes its best splits and
- * marks the task done, until told to stop.
+ * A histogram worker (see histogram-threads.ts): runs the histogram kernel over the fitting
+ * thread's memory, waits for a task in its control block, does the node's histogram work on its
+ * block of features, writes its best splits and marks the task done, until told to stop.
  */
-import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { CONTROL, MAX_SCANS, SCAN_SLOTS, runBlock } from './histogram-threads.js';
-import { BEST_SLOTS } from './histograms.js';
+import { workerData } from 'node:worker_threads';
+import { histogramKernel } from './histogram-kernel.js';
+import { CONTROL, SCAN_SLOTS, runBlock } from './histogram-threads.js';
+import { BEST_SLOTS, histogramSize } from './histograms.js';
 import type { HistogramWork, HistogramWorkerData, LeafScan } from './histogram-threads.js';
 
-const { layout, limits, grad, hess, order, features, control, scans: io, port } = workerData as HistogramWorkerData;
-const hists: Float64Array[] = [];
-const best = new Float64Array(BEST_SLOTS * MAX_SCANS);
+const {
+  module,
+  memory,
+  layout,
+  limits,
+  grad,
+  hess,
+  order,
+  features,
+  best,
+  control,
+  scans: io,
+  port,
+} = workerData as HistogramWorkerData;
+const kernel = histogramKernel(memory, module);
+const size = histogramSize(layout);
+const hists = new Map<number, Float64Array>();
 
-function histogram(id: number): Float64Array {
-  const hist = hists[id];
-  if (hist === undefined) throw new RangeError(`no histogram buffer ${id}`);
+/** The histogram at this place in the memory (see CONTROL.build). */
+function histogram(place: number): Float64Array {
+  let hist = hists.get(place);
+  if (hist === undefined) {
+    // The memory may have grown since the last view was made: `buffer` is the whole of it now.
+    hist = new Float64Array(memory.buffer, place * 8, size);
+    hists.set(place, hist);
+  }
   return hist;
 }
 
@@ -51,14 +71,9 @@ for (;;) {
   task = Atomics.load(control, CONTROL.task);
   if (control[CONTROL.build] === -2) break;
   try {
-    // Buffers allocated since the last task, in order.
-    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-      const { id, buffer } = m.message as { id: number; buffer: SharedArrayBuffer };
-      hists[id] = new Float64Array(buffer);
-    }
     const work = readWork();
     const block = features.subarray(control[CONTROL.from] as number, control[CONTROL.to] as number);
-    runBlock(layout, limits, grad, hess, order, work, block, best);
+    runBlock(kernel, layout, limits, grad, hess, order, work, block, best);
     work.scans.forEach((_, i) => io.set(best.subarray(BEST_SLOTS * i, BEST_SLOTS * (i + 1)), SCAN_SLOTS * i + 3));
     Atomics.store(control, CONTROL.done, task);
   } catch (err) {
