@@ -330,6 +330,21 @@ async function benchOne(dataDir: string, t: Target, args: Args, work: string) {
   };
   const best = board.find((e) => e.name === job.trials?.best) ?? board[0];
   if (job.status !== 'Completed' || best === undefined) return result;
+  // Where the budget went: each scored trial's algorithm, score and run time, in the order they started.
+  const trials = await Promise.all(
+    board.map(async (e) => ({
+      entry: e,
+      job: JSON.parse(await cli(dataDir, work, 'job', 'show', '-n', e.name, '-o', 'json')) as Job,
+    })),
+  );
+  const startOf = (j: Job): number => j.startedAt ?? j.createdAt;
+  const timeline = trials
+    .sort((a, b) => startOf(a.job) - startOf(b.job))
+    .map(({ entry, job: trial }) => {
+      const seconds = ((trial.endedAt ?? startOf(trial)) - startOf(trial)) / 1000;
+      const at = (startOf(trial) - startOf(job)) / 1000;
+      return `+${at.toFixed(1)}s ${entry.algorithm ?? ''} ${round(entry.value)} in ${seconds.toFixed(1)}s`;
+    });
   const download = join(work, 'best');
   await cli(dataDir, work, 'job', 'download', '-n', best.name, '--output-name', 'model', '--download-path', download);
   const modelDir = join(download, 'named-outputs', 'model');
@@ -338,6 +353,7 @@ async function benchOne(dataDir: string, t: Target, args: Args, work: string) {
     ...result,
     best: { trial: best.name, algorithm: best.algorithm, [job.trials?.primary_metric ?? 'score']: best.value },
     leaderboard_top: board.slice(0, 8).map((e) => `${e.algorithm ?? ''} ${round(e.value)}`),
+    timeline,
     trials_by_algorithm: Object.fromEntries(
       [...new Set(board.map((e) => e.algorithm ?? ''))].map((a) => [a, board.filter((e) => e.algorithm === a).length]),
     ),

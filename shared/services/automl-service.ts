@@ -13,6 +13,7 @@ import { runArtifactsUri } from '../domain/mlflow-artifacts.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { proposeForecastTrials } from '../ml/automl/forecast-proposer.js';
 import { proposeTrials } from '../ml/automl/proposer.js';
+import { CV_STANDARD_ERROR, chooseBest } from '../ml/automl/selection.js';
 import { resolveAutomlSettings } from '../ml/automl/settings.js';
 import type { TabularAutomlSpec as AutomlJobSpec } from '../ml/automl/settings.js';
 import type { AutomlSettings, TrialConfig, TrialRecord } from '../ml/automl/types.js';
@@ -73,8 +74,6 @@ export const EARLY_TERMINATION_TRIALS = 20;
 export const EARLY_TERMINATION_WARMUP = 25;
 /** The share of timeout_minutes the search may use; the ensembles and the explanation have the rest. */
 export const SEARCH_SHARE = 0.85;
-/** An ensemble this close (relative) to the top score is chosen as the best model. */
-const ENSEMBLE_PREFERENCE = 1e-3;
 /** Ensembles are built from at most this many of the best trials. */
 const ENSEMBLE_CANDIDATES = 5;
 /** The environment child jobs name: the trainer's own image (the host's runtime locally). */
@@ -180,6 +179,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     const metric = settings.primaryMetric;
     const board: TrialSummary['leaderboard'] = [];
     const history: TrialRecord[] = [];
+    const errors = new Map<string, number>();
     for (const child of doc.automlState.children) {
       if (child.kind !== 'trial' && child.kind !== 'vote' && child.kind !== 'stack') continue;
       const job = await jobOrUndefined(ws, child.name);
@@ -192,6 +192,8 @@ export function createAutomlService(deps: AutomlServiceDeps) {
         if (typeof value === 'number' && Number.isFinite(value)) score = value;
         const took = metrics.find((m) => m.key === 'fit_seconds')?.value;
         if (typeof took === 'number') seconds = took;
+        const se = metrics.find((m) => m.key === CV_STANDARD_ERROR)?.value;
+        if (typeof se === 'number' && Number.isFinite(se)) errors.set(child.name, se);
       }
       const algorithm =
         child.kind === 'vote' ? 'VotingEnsemble' : child.kind === 'stack' ? 'StackEnsemble' : child.config?.algorithm;
@@ -212,17 +214,18 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       }
     }
     board.sort((a, b) => (METRIC_GOALS[metric] === 'maximize' ? b.value - a.value : a.value - b.value));
-    // An ensemble within ENSEMBLE_PREFERENCE of the top score is the better bet on new data: CV
-    // differences that small are noise, and averaging lowers the variance.
-    const top = board[0];
-    const best =
-      top === undefined
-        ? undefined
-        : (board.find(
-            (e) =>
-              (e.algorithm === 'VotingEnsemble' || e.algorithm === 'StackEnsemble') &&
-              Math.abs(e.value - top.value) <= ENSEMBLE_PREFERENCE * Math.max(Math.abs(top.value), 1e-12),
-          ) ?? top);
+    // How the trials were scored, for the one-standard-error rule on small data (selection.ts).
+    const setupRun = await deps.tracking.getRun(ws, `${doc.name}_setup`).catch(() => undefined);
+    const setupMetric = (key: string): number => {
+      const v = setupRun?.run.data.metrics?.find((m) => m.key === key)?.value;
+      return typeof v === 'number' ? v : 0;
+    };
+    const choice = chooseBest(
+      board.map((e) => ({ ...e, ...(errors.has(e.name) ? { standardError: errors.get(e.name) as number } : {}) })),
+      metric,
+      { rows: setupMetric('rows'), folds: setupMetric('folds') },
+    );
+    const best = board.find((e) => e.name === choice?.name);
     const summary: TrialSummary = {
       primary_metric: metric,
       goal: METRIC_GOALS[metric],
@@ -231,7 +234,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       leaderboard: board,
       ...(best === undefined ? {} : { best: best.name }),
     };
-    return { summary, history };
+    return { summary, history, ...(choice?.why === undefined ? {} : { why: choice.why }) };
   };
 
   /** Why the search should stop now, or undefined to go on. */
@@ -499,7 +502,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     async finalize(ws: string, name: string, outcome: 'completed' | 'canceled' | 'timeout'): Promise<JobStatus> {
       const doc = await read(ws, name);
       if (isTerminal(doc.status)) return doc.status;
-      const { summary } = await results(ws, doc);
+      const { summary, why } = await results(ws, doc);
       await reportFinished(ws, doc, summary);
       const setup = await jobOrUndefined(ws, `${name}_setup`);
       const best = summary.leaderboard.find((e) => e.name === summary.best);
@@ -568,6 +571,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       }
       // The last line of the job's log goes out before its final status: `job stream` stops at that status.
       if (best !== undefined && status === 'Completed') {
+        if (why !== undefined) await say(ws, name, why);
         await say(
           ws,
           name,
@@ -592,6 +596,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
         if (outcome === 'timeout') {
           d.notices = [...d.notices, 'limits.timeout_minutes was reached: the running trials were canceled.'];
         }
+        if (why !== undefined && status === 'Completed') d.notices = [...d.notices, why];
         if (error !== undefined) d.error = error;
         return d;
       });

@@ -10,6 +10,7 @@ import { permutationImportance } from '../../shared/ml/automl/importance.js';
 import { exportPipeline, predictPipeline } from '../../shared/ml/automl/pipeline.js';
 import { fitPipeline, holdoutOf, singleOrVoteOfManifest, tableRows } from '../../shared/ml/automl/refit.js';
 import type { HeadSpec } from '../../shared/ml/automl/refit.js';
+import { CV_STANDARD_ERROR } from '../../shared/ml/automl/selection.js';
 import { decodePrepared, encodePrepared } from '../../shared/ml/automl/snapshot.js';
 import { foldMeanMetrics, runTrial } from '../../shared/ml/automl/trial.js';
 import type {
@@ -202,7 +203,12 @@ export async function runTrialCommand(args: { prepared: string; config: unknown;
     new Uint8Array(outcome.oof.buffer, outcome.oof.byteOffset, outcome.oof.byteLength),
   );
   await logToRun({
-    metrics: { ...outcome.metrics, fit_seconds: outcome.seconds, onnx_max_rel_diff: onnxMaxRelDiff },
+    metrics: {
+      ...outcome.metrics,
+      fit_seconds: outcome.seconds,
+      onnx_max_rel_diff: onnxMaxRelDiff,
+      ...(Number.isFinite(outcome.standardError) ? { [CV_STANDARD_ERROR]: outcome.standardError } : {}),
+    },
     params: { algorithm: config.algorithm, ...config.params },
   });
   for (const [k, v] of Object.entries(outcome.metrics)) out(`  ${k}: ${v}`);

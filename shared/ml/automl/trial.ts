@@ -18,6 +18,11 @@ export interface TrialOutcome {
   /** The primary metric. */
   score: number;
   /**
+   * The standard error of `score`: the folds' standard deviation over √folds (NaN with fewer than
+   * two scored folds). How far apart two trials' scores must be to tell them apart.
+   */
+  standardError: number;
+  /**
    * Out-of-fold predictions over every row of `data.features`: regression values, or
    * classification probabilities row-major [rows, classes] (data.classes order). Rows that no
    * fold validates on hold NaN.
@@ -97,6 +102,15 @@ function meanOver(folds: readonly Record<string, number>[]): Record<string, numb
   return out;
 }
 
+/** The standard error of the mean of `name` over the folds that scored it (NaN below two). */
+function standardErrorOver(folds: readonly Record<string, number>[], name: string): number {
+  const values = folds.map((f) => f[name]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (values.length < 2) return Number.NaN;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  return Math.sqrt(variance / values.length);
+}
+
 /**
  * Metrics of out-of-fold predictions as a trial reports them: each fold's validation rows scored
  * on their own, then the mean over the folds (so that ensembles and trials compare alike).
@@ -154,6 +168,7 @@ export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutco
     config,
     metrics,
     score: metrics[data.settings.primaryMetric] ?? Number.NaN,
+    standardError: standardErrorOver(foldMetrics, data.settings.primaryMetric),
     oof,
     pipeline,
     seconds: (performance.now() - started) / 1000,
