@@ -39,39 +39,32 @@ const MAX_PAGES = 65_536;
 /** Bytes per histogram bin: gradient, hessian, count and an unused double (histograms.ts SLOTS). */
 const BIN_SHIFT = 5;
 
+/**
+ * A pass over rows: for each row r = order[start..end) in turn, adds (grad[r], hess[r], 1) to the
+ * bin of its code for `nf` features (nf ≥ 1), histogram f starting at hist + f × stride. `features`
+ * is the first of `nf` consecutive features (addRows) or the address of their int32 list
+ * (addRowsOfFeatures).
+ */
+export type RowPass = (
+  order: number,
+  start: number,
+  end: number,
+  codes: number,
+  p: number,
+  grad: number,
+  hess: number,
+  hist: number,
+  features: number,
+  nf: number,
+  stride: number,
+) => void;
+
 /** The kernel's functions. Addresses and strides are in bytes. */
 export interface HistogramKernel {
-  /**
-   * For each row r = order[start..end) in turn, adds (grad[r], hess[r], 1) to the bin of its code
-   * for the `nf` consecutive features from `first` (nf ≥ 1): histogram f starts at hist + f × stride.
-   */
-  addRows(
-    order: number,
-    start: number,
-    end: number,
-    codes: number,
-    p: number,
-    grad: number,
-    hess: number,
-    hist: number,
-    first: number,
-    nf: number,
-    stride: number,
-  ): void;
-  /** The same for the `nf` features listed (as int32) at `features` (nf ≥ 1). */
-  addRowsOfFeatures(
-    order: number,
-    start: number,
-    end: number,
-    codes: number,
-    p: number,
-    grad: number,
-    hess: number,
-    hist: number,
-    features: number,
-    nf: number,
-    stride: number,
-  ): void;
+  /** The row pass for consecutive features. */
+  addRows: RowPass;
+  /** The row pass for a list of features. */
+  addRowsOfFeatures: RowPass;
   /**
    * A stable partition of the rows order[start..end) by their code in `column` (one byte per row):
    * rows with a code ≤ `bin` move to the front, the others after them (through `scratch`), both

@@ -251,15 +251,9 @@ function foundSplit(best: Float64Array, i: number): FoundSplit | null {
   };
 }
 
-class LocalHistogramRunner implements HistogramRunner {
-  private readonly best: Float64Array;
-
-  constructor(
-    readonly arrays: RunnerArrays,
-    readonly limits: SplitLimits,
-  ) {
-    this.best = arrays.bestSplits();
-  }
+/** What both runners take from their arrays as they are. */
+abstract class HeapRunner implements HistogramRunner {
+  constructor(readonly arrays: RunnerArrays) {}
 
   get layout(): HistogramLayout {
     return this.arrays.layout;
@@ -281,13 +275,28 @@ class LocalHistogramRunner implements HistogramRunner {
     return this.arrays.allocate();
   }
 
+  partition(feature: number, bin: number, start: number, end: number): number {
+    return this.arrays.partition(feature, bin, start, end);
+  }
+
+  abstract run(work: HistogramWork, features: Int32Array): (FoundSplit | null)[];
+  abstract close(): void;
+}
+
+class LocalHistogramRunner extends HeapRunner {
+  private readonly best: Float64Array;
+
+  constructor(
+    arrays: RunnerArrays,
+    readonly limits: SplitLimits,
+  ) {
+    super(arrays);
+    this.best = arrays.bestSplits();
+  }
+
   run(work: HistogramWork, features: Int32Array): (FoundSplit | null)[] {
     this.arrays.check(work);
     return this.runChecked(work, this.arrays.heapFeatures(features));
-  }
-
-  partition(feature: number, bin: number, start: number, end: number): number {
-    return this.arrays.partition(feature, bin, start, end);
   }
 
   /** run() for histograms already checked and features already on the heap. */
@@ -308,8 +317,7 @@ interface WorkerHandle {
   port: MessagePort;
 }
 
-class ThreadedHistogramRunner implements HistogramRunner {
-  private readonly arrays: RunnerArrays;
+class ThreadedHistogramRunner extends HeapRunner {
   private readonly workers: WorkerHandle[] = [];
   private readonly best: Float64Array;
   private task = 0;
@@ -319,7 +327,7 @@ class ThreadedHistogramRunner implements HistogramRunner {
     private readonly local: LocalHistogramRunner,
     threads: number,
   ) {
-    this.arrays = local.arrays;
+    super(local.arrays);
     this.best = this.arrays.bestSplits();
     try {
       for (let w = 1; w < threads; w++) this.workers.push(this.startWorker());
@@ -327,22 +335,6 @@ class ThreadedHistogramRunner implements HistogramRunner {
       this.close();
       throw err;
     }
-  }
-
-  get layout(): HistogramLayout {
-    return this.arrays.layout;
-  }
-
-  get grad(): Float64Array {
-    return this.arrays.grad;
-  }
-
-  get hess(): Float64Array {
-    return this.arrays.hess;
-  }
-
-  get order(): Int32Array {
-    return this.arrays.order;
   }
 
   private startWorker(): WorkerHandle {
@@ -368,14 +360,6 @@ class ThreadedHistogramRunner implements HistogramRunner {
     // A fit left unclosed must not keep the process alive.
     worker.unref();
     return { worker, control, scans, port: port1 };
-  }
-
-  allocate(): Float64Array {
-    return this.arrays.allocate();
-  }
-
-  partition(feature: number, bin: number, start: number, end: number): number {
-    return this.arrays.partition(feature, bin, start, end);
   }
 
   run(work: HistogramWork, features: Int32Array): (FoundSplit | null)[] {

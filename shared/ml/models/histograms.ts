@@ -70,27 +70,12 @@ export function buildHistogram(
   }
   const { codes, p, featureStride } = layout;
   const first = features[0] as number;
-  const stride = featureStride * 8;
-  if ((features[nf - 1] as number) - first === nf - 1) {
-    // A run of consecutive features: a row's codes are contiguous and the histograms follow one another.
-    hist.fill(0, first * featureStride, (first + nf) * featureStride);
-    kernel.addRows(
-      order.byteOffset,
-      start,
-      end,
-      codes.byteOffset,
-      p,
-      grad.byteOffset,
-      hess.byteOffset,
-      hist.byteOffset,
-      first,
-      nf,
-      stride,
-    );
-    return;
-  }
-  for (let j = 0; j < nf; j++) clearFeature(layout, hist, features[j] as number);
-  kernel.addRowsOfFeatures(
+  // A run of consecutive features: a row's codes are contiguous and the histograms follow one another.
+  const run = (features[nf - 1] as number) - first === nf - 1;
+  if (run) hist.fill(0, first * featureStride, (first + nf) * featureStride);
+  else for (let j = 0; j < nf; j++) clearFeature(layout, hist, features[j] as number);
+  const pass = run ? kernel.addRows : kernel.addRowsOfFeatures;
+  pass(
     order.byteOffset,
     start,
     end,
@@ -99,9 +84,9 @@ export function buildHistogram(
     grad.byteOffset,
     hess.byteOffset,
     hist.byteOffset,
-    features.byteOffset,
+    run ? first : features.byteOffset,
     nf,
-    stride,
+    featureStride * 8,
   );
 }
 
