@@ -112,6 +112,36 @@ describe('proposeTrials', () => {
     );
   });
 
+  test('from 10,000 rows the better boosting default is refined (η/3, 3× rounds) before the other defaults', () => {
+    const s = settings({ primaryMetric: 'AUC_weighted' });
+    const boosting = (rows: number) =>
+      proposeTrials({ settings: s, rows, features: 20, history: [], count: 2 }).map((config, i) => ({
+        config,
+        score: i === 0 ? 0.98 : 0.985,
+        seconds: 5,
+      }));
+    for (const rows of [10_000, 80_000]) {
+      const history = boosting(rows);
+      assert.deepEqual(
+        history.map((r) => r.config.algorithm),
+        ['LightGBM', 'XGBoostClassifier'],
+      );
+      // While one of the two has no record yet, nothing is refined.
+      const early = proposeTrials({ settings: s, rows, features: 20, history: history.slice(0, 1), count: 2 });
+      assert.equal(early[0]?.algorithm, 'XGBoostClassifier');
+      for (const c of early) assert.deepEqual(c.params, algorithmEntry('classification', c.algorithm).defaults);
+      const [refined, next] = proposeTrials({ settings: s, rows, features: 20, history, count: 2 });
+      const xgb = algorithmEntry('classification', 'XGBoostClassifier').defaults;
+      assert.deepEqual(refined, {
+        algorithm: 'XGBoostClassifier',
+        params: { ...xgb, learningRate: 0.1, nEstimators: 300 },
+      });
+      assert.deepEqual(next?.params, algorithmEntry('classification', next?.algorithm ?? '').defaults);
+    }
+    const small = proposeTrials({ settings: s, rows: 9_999, features: 20, history: boosting(9_999), count: 2 });
+    for (const c of small) assert.deepEqual(c.params, algorithmEntry('classification', c.algorithm).defaults);
+  });
+
   test('deterministic: the same history gives the same proposals', () => {
     const history = run(settings(), 1000, 30);
     const a = proposeTrials({ settings: settings(), rows: 1000, features: 10, history, count: 5 });

@@ -3,10 +3,12 @@
  * data size and history always give the same proposals (the Rng is seeded by the job's seed and the
  * history's length), so a replayed parent job proposes what it proposed before.
  *
- * Phase 1: each allowed algorithm's default configuration, LightGBM's and XGBoost's first, then cheapest first by
- * the registry's cost model on this data size (on large data histogram boosting comes before forests and linear models
- * with many passes). From 10,000 rows, the better of those two boosting defaults is refined (a third of the learning
- * rate, three times the rounds) right after them, before the other defaults. Phase 2, once every default has been tried: local search. Four times in five,
+ * Phase 1: each allowed algorithm's default configuration, LightGBM's and XGBoost's first, then
+ * cheapest first by the registry's cost model on this data size (on large data histogram boosting
+ * comes before forests and linear models with many passes). From 10,000 rows, the better of those
+ * two boosting defaults is refined (a third of the learning rate, three times the rounds) right
+ * after them, before the other defaults. Phase 2, once every default has been tried: local
+ * search. Four times in five,
  * one of the best two or three algorithms (by their best score) has its best configuration
  * perturbed: each searched hyperparameter moves with probability one half, by a Gaussian step in
  * its (log-)scaled range whose width shrinks as that algorithm's trials accumulate. One time in
