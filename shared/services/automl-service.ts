@@ -173,7 +173,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       throw err;
     });
 
-  /** Scores of the finished trials and ensembles, best first, plus each trial's history entry. */
+  /** Scores of the finished trials and ensembles, best first, each trial's history entry, the best model, and the setup's metrics. */
   const results = async (ws: string, doc: AutomlDocument) => {
     const { settings } = doc.automlState;
     const metric = settings.primaryMetric;
@@ -214,7 +214,8 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       }
     }
     board.sort((a, b) => (METRIC_GOALS[metric] === 'maximize' ? b.value - a.value : a.value - b.value));
-    // How the trials were scored, for the one-standard-error rule on small data (selection.ts).
+    // What the setup measured (rows, features, classes, folds): the proposer's inputs, and how the
+    // trials were scored for the one-standard-error rule on small data (selection.ts).
     const setupRun = await deps.tracking.getRun(ws, `${doc.name}_setup`).catch(() => undefined);
     const setupMetric = (key: string): number => {
       const v = setupRun?.run.data.metrics?.find((m) => m.key === key)?.value;
@@ -234,7 +235,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       leaderboard: board,
       ...(best === undefined ? {} : { best: best.name }),
     };
-    return { summary, history, ...(choice?.why === undefined ? {} : { why: choice.why }) };
+    return { summary, history, setupMetric, ...(choice?.why === undefined ? {} : { why: choice.why }) };
   };
 
   /** Why the search should stop now, or undefined to go on. */
@@ -436,7 +437,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       const setup = await jobOrUndefined(ws, `${name}_setup`);
       if (setup?.status !== 'Completed') return { trials: [], done: true, ...timeout };
 
-      const { summary, history } = await results(ws, doc);
+      const { summary, history, setupMetric: metric } = await results(ws, doc);
       await reportFinished(ws, doc, summary);
       await update(ws, name, (d) => {
         d.trials = summary;
@@ -448,11 +449,6 @@ export function createAutomlService(deps: AutomlServiceDeps) {
         if (stopped === undefined) {
           const room = settings.maxTrials - history.length;
           const count = Math.min(settings.maxConcurrentTrials, room);
-          const setupRun = await deps.tracking.getRun(ws, `${name}_setup`).catch(() => undefined);
-          const metric = (key: string): number => {
-            const v = setupRun?.run.data.metrics?.find((m) => m.key === key)?.value;
-            return typeof v === 'number' ? v : 0;
-          };
           const configs =
             settings.task === 'forecasting'
               ? proposeForecastTrials({ settings, history, count, seasonal: metric('seasonal') > 0 })

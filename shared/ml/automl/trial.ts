@@ -19,7 +19,7 @@ export interface TrialOutcome {
   score: number;
   /**
    * The standard error of `score`: the folds' standard deviation over √folds (NaN with fewer than
-   * two scored folds). How far apart two trials' scores must be to tell them apart.
+   * two scored folds): the scale on which the one-standard-error rule (selection.ts) compares scores.
    */
   standardError: number;
   /**

@@ -274,7 +274,7 @@ function boostContext(
   };
 }
 
-// The long loops of a fit below (and in histograms.ts) are each alone in a function with nothing
+// The long loops of a fit below are each alone in a function with nothing
 // but a return after them: V8 compiles a long loop while it runs (on-stack replacement), before the
 // code after it has ever run, and code without type feedback there would drop back to the
 // interpreter on every later call.

@@ -33,7 +33,7 @@ interface WasmRuntime {
 const wasm = (globalThis as unknown as { WebAssembly: WasmRuntime }).WebAssembly;
 
 const PAGE = 65_536;
-/** 4 GiB, all a 32-bit memory addresses. */
+/** 4 GiB: all that a 32-bit memory can address. */
 const MAX_PAGES = 65_536;
 
 /** Bytes per histogram bin: gradient, hessian, count and an unused double (histograms.ts SLOTS). */
@@ -164,7 +164,7 @@ function rowLoop(perRow: (code: Code) => Code, perFeature: (code: Code) => Code)
   return code.end().end();
 }
 
-const addRows: WasmFunction = {
+const addRows = (): WasmFunction => ({
   name: 'addRows',
   params: ROW_PARAMS,
   locals: ROW_LOCALS,
@@ -181,9 +181,9 @@ const addRows: WasmFunction = {
       return code.get(C).i32Const(1).i32Add().set(C);
     },
   ),
-};
+});
 
-const addRowsOfFeatures: WasmFunction = {
+const addRowsOfFeatures = (): WasmFunction => ({
   name: 'addRowsOfFeatures',
   params: ROW_PARAMS,
   locals: ROW_LOCALS,
@@ -201,7 +201,7 @@ const addRowsOfFeatures: WasmFunction = {
       return code.get(C).i32Const(4).i32Add().set(C);
     },
   ),
-};
+});
 
 /** subtract(parent, child, begin, end), with the byte offset in local 4. */
 function subtractBody(): Code {
@@ -218,12 +218,12 @@ function subtractBody(): Code {
   return code.end().end();
 }
 
-const subtract: WasmFunction = {
+const subtract = (): WasmFunction => ({
   name: 'subtract',
   params: [ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32],
   locals: [ValueType.i32],
   body: subtractBody(),
-};
+});
 
 /** Branch-free: a row's side is a 0/1 from a sign bit, as the sides of a good split are unpredictable. */
 function partitionBody(): Code {
@@ -251,13 +251,13 @@ function partitionBody(): Code {
   return code.memoryCopy().get(i);
 }
 
-const partition: WasmFunction = {
+const partition = (): WasmFunction => ({
   name: 'partition',
   params: [ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32],
   results: [ValueType.i32],
   locals: [ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32],
   body: partitionBody(),
-};
+});
 
 /** Locals of scan, after its parameters (13). */
 const S = {
@@ -278,9 +278,10 @@ const S = {
 } as const;
 
 /**
- * The same steps as histograms.ts scanFeature, in the same order of operations, so that gains and
- * sums are the same doubles: bin by bin, running sums of the left side; a bin is a candidate once
- * both sides have enough rows and hessian; a strictly larger gain wins.
+ * The scan histograms.ts scanHistogram describes, in the order of operations of the TypeScript it
+ * replaced (test/unit/ml-histogram-kernel.test.ts keeps that definition), so that gains and sums
+ * are the same doubles: bin by bin, running sums of the left side; a bin is a candidate once both
+ * sides have enough rows and hessian; a strictly larger gain wins.
  */
 function scanBody(): Code {
   const [hist, bins, features, nf, stride, best, g, h, count, minChildSamples, minChildWeight, minSplitGain, lambda] = [
@@ -336,7 +337,7 @@ function scanBody(): Code {
   return code.end().end(); // features
 }
 
-const scan: WasmFunction = {
+const scan = (): WasmFunction => ({
   name: 'scan',
   params: [
     ...[ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32, ValueType.i32],
@@ -347,14 +348,14 @@ const scan: WasmFunction = {
     ...Array.from({ length: 9 }, () => ValueType.f64),
   ],
   body: scanBody(),
-};
+});
 
 let compiled: object | undefined;
 
-/** The compiled module: assembled once per thread, sent to workers as it is. */
+/** The compiled module: assembled on first use, once per thread, and sent to workers as it is. */
 export function histogramKernelModule(): object {
   compiled ??= new wasm.Module(
-    wasmModule([addRows, addRowsOfFeatures, subtract, partition, scan], { minPages: 1, maxPages: MAX_PAGES }),
+    wasmModule([addRows(), addRowsOfFeatures(), subtract(), partition(), scan()], { minPages: 1, maxPages: MAX_PAGES }),
   );
   return compiled;
 }

@@ -101,7 +101,8 @@ class RunnerArrays {
   constructor(layout: HistogramLayout, rows: number) {
     const { codes, p } = layout;
     const histogramBytes = histogramSize(layout) * 8;
-    this.heap = new KernelHeap(2 * codes.length + rows * 24 + p * 4 + INITIAL_HISTOGRAMS * histogramBytes + 256);
+    // Codes twice (by row, by column); gradients, hessians, order and scratch; features and bins.
+    this.heap = new KernelHeap(2 * codes.length + rows * 24 + p * 8 + INITIAL_HISTOGRAMS * histogramBytes + 256);
     const heapCodes = this.heap.uint8Array(codes.length);
     heapCodes.set(codes);
     const bins = this.heap.int32Array(p);
@@ -319,7 +320,6 @@ interface WorkerHandle {
 
 class ThreadedHistogramRunner extends HeapRunner {
   private readonly workers: WorkerHandle[] = [];
-  private readonly best: Float64Array;
   private task = 0;
 
   constructor(
@@ -328,7 +328,6 @@ class ThreadedHistogramRunner extends HeapRunner {
     threads: number,
   ) {
     super(local.arrays);
-    this.best = this.arrays.bestSplits();
     try {
       for (let w = 1; w < threads; w++) this.workers.push(this.startWorker());
     } catch (err) {
@@ -376,12 +375,11 @@ class ThreadedHistogramRunner extends HeapRunner {
     const cut = (b: number): number => Math.round((b * features.length) / blocks);
     const task = ++this.task;
     this.workers.forEach((handle, w) => this.post(handle, task, work, cut(w + 1), cut(w + 2)));
-    const { kernel, layout, grad, hess, order } = this.arrays;
-    runBlock(kernel, layout, this.local.limits, grad, hess, order, work, shared.subarray(0, cut(1)), this.best);
+    const mine = this.local.runChecked(work, shared.subarray(0, cut(1)));
     this.workers.forEach((handle, w) => this.waitFor(handle, w + 1, task));
     // The blocks in feature order; a later block wins only with a strictly larger gain.
     return scans.map((_, i) => {
-      let found = foundSplit(this.best, i);
+      let found = mine[i] ?? null;
       for (const { scans: out } of this.workers) {
         const theirs = foundSplit(out.subarray(SCAN_SLOTS * i + 3, SCAN_SLOTS * (i + 1)), 0);
         if (theirs !== null && (found === null || theirs.gain > found.gain)) found = theirs;

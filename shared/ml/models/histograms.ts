@@ -4,7 +4,7 @@
  * subtraction, and scanned for the leaf's best split. Every function works on a block of features
  * and touches only their bins, so that threads can share one node's work (histogram-threads.ts),
  * and every sum is taken in one fixed order, so the results do not depend on how that work is shared.
- * The passes over rows run in WebAssembly (histogram-kernel.ts).
+ * The passes over rows, the subtraction and the scan run in WebAssembly (histogram-kernel.ts).
  */
 import type { HistogramKernel } from './histogram-kernel.js';
 
@@ -64,10 +64,7 @@ export function buildHistogram(
   features: Int32Array,
 ): void {
   const nf = features.length;
-  if (nf === 0 || end <= start) {
-    for (let j = 0; j < nf; j++) clearFeature(layout, hist, features[j] as number);
-    return;
-  }
+  if (nf === 0) return;
   const { codes, p, featureStride } = layout;
   const first = features[0] as number;
   // A run of consecutive features: a row's codes are contiguous and the histograms follow one another.
@@ -106,7 +103,7 @@ export function subtractHistogram(
   for (let j = 0; j < features.length; j++) {
     const f = features[j] as number;
     const begin = f * layout.featureStride * 8;
-    kernel.subtract(parent.byteOffset, child.byteOffset, begin, begin + (((layout.bins[f] as number) + 1) << 5));
+    kernel.subtract(parent.byteOffset, child.byteOffset, begin, begin + ((layout.bins[f] as number) + 1) * SLOTS * 8);
   }
 }
 

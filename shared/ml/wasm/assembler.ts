@@ -167,10 +167,6 @@ export class Code {
     return this.op(0x49);
   }
 
-  i32GtU(): this {
-    return this.op(0x4b);
-  }
-
   i32GeU(): this {
     return this.op(0x4f);
   }
