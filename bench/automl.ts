@@ -5,7 +5,8 @@
 // Runs an AutoML job on a real host process (embedded default) exactly as a user would — the
 // `tessera job create` CLI, the trial engine, the trainer — with `limits.timeout_minutes` set from
 // the budget, then scores the registered best model on the holdout in this process (the ONNX
-// graph through onnxruntime; forecasting: the model's own forecast). Prints one JSON document:
+// graph through onnxruntime; forecasting: model.json's forecast, and the ONNX graph's answers for
+// the same rows against it, `onnx_max_rel_diff`). Prints one JSON document:
 // the holdout metrics under Azure ML's names plus rmse, smape and mase, the trials run, the wall
 // time, and — for the datasets of ../shared/datasets — the peers' holdout figures recorded on this
 // machine (../shared/peers/results: scikit-learn and XGBoost defaults, Optuna-tuned XGBoost with
@@ -25,6 +26,9 @@ import { parseSpec } from '../shared/contracts/azureml/index.js';
 import type { AutomlJobSpec } from '../shared/contracts/azureml/index.js';
 import { evaluateHoldout } from '../shared/ml/automl/forecast-trial.js';
 import type { ForecastModel } from '../shared/ml/automl/forecast-model.js';
+import { forecastValues } from '../shared/ml/automl/forecast-model.js';
+import { periodsBetween } from '../shared/ml/forecast/frequency.js';
+import type { Table } from '../shared/ml/types.js';
 import { resolveAutomlSettings } from '../shared/ml/automl/settings.js';
 import { inputSpec, toOnnxFeeds } from '../shared/ml/featurize/onnx-io.js';
 import { classificationMetrics, encodeLabels, regressionMetrics } from '../shared/ml/metrics.js';
@@ -217,7 +221,10 @@ async function holdoutMetrics(t: Target, args: Args, modelDir: string, seed: num
     const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as ForecastModel;
     const settings = resolveAutomlSettings(parseSpec('job', parseYaml(specYaml(t, args))) as AutomlJobSpec);
     const metrics = evaluateHoldout(model, table, settings, t.season === undefined ? {} : { seasonLength: t.season });
-    return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v as number)]));
+    return {
+      ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v as number)])),
+      onnx_max_rel_diff: await forecastOnnxDisagreement(modelDir, manifest, model, table),
+    };
   }
   const { features, y } = splitTarget(table, t.target, t.task);
   const runtime = new OnnxModelRuntime();
@@ -252,6 +259,43 @@ async function holdoutMetrics(t: Target, args: Args, modelDir: string, seed: num
       rmse: round(Math.sqrt(se / yTrue.length)),
       smape: round((100 * sape) / yTrue.length),
     };
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * The registered forecaster's ONNX graph on the holdout rows, against model.json's forecasts for
+ * the same series and periods: the largest relative difference (what a deployment would answer).
+ */
+async function forecastOnnxDisagreement(
+  modelDir: string,
+  manifest: ModelManifest,
+  model: ForecastModel,
+  table: Table,
+): Promise<number> {
+  const session = await new OnnxModelRuntime().load(new Uint8Array(readFileSync(join(modelDir, 'model.onnx'))));
+  try {
+    const specs = manifest.inputs.map((i) => inputSpec(i.column, i.encoding));
+    const got = (await session.run(toOnnxFeeds(table, specs))).prediction?.data as Float64Array;
+    const time = table.columns.find((c) => c.name === manifest.forecast?.timeColumn)?.values as Float64Array;
+    const ids = (manifest.forecast?.seriesIdColumns ?? []).map(
+      (name) => table.columns.find((c) => c.name === name)?.values as readonly (string | number | null)[],
+    );
+    const index = new Map(model.series.map((s, i) => [JSON.stringify(s.ids), i]));
+    const steps = Array.from({ length: table.rows }, (_, r) => {
+      const i = index.get(JSON.stringify(ids.map((c) => String(c[r] ?? '')))) ?? -1;
+      const s = model.series[i];
+      return s === undefined ? { i, h: 0 } : { i, h: periodsBetween(s.lastTime, time[r] as number, model.frequency) };
+    });
+    const want = forecastValues(model, Math.max(1, ...steps.map((s) => s.h)));
+    let worst = 0;
+    steps.forEach(({ i, h }, r) => {
+      const a = want[i]?.[h - 1] ?? NaN;
+      const b = got[r] as number;
+      worst = Math.max(worst, Number.isNaN(a - b) ? Infinity : Math.abs(a - b) / Math.max(1, Math.abs(a)));
+    });
+    return worst;
   } finally {
     await session.close();
   }

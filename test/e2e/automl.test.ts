@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 
 import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
 import type { Job, JobList } from '../../shared/contracts/job.js';
+import type { ForecastModel } from '../../shared/ml/automl/forecast-model.js';
+import { forecastValues } from '../../shared/ml/automl/forecast-model.js';
+import { forecastFeeds } from '../../shared/ml/automl/forecast-onnx.js';
 import type { ModelManifest } from '../../shared/ml/automl/types.js';
 import { inputSpec, toOnnxFeeds } from '../../shared/ml/featurize/onnx-io.js';
 import { tempDir, waitFor } from '../support/fixture-app.js';
@@ -285,5 +288,33 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.equal(job.status, 'Completed', JSON.stringify(job.error));
     assert.equal(job.automl?.best_model, 'azureml:co2-forecast:1');
     assert.ok((job.trials?.leaderboard.length ?? 0) >= 3);
+
+    // The registered forecaster is an ONNX graph too: (date) rows in, the forecasts of model.json out.
+    const download = tempDir('automl-forecast-download');
+    await tessera(
+      'job',
+      'download',
+      '-n',
+      job.trials?.best ?? '',
+      '--output-name',
+      'model',
+      '--download-path',
+      download,
+    );
+    const folder = join(download, 'named-outputs', 'model');
+    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ModelManifest;
+    assert.equal(manifest.task, 'forecasting');
+    assert.deepEqual(
+      manifest.inputs.map((i) => [i.column, i.encoding]),
+      [['date', 'epoch-ms']],
+    );
+    const model = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as ForecastModel;
+    const session = await new OnnxModelRuntime().load(new Uint8Array(readFileSync(join(folder, 'model.onnx'))));
+    const out = await session.run(forecastFeeds(model, { timeColumn: 'date', seriesIdColumns: [] }, 12));
+    const got = out.prediction?.data as Float64Array;
+    const want = forecastValues(model, 12)[0] ?? new Float64Array();
+    assert.equal(got.length, 12);
+    want.forEach((v, h) => assert.ok(Math.abs((got[h] as number) - v) <= 1e-9 * Math.abs(v), `step ${h + 1}`));
+    await session.close();
   });
 });

@@ -479,6 +479,36 @@ describe('createOnnxGraph: refusals', () => {
     });
   }
 
+  it('a subgraph reads the outer tensors, but not undefined ones, nor redefines them', () => {
+    const g = createOnnxGraph('outer');
+    g.input('x', 'float', ['N']);
+    const body = g.subgraph('body');
+    body.input('i', 'int64', []);
+    body.input('cond', 'bool', []);
+    body.node('Identity', ['cond'], ['cond_out']);
+    body.node('Add', ['x', 'missing'], ['y']);
+    body.output('cond_out', 'bool', []);
+    body.output('y', 'float', ['N']);
+    assert.throws(() => body.node('Neg', ['x'], ['x']), /'x' is already defined \(as a tensor of an enclosing graph\)/);
+    assert.throws(() => body.toBytes(), /'body' is a subgraph: serialize the graph that holds it/);
+    assert.equal(body.fresh('x'), 'x_1', 'fresh() avoids the outer names');
+    const trips = g.constant('trips', { type: 'int64', dims: [], data: [2] });
+    g.node('Loop', [trips, ''], ['ys'], { body: { g: body } });
+    g.output('ys', 'float', [2, 'N']);
+    assert.throws(
+      () => g.toBytes(),
+      (err: unknown) =>
+        err instanceof InvalidOnnxGraphError &&
+        err.problems.length === 1 &&
+        /input 1 'missing' of node Add_1 \(Add\)/.test(err.problems[0] as string),
+    );
+    const other = createOnnxGraph('other');
+    assert.throws(
+      () => other.node('Loop', [], ['z'], { body: { g: {} as OnnxGraphBuilder } }),
+      /g must come from subgraph\(\)/,
+    );
+  });
+
   it('refuses an empty graph name', () => {
     assert.throws(() => createOnnxGraph(''), /^TypeError: name must be a non-empty string/);
   });

@@ -5,6 +5,10 @@ import { ValidationError } from '../../shared/errors.js';
 import { prepareDataset } from '../../shared/ml/automl/dataset.js';
 import { fitStackEnsemble, selectVoteEnsemble } from '../../shared/ml/automl/ensemble.js';
 import { decodeForecast, encodeForecast, prepareForecast } from '../../shared/ml/automl/forecast-data.js';
+import type { PreparedForecast } from '../../shared/ml/automl/forecast-data.js';
+import type { ForecastModel } from '../../shared/ml/automl/forecast-model.js';
+import { forecastValues } from '../../shared/ml/automl/forecast-model.js';
+import { exportForecastOnnx, forecastFeeds, forecastManifest } from '../../shared/ml/automl/forecast-onnx.js';
 import { runForecastTrial } from '../../shared/ml/automl/forecast-trial.js';
 import { permutationImportance } from '../../shared/ml/automl/importance.js';
 import { exportPipeline, predictPipeline } from '../../shared/ml/automl/pipeline.js';
@@ -175,6 +179,40 @@ async function checkOnnx(onnx: Uint8Array, pipeline: FittedPipeline, table: Tabl
   }
 }
 
+/**
+ * Runs the exported forecasting graph for the horizon of every series and returns its largest
+ * relative difference from the TypeScript forecaster (an export that disagrees by more than 1e-5
+ * fails the trial).
+ */
+async function forecastOnnxAgreement(model: ForecastModel, onnx: Uint8Array, data: PreparedForecast): Promise<number> {
+  const session = await new OnnxModelRuntime().load(onnx);
+  try {
+    const result = await session.run(forecastFeeds(model, data, model.horizon));
+    const got = result.prediction?.data as ArrayLike<number> | undefined;
+    const want = forecastValues(model, model.horizon);
+    if (got === undefined || got.length !== want.length * model.horizon) {
+      throw new Error("the exported forecasting graph's 'prediction' output has the wrong shape");
+    }
+    let worst = 0;
+    want.forEach((values, s) => {
+      for (let h = 0; h < model.horizon; h++) {
+        const a = values[h] as number;
+        const b = got[s * model.horizon + h] as number;
+        worst = Math.max(
+          worst,
+          Number.isNaN(b) ? Number.POSITIVE_INFINITY : Math.abs(a - b) / Math.max(1, Math.abs(a)),
+        );
+      }
+    });
+    if (!(worst <= 1e-5)) {
+      throw new Error(`the exported forecasting graph disagrees with the TypeScript model by ${worst} (relative)`);
+    }
+    return worst;
+  } finally {
+    await session.close();
+  }
+}
+
 export async function runTrialCommand(args: { prepared: string; config: unknown; output: string }): Promise<void> {
   const config = args.config as TrialConfig;
   out(`trial: ${config.algorithm} ${JSON.stringify(config.params)}`);
@@ -183,16 +221,22 @@ export async function runTrialCommand(args: { prepared: string; config: unknown;
     const data = decodeForecast(new Uint8Array(await readFile(join(args.prepared, FORECAST_FILE))));
     const started = performance.now();
     const outcome = runForecastTrial(data, config);
+    const fitSeconds = seconds(started);
+    const onnx = exportForecastOnnx(outcome.model, data);
+    const onnxMaxRelDiff = await forecastOnnxAgreement(outcome.model, onnx, data);
     await writeFile(join(args.output, FORECAST_MODEL_FILE), JSON.stringify(outcome.model));
+    await writeFile(join(args.output, MODEL_FILE), onnx);
     await writeFile(
       join(args.output, MANIFEST_FILE),
-      `${JSON.stringify({ format: 'tessera.automl.forecast.v1', algorithm: config.algorithm, params: config.params, score: outcome.score }, null, 2)}\n`,
+      `${JSON.stringify(forecastManifest(outcome.model, data, outcome.score), null, 2)}\n`,
     );
     await logToRun({
-      metrics: { ...outcome.metrics, fit_seconds: seconds(started) },
+      metrics: { ...outcome.metrics, fit_seconds: fitSeconds, onnx_max_rel_diff: onnxMaxRelDiff },
       params: { algorithm: config.algorithm, ...config.params },
     });
-    out(`${data.settings.primaryMetric}: ${outcome.score}`);
+    out(
+      `${data.settings.primaryMetric}: ${outcome.score} (${fitSeconds.toFixed(2)} s; ONNX agrees within ${onnxMaxRelDiff.toExponential(1)})`,
+    );
     return;
   }
   const data = await loadPrepared(args.prepared);

@@ -77,7 +77,7 @@ export function regressorData(model: FittedModel): RegressorData {
   throw new TypeError('model: only boosting, forest, tree and linear regressors can be stored in a forecast model');
 }
 
-/** Predicts with RegressorData, the way the model it came from predicts. */
+/** Predicts with RegressorData, the way the model it came from predicts (trees: to float32 precision). */
 export function predictRegressor(data: RegressorData, X: Matrix): Float64Array {
   const out = new Float64Array(X.rows);
   if (data.kind === 'linear') {
@@ -103,7 +103,9 @@ export function predictRegressor(data: RegressorData, X: Matrix): Float64Array {
       }
       s += tree.value[node] as number;
     }
-    out[i] = data.aggregate === 'mean' ? s / data.trees.length : data.base + s;
+    // Rounded to float32, the output type of ONNX's TreeEnsembleRegressor (forecast-onnx.ts), so
+    // that the recursion feeds the same values back in both.
+    out[i] = Math.fround(data.aggregate === 'mean' ? s / data.trees.length : data.base + s);
   }
   return out;
 }

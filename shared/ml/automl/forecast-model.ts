@@ -282,8 +282,29 @@ export function averageModels(members: { weight: number; model: ForecastModel }[
   };
 }
 
-function regressionForecast(model: ForecastModel, regression: ForecastRegression, horizon: number): Float64Array[] {
-  const { transform, regressor } = regression;
+/** Where a regression model's recursion starts, per series: what forecast-onnx.ts embeds. */
+export interface RegressionState {
+  /** Points of history a feature row reads (the largest lag or window). */
+  window: number;
+  /** The transformed, scaled history the learner's features read. */
+  histories: number[][];
+  /** The last observed value (differences add up from it). */
+  levels: number[];
+}
+
+export function regressionState(model: ForecastModel, regression: ForecastRegression): RegressionState {
+  const { window, inputs } = regressionInputs(model, regression);
+  return {
+    window,
+    histories: inputs.map((s) => Array.from(s.values)),
+    levels: model.series.map((s) => s.history[s.history.length - 1] as number),
+  };
+}
+
+function regressionInputs(
+  model: ForecastModel,
+  regression: ForecastRegression,
+): { builder: ReturnType<typeof createLagFeatureBuilder>; window: number; inputs: TimeSeries[] } {
   const builder = createLagFeatureBuilder(
     {
       lags: regression.lags,
@@ -297,8 +318,14 @@ function regressionForecast(model: ForecastModel, regression: ForecastRegression
     // Only the end of the history matters to the features; times are rebuilt from the last one.
     const n = s.history.length;
     const times = Float64Array.from({ length: n }, (_, i) => addPeriods(s.lastTime, model.frequency, i - n + 1));
-    return transformed(s, transform, times);
+    return transformed(s, regression.transform, times);
   });
+  return { builder, window: builder.historyNeeded, inputs };
+}
+
+function regressionForecast(model: ForecastModel, regression: ForecastRegression, horizon: number): Float64Array[] {
+  const { transform, regressor } = regression;
+  const { builder, inputs } = regressionInputs(model, regression);
   const fitted: FittedModel = {
     task: 'regression',
     predict: (X: Matrix) => predictRegressor(regressor, X),

@@ -147,6 +147,21 @@ export interface ModelManifest {
   classes?: string[];
   featurization: FeaturizationPlan;
   trainingRows: number;
+  /** Forecasting models: how rows map to forecasts (forecast-onnx.ts). */
+  forecast?: ForecastManifest;
+}
+
+/** What a forecasting graph answers: the row's series and period, after the training data. */
+export interface ForecastManifest {
+  timeColumn: string;
+  seriesIdColumns: string[];
+  /** The grid's pandas alias (MS, QS, D, ...). */
+  frequency: string;
+  /** forecast_horizon; the graph answers any step up to maxSteps. */
+  horizon: number;
+  /** Per series: its ids and the last training period (ISO 8601); forecasts start one period later. */
+  series: { ids: string[]; lastTime: string }[];
+  maxSteps: number;
 }
 
 /** A trial's history entry, as the proposer sees it. */

@@ -23,7 +23,9 @@ export type AttributeValue =
   | { floats: readonly number[] }
   | { ints: readonly number[] }
   | { strings: readonly string[] }
-  | { t: TensorValue };
+  | { t: TensorValue }
+  /** A subgraph (Loop's body, If's branches), made with `OnnxGraphBuilder.subgraph`. */
+  | { g: OnnxGraphBuilder };
 
 /** Operator domains: '' is ai.onnx (the default domain). */
 export type OnnxDomain = '' | 'ai.onnx.ml';
@@ -45,6 +47,11 @@ export interface OnnxGraphBuilder {
   ): readonly string[];
   /** Adds an initializer (a constant tensor); returns its name. */
   constant(prefix: string, value: TensorValue): string;
+  /**
+   * A subgraph for a control-flow node's graph attribute. Its nodes may read this graph's tensors
+   * (outer scope); its names never repeat one of this graph's, as ONNX requires.
+   */
+  subgraph(name: string): OnnxGraphBuilder;
   /** Model metadata (doc strings, e.g. the manifest). */
   metadata(key: string, value: string): void;
   /** The serialized ModelProto (IR version 8, opset 17 for ai.onnx, 3 for ai.onnx.ml). */

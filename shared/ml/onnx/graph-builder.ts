@@ -24,7 +24,7 @@ export const ONNX_DATA_TYPE: Readonly<Record<TensorElementType, number>> = {
 };
 
 /** AttributeProto.AttributeType values. */
-const ATTRIBUTE_TYPE = { f: 1, i: 2, s: 3, t: 4, floats: 6, ints: 7, strings: 8 } as const;
+const ATTRIBUTE_TYPE = { f: 1, i: 2, s: 3, t: 4, g: 5, floats: 6, ints: 7, strings: 8 } as const;
 
 // Field numbers, by message (onnx.proto).
 const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, graph: 7, opsetImport: 8, metadataProps: 14 };
@@ -32,7 +32,7 @@ const OPSET_ID = { domain: 1, version: 2 };
 const ENTRY = { key: 1, value: 2 };
 const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12 };
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
-const ATTRIBUTE = { name: 1, f: 2, i: 3, s: 4, t: 5, floats: 7, ints: 8, strings: 9, type: 20 };
+const ATTRIBUTE = { name: 1, f: 2, i: 3, s: 4, t: 5, g: 6, floats: 7, ints: 8, strings: 9, type: 20 };
 const TENSOR = {
   dims: 1,
   dataType: 2,
@@ -97,14 +97,32 @@ class GraphBuilder implements OnnxGraphBuilder {
   private readonly nodes: NodeEntry[] = [];
   private readonly initializers: Initializer[] = [];
   private readonly meta = new Map<string, string>();
-  /** Every name handed out or declared: fresh() avoids them. */
-  private readonly used = new Set<string>();
+  /** Every name handed out or declared, in this graph and its subgraphs: fresh() avoids them. */
+  private readonly used: Set<string>;
   /** Names with a definition: graph inputs, initializers and node outputs (each defined once). */
   private readonly defined = new Map<string, string>();
-  private readonly counters = new Map<string, number>();
-  private readonly opCounters = new Map<string, number>();
+  private readonly counters: Map<string, number>;
+  private readonly opCounters: Map<string, number>;
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly name: string,
+    /** The graph whose node holds this one as an attribute (its tensors are in scope here). */
+    private readonly outer?: GraphBuilder,
+  ) {
+    this.used = outer?.used ?? new Set<string>();
+    this.counters = outer?.counters ?? new Map<string, number>();
+    this.opCounters = outer?.opCounters ?? new Map<string, number>();
+  }
+
+  subgraph(name: string): OnnxGraphBuilder {
+    if (typeof name !== 'string' || name === '') throw new TypeError('name must be a non-empty string');
+    return new GraphBuilder(name, this);
+  }
+
+  /** Whether `name` is defined here or in an enclosing graph. */
+  private inScope(name: string): boolean {
+    return this.defined.has(name) || (this.outer?.inScope(name) ?? false);
+  }
 
   input(name: string, type: TensorElementType, shape: readonly Dim[]): string {
     checkTensorName(name, 'name');
@@ -193,6 +211,8 @@ class GraphBuilder implements OnnxGraphBuilder {
   }
 
   toBytes(): Uint8Array {
+    if (this.outer !== undefined)
+      throw new TypeError(`'${this.name}' is a subgraph: serialize the graph that holds it`);
     const ordered = this.checkedNodeOrder();
     const w = new ProtoWriter(1024);
     w.varint(MODEL.irVersion, ONNX_IR_VERSION);
@@ -214,7 +234,8 @@ class GraphBuilder implements OnnxGraphBuilder {
   }
 
   private define(name: string, what: string): void {
-    const previous = this.defined.get(name);
+    const previous =
+      this.defined.get(name) ?? (this.outer?.inScope(name) === true ? 'a tensor of an enclosing graph' : undefined);
     if (previous !== undefined) {
       throw new RangeError(`'${name}' is already defined (as ${previous}); use fresh() for new tensor names`);
     }
@@ -228,6 +249,11 @@ class GraphBuilder implements OnnxGraphBuilder {
     const producer = new Map<string, number>();
     this.nodes.forEach((n, k) => n.outputs.forEach((o) => producer.set(o, k)));
     const available = new Set<string>([...this.inputs.map((i) => i.name), ...this.initializers.map((i) => i.name)]);
+    // A subgraph's nodes may read the enclosing graphs' tensors: those are ready before it runs.
+    for (const n of this.nodes) {
+      for (const input of n.inputs)
+        if (!producer.has(input) && this.outer?.inScope(input) === true) available.add(input);
+    }
 
     for (const n of this.nodes) {
       n.inputs.forEach((input, k) => {
@@ -274,6 +300,11 @@ class GraphBuilder implements OnnxGraphBuilder {
     return ordered;
   }
 
+  /** The GraphProto of a subgraph, checked like a model's graph. */
+  writeSubgraph(g: ProtoWriter): void {
+    this.writeGraph(g, this.checkedNodeOrder());
+  }
+
   private writeGraph(g: ProtoWriter, nodes: readonly NodeEntry[]): void {
     for (const n of nodes) g.message(GRAPH.node, (w) => writeNode(w, n));
     g.string(GRAPH.name, this.name);
@@ -302,6 +333,9 @@ function writeAttribute(w: ProtoWriter, name: string, value: AttributeValue): vo
     w.varint(ATTRIBUTE.type, ATTRIBUTE_TYPE.s).string(ATTRIBUTE.s, value.s);
   } else if ('t' in value) {
     w.varint(ATTRIBUTE.type, ATTRIBUTE_TYPE.t).message(ATTRIBUTE.t, (t) => writeTensor(t, value.t));
+  } else if ('g' in value) {
+    const sub = value.g as GraphBuilder;
+    w.varint(ATTRIBUTE.type, ATTRIBUTE_TYPE.g).message(ATTRIBUTE.g, (g) => sub.writeSubgraph(g));
   } else if ('floats' in value) {
     w.varint(ATTRIBUTE.type, ATTRIBUTE_TYPE.floats).packedFloats(ATTRIBUTE.floats, value.floats);
   } else if ('ints' in value) {
@@ -424,7 +458,7 @@ function checkAttribute(name: string, value: AttributeValue, opType: string): vo
   const keys = Object.keys(value);
   if (keys.length !== 1) {
     throw new TypeError(
-      `${where} must have exactly one of f, i, s, t, floats, ints, strings; got {${keys.join(', ')}}`,
+      `${where} must have exactly one of f, i, s, t, g, floats, ints, strings; got {${keys.join(', ')}}`,
     );
   }
   if ('f' in value) {
@@ -435,6 +469,8 @@ function checkAttribute(name: string, value: AttributeValue, opType: string): vo
     if (typeof value.s !== 'string') throw new TypeError(`${where}: s must be a string`);
   } else if ('t' in value) {
     checkTensorValue(value.t, `${where}: t`);
+  } else if ('g' in value) {
+    if (!(value.g instanceof GraphBuilder)) throw new TypeError(`${where}: g must come from subgraph()`);
   } else if ('floats' in value) {
     if (!value.floats.every((x) => typeof x === 'number')) throw new TypeError(`${where}: floats must be numbers`);
   } else if ('ints' in value) {
@@ -443,6 +479,6 @@ function checkAttribute(name: string, value: AttributeValue, opType: string): vo
   } else if ('strings' in value) {
     if (!value.strings.every((x) => typeof x === 'string')) throw new TypeError(`${where}: strings must be strings`);
   } else {
-    throw new TypeError(`${where} must have one of f, i, s, t, floats, ints, strings; got {${keys.join(', ')}}`);
+    throw new TypeError(`${where} must have one of f, i, s, t, g, floats, ints, strings; got {${keys.join(', ')}}`);
   }
 }
