@@ -68,10 +68,39 @@ describe('proposeTrials', () => {
     // A LightGBM search with more rounds than fit in 5 s is left out; with 60 s some are proposed.
     const tight = proposeTrials({ settings: s, rows, features: 10, history, count: 30, maxSeconds: 5 });
     assert.ok(tight.every((c) => c.algorithm !== 'LightGBM' || cost(c) * rate <= 5));
-    // An algorithm never timed is never left out: the defaults come whatever the time left.
+    // Before any trial is timed nothing is predicted: the defaults come whatever the time left.
     assert.deepEqual(
       proposeTrials({ settings: s, rows, features: 10, history: [], count: defaults.length, maxSeconds: 0.001 }),
       defaults,
+    );
+  });
+
+  test('an untimed default predicted (from the others) to take over 40% of the time left is left out', () => {
+    const s = settings();
+    const rows = 16_000;
+    const cost = (c: TrialConfig) => algorithmEntry('classification', c.algorithm).cost(rows, 10, c.params);
+    const defaults = proposeTrials({ settings: s, rows, features: 10, history: [], count: s.algorithms.length });
+    const forest = defaults.find((c) => c.algorithm === 'RandomForest') as TrialConfig;
+    const lightgbm = defaults.find((c) => c.algorithm === 'LightGBM') as TrialConfig;
+    // Only LightGBM (5 s) and naive Bayes (1 s: the fixed part) have run.
+    const history: TrialRecord[] = [
+      { config: lightgbm, score: 0.9, seconds: 5 },
+      { config: defaults.find((c) => c.algorithm === 'BernoulliNaiveBayes') as TrialConfig, score: 0.6, seconds: 1 },
+    ];
+    const predicted = 1 + (cost(forest) * 4) / cost(lightgbm);
+    const next = (maxSeconds: number) =>
+      proposeTrials({ settings: s, rows, features: 10, history, count: defaults.length, maxSeconds });
+    assert.ok(!next(predicted / 0.4 - 1).some((c) => c.algorithm === 'RandomForest'), 'left out');
+    assert.ok(
+      next(predicted / 0.4 + 1).some((c) => c.algorithm === 'RandomForest'),
+      'proposed with the time for it',
+    );
+    // Trials within a second of the fastest are no reference: then nothing untimed is left out.
+    const quick = history.map((r) => ({ ...r, seconds: 1.5 }));
+    assert.ok(
+      proposeTrials({ settings: s, rows, features: 10, history: quick, count: defaults.length, maxSeconds: 1 }).some(
+        (c) => c.algorithm === 'RandomForest',
+      ),
     );
   });
 

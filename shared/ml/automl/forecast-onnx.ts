@@ -391,6 +391,11 @@ function regressionTable(
       }),
     );
   }
+  if (columns.length === 0) {
+    throw new TypeError(
+      'model: a regression forecaster without lags, windows, calendar or series features has nothing to export',
+    );
+  }
   const features = columns.length === 1 ? (columns[0] as string) : b.op('Concat', columns, { axis: { i: 1 } });
   const width =
     regression.lags.length +
