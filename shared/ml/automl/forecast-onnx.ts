@@ -44,8 +44,12 @@ import type { ForecastModel, ForecastRegression, ForecastSeriesModel } from './f
 import { regressionState } from './forecast-model.js';
 import type { ModelManifest } from './types.js';
 
-/** Steps further ahead than this get NaN (the regression Loop runs once per step). */
-export const MAX_FORECAST_STEPS = 10_000;
+/**
+ * Steps further ahead than this get NaN. A request's furthest step sets the work (the regression
+ * Loop runs once per step, over every series), so one far-off time must not cost a deployment
+ * minutes.
+ */
+export const MAX_FORECAST_STEPS = 1_000;
 
 const DAY = 86_400_000;
 const DOUBLE = 11;
