@@ -115,6 +115,22 @@ describe('AutoML jobs through the tessera CLI', () => {
   };
   const show = (name: string): Promise<Job> =>
     tessera('job', 'show', '-n', name, '-o', 'json').then((r) => json<Job>(r));
+  /** The best trial's model output, downloaded: its folder and manifest.json. */
+  const bestModel = async (job: Job): Promise<{ folder: string; manifest: ModelManifest }> => {
+    const download = tempDir('automl-download');
+    await tessera(
+      'job',
+      'download',
+      '-n',
+      job.trials?.best ?? '',
+      '--output-name',
+      'model',
+      '--download-path',
+      download,
+    );
+    const folder = join(download, 'named-outputs', 'model');
+    return { folder, manifest: JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ModelManifest };
+  };
   const ended = (name: string): Promise<Job> =>
     waitFor(
       `${name} to end`,
@@ -152,19 +168,7 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.ok(children.value.some((j) => j.name === `${name}_explain`));
 
     // The registered model: model.onnx + manifest.json, and the graph scores iris rows.
-    const download = tempDir('automl-download');
-    await tessera(
-      'job',
-      'download',
-      '-n',
-      job.trials?.best ?? '',
-      '--output-name',
-      'model',
-      '--download-path',
-      download,
-    );
-    const folder = join(download, 'named-outputs', 'model');
-    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ModelManifest;
+    const { folder, manifest } = await bestModel(job);
     assert.deepEqual(manifest.classes, ['setosa', 'versicolor', 'virginica']);
     assert.deepEqual(
       manifest.inputs.map((i) => i.column),
@@ -290,19 +294,7 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.ok((job.trials?.leaderboard.length ?? 0) >= 3);
 
     // The registered forecaster is an ONNX graph too: (date) rows in, the forecasts of model.json out.
-    const download = tempDir('automl-forecast-download');
-    await tessera(
-      'job',
-      'download',
-      '-n',
-      job.trials?.best ?? '',
-      '--output-name',
-      'model',
-      '--download-path',
-      download,
-    );
-    const folder = join(download, 'named-outputs', 'model');
-    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ModelManifest;
+    const { folder, manifest } = await bestModel(job);
     assert.equal(manifest.task, 'forecasting');
     assert.deepEqual(
       manifest.inputs.map((i) => [i.column, i.encoding]),

@@ -29,6 +29,7 @@ import { createLagFeatureBuilder } from '../../shared/ml/forecast/lag-features.j
 import type { Column, Table } from '../../shared/ml/types.js';
 import type { ModelSession } from '../../shared/ports/model-runtime.js';
 import { createOnnxScorer } from '../../shared/serving/onnx-scorer.js';
+import { forecastSettings } from '../support/forecast-settings.js';
 import { tempDir } from '../support/serving-models.js';
 
 const runtime = new OnnxModelRuntime();
@@ -44,28 +45,7 @@ async function load(bytes: Uint8Array): Promise<ModelSession> {
 }
 
 function settingsFor(idColumns: string[], horizon: number): AutomlSettings {
-  return {
-    task: 'forecasting',
-    targetColumn: 'y',
-    primaryMetric: 'normalized_root_mean_squared_error',
-    validation: { kind: 'auto' },
-    algorithms: [],
-    enableVoteEnsemble: false,
-    enableStackEnsemble: false,
-    maxTrials: 50,
-    maxConcurrentTrials: 1,
-    earlyTermination: false,
-    seed: 0,
-    notices: [],
-    forecasting: {
-      timeColumn: 'date',
-      horizon,
-      seriesIdColumns: idColumns,
-      targetLags: 'auto',
-      rollingWindow: 'auto',
-      seasonality: 'auto',
-    },
-  };
+  return forecastSettings({ seriesIdColumns: idColumns, horizon });
 }
 
 /**

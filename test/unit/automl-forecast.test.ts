@@ -19,36 +19,12 @@ import type { ForecastTrialOutcome } from '../../shared/ml/automl/forecast-trial
 import { evaluateHoldout, runForecastTrial } from '../../shared/ml/automl/forecast-trial.js';
 import type { AutomlSettings, ForecastSettings, TrialConfig, TrialRecord } from '../../shared/ml/automl/types.js';
 import type { Column, Table } from '../../shared/ml/types.js';
+import { forecastSettings } from '../support/forecast-settings.js';
 import { loadTable, noDatasets } from './ml-datasets.js';
 
 const month = (i: number): number => Date.UTC(2000, i, 1);
 
-function settingsFor(forecasting: Partial<ForecastSettings> = {}, extra: Partial<AutomlSettings> = {}): AutomlSettings {
-  return {
-    task: 'forecasting',
-    targetColumn: 'y',
-    primaryMetric: 'normalized_root_mean_squared_error',
-    validation: { kind: 'auto' },
-    algorithms: [],
-    enableVoteEnsemble: false,
-    enableStackEnsemble: false,
-    maxTrials: 50,
-    maxConcurrentTrials: 1,
-    earlyTermination: false,
-    seed: 0,
-    notices: [],
-    forecasting: {
-      timeColumn: 'date',
-      horizon: 6,
-      seriesIdColumns: [],
-      targetLags: 'auto',
-      rollingWindow: 'auto',
-      seasonality: 'auto',
-      ...forecasting,
-    },
-    ...extra,
-  };
-}
+const settingsFor = forecastSettings;
 
 /** A monthly table: trend + yearly season (+ noise from a fixed sequence), one or two series. */
 function monthly(n = 72, seriesIds?: string[]): Table {

@@ -37,7 +37,7 @@ import {
   seasonalNaiveForecast,
 } from '../forecast/baselines.js';
 import type { RuntimeTensor } from '../../ports/model-runtime.js';
-import { addPeriods } from '../forecast/frequency.js';
+import { addPeriods, monthIndex } from '../forecast/frequency.js';
 import type { RegressorData } from './forecast-algorithms.js';
 import type { PreparedForecast } from './forecast-data.js';
 import type { ForecastModel, ForecastRegression, ForecastSeriesModel } from './forecast-model.js';
@@ -98,8 +98,7 @@ class Ops {
   mod = (a: string, b: number): string => this.modBy(a, this.c(b));
   modBy = (a: string, b: string): string => this.sub(a, this.mul(b, this.floor(this.div(a, b))));
   /** 1.0 where a <= b, else 0.0. */
-  le = (a: string, b: string): string =>
-    this.op('Cast', [this.op('LessOrEqual', [a, b])], { to: { i: DOUBLE } } as Record<string, { i: number }>);
+  le = (a: string, b: string): string => this.cast(this.op('LessOrEqual', [a, b]), DOUBLE);
   cast = (a: string, to: number): string => this.op('Cast', [a], { to: { i: to } });
   where = (cond: string, a: string, b: string): string => this.op('Where', [cond, a, b]);
   equal = (a: string, b: string): string => this.op('Equal', [a, b]);
@@ -203,12 +202,6 @@ class CalendarMath {
   }
 }
 
-/** JavaScript's month index of an epoch time (the TypeScript side of CalendarMath.monthIndex). */
-function monthIndexOf(t: number): number {
-  const d = new Date(t);
-  return d.getUTCFullYear() * 12 + d.getUTCMonth();
-}
-
 const timeOfDayOf = (t: number): number => ((t % DAY) + DAY) % DAY;
 
 /** Per-series constants of the grid: what `stepTime` needs. */
@@ -230,7 +223,7 @@ function gridConstants(o: Ops, series: readonly ForecastSeriesModel[], frequency
   return {
     origin: o.vec(
       'last_month',
-      series.map((s) => monthIndexOf(s.lastTime)),
+      series.map((s) => monthIndex(s.lastTime)),
     ),
     timeOfDay: o.vec(
       'time_of_day',

@@ -64,7 +64,8 @@ export function calendarFrequency(months: number, anchor: 'start' | 'end' = 'sta
   return { kind: 'calendar', months, anchor, alias: calendarAlias(months, anchor) };
 }
 
-const monthIndex = (t: number): number => {
+/** Months since year 0 of an epoch-ms time: year · 12 + month (0-11). */
+export const monthIndex = (t: number): number => {
   const d = new Date(t);
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
 };
