@@ -389,6 +389,17 @@ async function benchOne(dataDir: string, t: Target, args: Args, work: string) {
       const at = (startOf(trial) - startOf(job)) / 1000;
       return `+${at.toFixed(1)}s ${entry.algorithm ?? ''} ${round(entry.value)} in ${seconds.toFixed(1)}s`;
     });
+  // Then the explanation (tabular tasks) and the job's end: the rest of the wall time.
+  const explained = await cli(dataDir, work, 'job', 'show', '-n', `${job.name}_explain`, '-o', 'json').then(
+    (text) => JSON.parse(text) as Job,
+    () => undefined,
+  );
+  if (explained !== undefined) {
+    const at = (startOf(explained) - startOf(job)) / 1000;
+    const seconds = ((explained.endedAt ?? startOf(explained)) - startOf(explained)) / 1000;
+    timeline.push(`+${at.toFixed(1)}s explanation in ${seconds.toFixed(1)}s`);
+  }
+  timeline.push(`+${(((job.endedAt ?? startOf(job)) - startOf(job)) / 1000).toFixed(1)}s the job ended`);
   const download = join(work, 'best');
   await cli(dataDir, work, 'job', 'download', '-n', best.name, '--output-name', 'model', '--download-path', download);
   const modelDir = join(download, 'named-outputs', 'model');

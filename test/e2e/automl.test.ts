@@ -308,5 +308,31 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.equal(got.length, 12);
     want.forEach((v, h) => assert.ok(Math.abs((got[h] as number) - v) <= 1e-9 * Math.abs(v), `step ${h + 1}`));
     await session.close();
+
+    // ... and deploys as it is registered: a no-code online deployment answers dates with forecasts.
+    writeFileSync(join(specs, 'co2-endpoint.yml'), 'name: co2-ep\nauth_mode: key\n');
+    writeFileSync(
+      join(specs, 'co2-deployment.yml'),
+      ['name: forecast', 'endpoint_name: co2-ep', 'model: azureml:co2-forecast:1', 'instance_count: 1', ''].join('\n'),
+    );
+    const last = model.series[0]?.lastTime ?? NaN;
+    const dates = [3, 1, 12].map((h) => {
+      const d = new Date(last);
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + h, 1)).toISOString();
+    });
+    writeFileSync(
+      join(specs, 'co2-request.json'),
+      JSON.stringify({ input_data: { columns: ['date'], data: dates.map((d) => [d]) } }),
+    );
+    json(await tessera('online-endpoint', 'create', '--file', 'co2-endpoint.yml', '-o', 'json'));
+    json(await tessera('online-deployment', 'create', '--file', 'co2-deployment.yml', '--all-traffic', '-o', 'json'));
+    const answered = json<number[]>(
+      await tessera('online-endpoint', 'invoke', '--name', 'co2-ep', '--request-file', 'co2-request.json'),
+    );
+    assert.equal(answered.length, 3);
+    [3, 1, 12].forEach((h, i) => {
+      const v = want[h - 1] as number;
+      assert.ok(Math.abs((answered[i] as number) - v) <= 1e-9 * Math.abs(v), `${dates[i]}: ${answered[i]} vs ${v}`);
+    });
   });
 });
