@@ -28,6 +28,7 @@ import { evaluateHoldout } from '../shared/ml/automl/forecast-trial.js';
 import type { ForecastModel } from '../shared/ml/automl/forecast-model.js';
 import { forecastValues } from '../shared/ml/automl/forecast-model.js';
 import { periodsBetween } from '../shared/ml/forecast/frequency.js';
+import { largestRelativeDifference } from '../shared/ml/onnx/agreement.js';
 import type { Table } from '../shared/ml/types.js';
 import { resolveAutomlSettings } from '../shared/ml/automl/settings.js';
 import { inputSpec, toOnnxFeeds } from '../shared/ml/featurize/onnx-io.js';
@@ -288,14 +289,10 @@ async function forecastOnnxDisagreement(
       const s = model.series[i];
       return s === undefined ? { i, h: 0 } : { i, h: periodsBetween(s.lastTime, time[r] as number, model.frequency) };
     });
-    const want = forecastValues(model, Math.max(1, ...steps.map((s) => s.h)));
-    let worst = 0;
-    steps.forEach(({ i, h }, r) => {
-      const a = want[i]?.[h - 1] ?? NaN;
-      const b = got[r] as number;
-      worst = Math.max(worst, Number.isNaN(a - b) ? Infinity : Math.abs(a - b) / Math.max(1, Math.abs(a)));
-    });
-    return worst;
+    const values = forecastValues(model, Math.max(1, ...steps.map((s) => s.h)));
+    // A holdout row the model cannot answer counts as a disagreement (NaN against a number).
+    const want = steps.map(({ i, h }) => values[i]?.[h - 1] ?? 0);
+    return largestRelativeDifference(want, got);
   } finally {
     await session.close();
   }

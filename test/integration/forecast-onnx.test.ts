@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
+import { largestRelativeDifference } from '../../shared/ml/onnx/agreement.js';
 import { FORECAST_ALGORITHMS } from '../../shared/ml/automl/forecast-algorithms.js';
 import type { PreparedForecast } from '../../shared/ml/automl/forecast-data.js';
 import { prepareForecast } from '../../shared/ml/automl/forecast-data.js';
@@ -16,6 +17,7 @@ import {
   calendarFeaturesOnnx,
   exportForecastOnnx,
   forecastFeeds,
+  forecastFlat,
   forecastManifest,
   MAX_FORECAST_STEPS,
 } from '../../shared/ml/automl/forecast-onnx.js';
@@ -78,17 +80,9 @@ function table(alias: string, n: number, season: number, ids: string[][] = [[]],
 async function disagreement(model: ForecastModel, data: PreparedForecast, steps: number): Promise<number> {
   const session = await load(exportForecastOnnx(model, data));
   const got = (await session.run(forecastFeeds(model, data, steps))).prediction?.data as ArrayLike<number>;
-  const want = forecastValues(model, steps);
-  assert.equal(got.length, want.length * steps);
-  let worst = 0;
-  want.forEach((values, s) => {
-    for (let h = 0; h < steps; h++) {
-      const a = values[h] as number;
-      const b = got[s * steps + h] as number;
-      worst = Math.max(worst, Number.isNaN(b) ? Infinity : Math.abs(a - b) / Math.max(1, Math.abs(a)));
-    }
-  });
-  return worst;
+  const want = forecastFlat(model, steps);
+  assert.ok(want.every(Number.isFinite), 'the TypeScript forecasts are numbers');
+  return largestRelativeDifference(want, got);
 }
 
 function fitAll(

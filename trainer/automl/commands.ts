@@ -7,8 +7,13 @@ import { fitStackEnsemble, selectVoteEnsemble } from '../../shared/ml/automl/ens
 import { decodeForecast, encodeForecast, prepareForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { PreparedForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { ForecastModel } from '../../shared/ml/automl/forecast-model.js';
-import { forecastValues } from '../../shared/ml/automl/forecast-model.js';
-import { exportForecastOnnx, forecastFeeds, forecastManifest } from '../../shared/ml/automl/forecast-onnx.js';
+import {
+  exportForecastOnnx,
+  forecastFeeds,
+  forecastFlat,
+  forecastManifest,
+} from '../../shared/ml/automl/forecast-onnx.js';
+import { largestRelativeDifference } from '../../shared/ml/onnx/agreement.js';
 import { runForecastTrial } from '../../shared/ml/automl/forecast-trial.js';
 import { permutationImportance } from '../../shared/ml/automl/importance.js';
 import { exportPipeline, predictPipeline } from '../../shared/ml/automl/pipeline.js';
@@ -167,13 +172,7 @@ async function checkOnnx(onnx: Uint8Array, pipeline: FittedPipeline, table: Tabl
     if (got === undefined || got.length !== want.length) {
       throw new Error(`the exported ONNX graph's '${name}' output has the wrong shape`);
     }
-    let worst = 0;
-    for (let i = 0; i < want.length; i++) {
-      const a = want[i] as number;
-      const b = got[i] as number;
-      worst = Math.max(worst, Math.abs(a - b) / Math.max(1, Math.abs(a)));
-    }
-    return worst;
+    return largestRelativeDifference(want, got);
   } finally {
     await session.close();
   }
@@ -189,21 +188,8 @@ async function forecastOnnxAgreement(model: ForecastModel, onnx: Uint8Array, dat
   try {
     const result = await session.run(forecastFeeds(model, data, model.horizon));
     const got = result.prediction?.data as ArrayLike<number> | undefined;
-    const want = forecastValues(model, model.horizon);
-    if (got === undefined || got.length !== want.length * model.horizon) {
-      throw new Error("the exported forecasting graph's 'prediction' output has the wrong shape");
-    }
-    let worst = 0;
-    want.forEach((values, s) => {
-      for (let h = 0; h < model.horizon; h++) {
-        const a = values[h] as number;
-        const b = got[s * model.horizon + h] as number;
-        // NaN passes only where TypeScript forecasts NaN too.
-        const both = Number.isNaN(a) && Number.isNaN(b);
-        const diff = both ? 0 : Number.isNaN(a) || Number.isNaN(b) ? Infinity : Math.abs(a - b);
-        worst = Math.max(worst, diff / Math.max(1, Math.abs(a) || 1));
-      }
-    });
+    if (got === undefined) throw new Error("the exported forecasting graph has no 'prediction' output");
+    const worst = largestRelativeDifference(forecastFlat(model, model.horizon), got);
     if (!(worst <= 1e-5)) {
       throw new Error(`the exported forecasting graph disagrees with the TypeScript model by ${worst} (relative)`);
     }

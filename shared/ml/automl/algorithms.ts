@@ -79,8 +79,8 @@ const num = (params: Readonly<Record<string, ParamValue>>, key: string, fallback
 const log2 = (n: number): number => Math.log2(Math.max(2, n));
 
 // Relative costs. The constants were set so that, on a few thousand rows, the order matches the
-// seconds the trainers take here: naive Bayes < linear < one tree < boosting < forests < KNN (whose
-// cost grows with the square of the rows, since it predicts by brute force). Recalibrated with the
+// seconds the trainers take here: naive Bayes < one tree < linear and boosting < forests and KNN
+// (whose cost grows with the square of the rows, since it predicts by brute force). Recalibrated with the
 // WebAssembly boosting kernel (boosting halved, forests doubled) on synth_mixed_20k's 16,000 × 22
 // features, a trial (3 folds and the refit) alone in its process: LightGBM's default 1.7 s, CART
 // 1.3 s, extra trees 14.6 s, a random forest 19.9 s, about 0.1–0.13 s per million cost units each.

@@ -16,7 +16,7 @@ import {
 } from '../forecast/baselines.js';
 import type { Frequency } from '../forecast/frequency.js';
 import { addPeriods } from '../forecast/frequency.js';
-import type { CalendarFeature } from '../forecast/lag-features.js';
+import type { CalendarFeature, LagFeatureBuilder } from '../forecast/lag-features.js';
 import { buildLagTrainingSet, calendarFeaturesFor, createLagFeatureBuilder } from '../forecast/lag-features.js';
 import { recursiveForecast } from '../forecast/recursive.js';
 import type { TimeSeries } from '../forecast/series.js';
@@ -286,6 +286,8 @@ export function averageModels(members: { weight: number; model: ForecastModel }[
 export interface RegressionState {
   /** Points of history a feature row reads (the largest lag or window). */
   window: number;
+  /** Columns of a feature row (the lag feature builder's layout). */
+  features: number;
   /** The transformed, scaled history the learner's features read. */
   histories: number[][];
   /** The last observed value (differences add up from it). */
@@ -293,9 +295,10 @@ export interface RegressionState {
 }
 
 export function regressionState(model: ForecastModel, regression: ForecastRegression): RegressionState {
-  const { window, inputs } = regressionInputs(model, regression);
+  const { builder, inputs } = regressionInputs(model, regression);
   return {
-    window,
+    window: builder.historyNeeded,
+    features: builder.featureNames.length,
     histories: inputs.map((s) => Array.from(s.values)),
     levels: model.series.map((s) => s.history[s.history.length - 1] as number),
   };
@@ -304,7 +307,7 @@ export function regressionState(model: ForecastModel, regression: ForecastRegres
 function regressionInputs(
   model: ForecastModel,
   regression: ForecastRegression,
-): { builder: ReturnType<typeof createLagFeatureBuilder>; window: number; inputs: TimeSeries[] } {
+): { builder: LagFeatureBuilder; inputs: TimeSeries[] } {
   const builder = createLagFeatureBuilder(
     {
       lags: regression.lags,
@@ -320,7 +323,7 @@ function regressionInputs(
     const times = Float64Array.from({ length: n }, (_, i) => addPeriods(s.lastTime, model.frequency, i - n + 1));
     return transformed(s, regression.transform, times);
   });
-  return { builder, window: builder.historyNeeded, inputs };
+  return { builder, inputs };
 }
 
 function regressionForecast(model: ForecastModel, regression: ForecastRegression, horizon: number): Float64Array[] {

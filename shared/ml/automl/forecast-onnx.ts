@@ -24,7 +24,7 @@
  * Tree predictions are float32 in ONNX; forecast-algorithms.ts rounds its own to float32 too, so
  * that the recursion reads the same history in both.
  */
-import type { OnnxGraphBuilder } from '../onnx/builder.js';
+import type { AttributeValue, OnnxGraphBuilder } from '../onnx/builder.js';
 import { createOnnxGraph } from '../onnx/graph-builder.js';
 import { exportTreeRegressor } from '../models/tree-ensemble-onnx.js';
 import type { TreeNodes } from '../models/tree.js';
@@ -37,11 +37,11 @@ import {
   seasonalNaiveForecast,
 } from '../forecast/baselines.js';
 import type { RuntimeTensor } from '../../ports/model-runtime.js';
-import { addPeriods, monthIndex } from '../forecast/frequency.js';
+import { addPeriods, monthIndex, timeOfDay as timeOfDayMs } from '../forecast/frequency.js';
 import type { RegressorData } from './forecast-algorithms.js';
 import type { PreparedForecast } from './forecast-data.js';
 import type { ForecastModel, ForecastRegression, ForecastSeriesModel } from './forecast-model.js';
-import { regressionState } from './forecast-model.js';
+import { forecastValues, regressionState } from './forecast-model.js';
 import type { ModelManifest } from './types.js';
 
 /**
@@ -67,11 +67,21 @@ class Ops {
 
   constructor(readonly g: OnnxGraphBuilder) {}
 
+  /** The double scalar `v`. */
   c(v: number): string {
-    const key = Object.is(v, -0) ? '-0' : String(v);
+    return this.scalar('double', v);
+  }
+
+  /** The int64 scalar `v`. */
+  i64(v: number): string {
+    return this.scalar('int64', v);
+  }
+
+  private scalar(type: 'double' | 'int64', v: number): string {
+    const key = `${type} ${Object.is(v, -0) ? '-0' : String(v)}`;
     let name = this.scalars.get(key);
     if (name === undefined) {
-      name = this.g.constant('k', { type: 'double', dims: [], data: [v] });
+      name = this.g.constant(type === 'double' ? 'k' : 'k_int', { type, dims: [], data: [v] });
       this.scalars.set(key, name);
     }
     return name;
@@ -81,7 +91,7 @@ class Ops {
     return this.g.constant(prefix, { type: 'double', dims: [values.length], data: values });
   }
 
-  op(type: string, inputs: readonly string[], attributes: Record<string, { i: number }> = {}): string {
+  op(type: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
     const out = this.g.fresh(type.toLowerCase());
     this.g.node(type, inputs, [out], attributes);
     return out;
@@ -165,44 +175,52 @@ class CalendarMath {
     return o.add(o.mul(days, o.c(DAY)), timeOfDay);
   }
 
-  /** One calendar feature of epoch-ms times, as lag-features.ts calendarValue computes it. */
-  feature(feature: CalendarFeature, time: string): string {
+  /**
+   * Calendar features of epoch-ms times, as lag-features.ts calendarValue computes them, each
+   * [N, 1]. The date and the weekday are computed once, and only when a feature needs them.
+   */
+  features(features: readonly CalendarFeature[], time: string): string[] {
     const o = this.o;
-    const days = o.floorDiv(time, DAY);
-    const { year, month, day } = this.civil(days);
-    const weekday = o.mod(o.add(days, o.c(3)), 7); // Monday 0 (1970-01-01 was a Thursday)
-    const timeOfDay = o.sub(time, o.mul(days, o.c(DAY)));
-    switch (feature) {
-      case 'year':
-        return year;
-      case 'quarter':
-        return o.add(o.floorDiv(o.sub(month, o.c(1)), 3), o.c(1));
-      case 'month':
-        return month;
-      case 'day_of_month':
-        return day;
-      case 'day_of_week':
-        return weekday;
-      case 'day_of_year':
-        return o.add(o.sub(days, this.days(year, o.c(1), o.c(1))), o.c(1));
-      case 'week_of_year': {
-        const thursday = o.sub(o.add(days, o.c(3)), weekday);
-        const jan1 = this.days(this.civil(thursday).year, o.c(1), o.c(1));
-        return o.add(o.floorDiv(o.sub(thursday, jan1), 7), o.c(1));
+    const once = <T>(make: () => T): (() => T) => {
+      let value: T | undefined;
+      return () => (value ??= make());
+    };
+    const days = once(() => o.floorDiv(time, DAY));
+    const date = once(() => this.civil(days()));
+    const weekday = once(() => o.mod(o.add(days(), o.c(3)), 7)); // Monday 0 (1970-01-01 was a Thursday)
+    const timeOfDay = once(() => o.sub(time, o.mul(days(), o.c(DAY))));
+    const one = (feature: CalendarFeature): string => {
+      switch (feature) {
+        case 'year':
+          return date().year;
+        case 'quarter':
+          return o.add(o.floorDiv(o.sub(date().month, o.c(1)), 3), o.c(1));
+        case 'month':
+          return date().month;
+        case 'day_of_month':
+          return date().day;
+        case 'day_of_week':
+          return weekday();
+        case 'day_of_year':
+          return o.add(o.sub(days(), this.days(date().year, o.c(1), o.c(1))), o.c(1));
+        case 'week_of_year': {
+          const thursday = o.sub(o.add(days(), o.c(3)), weekday());
+          const jan1 = this.days(this.civil(thursday).year, o.c(1), o.c(1));
+          return o.add(o.floorDiv(o.sub(thursday, jan1), 7), o.c(1));
+        }
+        case 'hour':
+          return o.floorDiv(timeOfDay(), 3_600_000);
+        case 'minute':
+          return o.floorDiv(o.mod(timeOfDay(), 3_600_000), 60_000);
+        default: {
+          const unknown: never = feature;
+          throw new RangeError(`unknown calendar feature '${String(unknown)}'`);
+        }
       }
-      case 'hour':
-        return o.floorDiv(timeOfDay, 3_600_000);
-      case 'minute':
-        return o.floorDiv(o.mod(timeOfDay, 3_600_000), 60_000);
-      default: {
-        const unknown: never = feature;
-        throw new RangeError(`unknown calendar feature '${String(unknown)}'`);
-      }
-    }
+    };
+    return features.map((f) => o.unsqueeze(one(f), 1));
   }
 }
-
-const timeOfDayOf = (t: number): number => ((t % DAY) + DAY) % DAY;
 
 /** Per-series constants of the grid: what `stepTime` needs. */
 interface GridConstants {
@@ -227,7 +245,7 @@ function gridConstants(o: Ops, series: readonly ForecastSeriesModel[], frequency
     ),
     timeOfDay: o.vec(
       'time_of_day',
-      series.map((s) => timeOfDayOf(s.lastTime)),
+      series.map((s) => timeOfDayMs(s.lastTime)),
     ),
   };
 }
@@ -374,11 +392,9 @@ function regressionTable(
   }
   for (const w of regression.windows) {
     const slice = b.op('Slice', [window, int64s('starts', [L - w]), int64s('ends', [L]), int64s('axes', [1])]);
-    const mean = body.fresh('rolling_mean');
-    body.node('ReduceMean', [slice], [mean], { axes: { ints: [1] }, keepdims: { i: 1 } });
-    columns.push(mean);
+    columns.push(b.op('ReduceMean', [slice], { axes: { ints: [1] }, keepdims: { i: 1 } }));
   }
-  for (const feature of regression.calendar) columns.push(b.unsqueeze(cal.feature(feature, time), 1));
+  columns.push(...cal.features(regression.calendar, time));
   if (regression.seriesKeys.length > 1) {
     columns.push(
       body.constant('series_index', {
@@ -394,11 +410,7 @@ function regressionTable(
     );
   }
   const features = columns.length === 1 ? (columns[0] as string) : b.op('Concat', columns, { axis: { i: 1 } });
-  const width =
-    regression.lags.length +
-    regression.windows.length +
-    regression.calendar.length +
-    (regression.seriesKeys.length > 1 ? 1 : 0);
+  const width = state.features;
   const regressor = regression.regressor;
   let predicted: string;
   if (regressor.kind === 'linear') {
@@ -461,8 +473,7 @@ function seriesOfRows(o: Ops, model: ForecastModel, idInputs: readonly string[],
   const g = o.g;
   if (idInputs.length === 0) {
     // One series: every row is series 0 (NaN times too: the cast of IsNaN is 0 or 1, times 0).
-    const zero = g.constant('zero', { type: 'int64', dims: [], data: [0] });
-    return o.op('Mul', [o.cast(o.op('IsNaN', [rows]), INT64), zero]);
+    return o.op('Mul', [o.cast(o.op('IsNaN', [rows]), INT64), o.i64(0)]);
   }
   const codes = idInputs.map((input, j) => {
     const values = [...new Set(model.series.map((s) => s.ids[j] ?? ''))].sort();
@@ -500,10 +511,9 @@ function seriesOfRows(o: Ops, model: ForecastModel, idInputs: readonly string[],
   const radices: number[] = [];
   for (const { code, values } of codes) {
     radices.push(radix);
-    const zero = g.constant('zero', { type: 'int64', dims: [], data: [0] });
-    const term = o.op('Mul', [code, g.constant('radix', { type: 'int64', dims: [], data: [radix] })]);
+    const term = o.op('Mul', [code, o.i64(radix)]);
     combined = combined === undefined ? term : o.op('Add', [combined, term]);
-    const unknown = o.op('Less', [code, zero]);
+    const unknown = o.op('Less', [code, o.i64(0)]);
     anyUnknown = anyUnknown === undefined ? unknown : o.op('Or', [anyUnknown, unknown]);
     radix *= values.length;
   }
@@ -522,8 +532,7 @@ function seriesOfRows(o: Ops, model: ForecastModel, idInputs: readonly string[],
     },
     'ai.onnx.ml',
   );
-  const minusOne = g.constant('minus_one', { type: 'int64', dims: [], data: [-1] });
-  return o.where(anyUnknown as string, minusOne, index);
+  return o.where(anyUnknown as string, o.i64(-1), index);
 }
 
 /** The ONNX graph of a fitted forecaster (see the file comment for its inputs and output). */
@@ -537,8 +546,7 @@ export function exportForecastOnnx(model: ForecastModel, options: ForecastOnnxOp
   const S = model.series.length;
 
   const seriesIndex = seriesOfRows(o, model, idInputs, time);
-  const zeroIndex = g.constant('zero_index', { type: 'int64', dims: [], data: [0] });
-  const safeIndex = o.op('Max', [seriesIndex, zeroIndex]);
+  const safeIndex = o.op('Max', [seriesIndex, o.i64(0)]);
   const grid = gridConstants(o, model.series, model.frequency);
   const origin = o.gather(grid.origin, safeIndex);
 
@@ -555,16 +563,13 @@ export function exportForecastOnnx(model: ForecastModel, options: ForecastOnnxOp
   const timeOfDay = grid.timeOfDay === undefined ? undefined : o.gather(grid.timeOfDay, safeIndex);
   const sameTime = o.equal(stepTime(o, cal, model.frequency, origin, timeOfDay, step), time);
   const onGrid = wholeStep === undefined ? sameTime : o.and(wholeStep, sameTime);
-  const known = o.op('GreaterOrEqual', [seriesIndex, zeroIndex]);
+  const known = o.op('GreaterOrEqual', [seriesIndex, o.i64(0)]);
   const ahead = o.and(o.op('LessOrEqual', [o.c(1), step]), o.op('LessOrEqual', [step, o.c(MAX_FORECAST_STEPS)]));
   const valid = o.and(o.and(known, onGrid), ahead);
 
   // M = the largest valid step (at least 1); the table holds steps 1..M.
   const validStep = o.where(valid, step, o.c(1));
-  const steps = o.op('Max', [
-    o.cast(o.op('ReduceMax', [validStep], { keepdims: { i: 0 } }), INT64),
-    g.constant('one', { type: 'int64', dims: [], data: [1] }),
-  ]);
+  const steps = o.op('Max', [o.cast(o.op('ReduceMax', [validStep], { keepdims: { i: 0 } }), INT64), o.i64(1)]);
   const hs = o.unsqueeze(o.op('Range', [o.c(1), o.add(o.cast(steps, DOUBLE), o.c(1)), o.c(1)]), 1);
   const table = forecastTable(o, model, hs, steps, grid);
 
@@ -573,10 +578,9 @@ export function exportForecastOnnx(model: ForecastModel, options: ForecastOnnxOp
   const position = o.add(o.mul(o.sub(validStep, o.c(1)), o.c(S)), o.cast(safeIndex, DOUBLE));
   const value = o.gather(flat, o.cast(position, INT64));
   const nan = o.c(Number.NaN);
-  const prediction = o.unsqueeze(o.where(valid, value, nan), 1);
-  const out = g.fresh('prediction');
-  g.node('Identity', [prediction], [out]);
-  g.output(out, 'double', ['N', 1]);
+  const axes = g.constant('axes', { type: 'int64', dims: [1], data: [1] });
+  g.node('Unsqueeze', [o.where(valid, value, nan), axes], ['prediction']);
+  g.output('prediction', 'double', ['N', 1]);
   return g.toBytes();
 }
 
@@ -633,6 +637,13 @@ export function forecastManifest(model: ForecastModel, data: PreparedForecast, s
   };
 }
 
+/** forecastValues for steps 1..steps, series by series in one array: what forecastFeeds asks the graph. */
+export function forecastFlat(model: ForecastModel, steps: number): Float64Array {
+  const out = new Float64Array(model.series.length * steps);
+  forecastValues(model, steps).forEach((values, s) => out.set(values, s * steps));
+  return out;
+}
+
 /**
  * Feeds asking `model`'s graph for steps 1..steps of every series, series by series (the order of
  * forecastValues' rows, flattened).
@@ -669,7 +680,7 @@ export function calendarFeaturesOnnx(features: readonly CalendarFeature[]): Uint
   const o = new Ops(g);
   const cal = new CalendarMath(o);
   const time = g.input('time', 'double', ['N']);
-  const columns = features.map((f) => o.unsqueeze(cal.feature(f, time), 1));
+  const columns = cal.features(features, time);
   g.node('Concat', columns, ['features'], { axis: { i: 1 } });
   g.output('features', 'double', ['N', features.length]);
   g.node('Identity', [cal.monthIndex(time)], ['month_index']);

@@ -16,7 +16,7 @@
  * was poor still gets a second look. A configuration already in the history (or in the batch) is
  * never proposed again.
  */
-import { metricGoal } from '../metrics.js';
+import { isBetter, metricGoal } from '../metrics.js';
 import { Rng } from '../rng.js';
 import { ALGORITHMS } from './algorithms.js';
 import type { AlgorithmEntry, ParamRange } from './algorithms.js';
@@ -205,22 +205,23 @@ function secondsPredictor(
   const entries = new Map(pool.flatMap((c) => (c.entry === undefined ? [] : [[c.name, c.entry] as const])));
   const costOf = (config: TrialConfig): number | undefined =>
     entries.get(config.algorithm)?.cost(rows, Math.max(1, features), config.params, classes);
-  const rates = new Map<string, number[]>();
-  for (const r of history) {
+  // Each timed trial's seconds and cost, once.
+  const timed = history.flatMap((r) => {
     const cost = costOf(r.config);
-    if (r.seconds === undefined || cost === undefined || !(cost > 0)) continue;
-    rates.set(r.config.algorithm, [...(rates.get(r.config.algorithm) ?? []), r.seconds / cost]);
-  }
-  const timed = history.filter((r) => r.seconds !== undefined && costOf(r.config) !== undefined);
-  const fixed = Math.min(...timed.map((r) => r.seconds as number));
+    return r.seconds === undefined || cost === undefined || !(cost > 0)
+      ? []
+      : [{ algorithm: r.config.algorithm, seconds: r.seconds, cost }];
+  });
+  const push = (map: Map<string, number[]>, key: string, v: number): void => {
+    map.set(key, [...(map.get(key) ?? []), v]);
+  };
+  const rates = new Map<string, number[]>();
+  for (const t of timed) push(rates, t.algorithm, t.seconds / t.cost);
+  const fixed = Math.min(...timed.map((t) => t.seconds));
   const variable = new Map<string, number[]>();
-  for (const r of timed) {
-    const beyond = (r.seconds as number) - fixed;
-    if (!(beyond >= REFERENCE_VARIABLE_SECONDS)) continue;
-    variable.set(r.config.algorithm, [
-      ...(variable.get(r.config.algorithm) ?? []),
-      beyond / (costOf(r.config) as number),
-    ]);
+  for (const t of timed) {
+    const beyond = t.seconds - fixed;
+    if (beyond >= REFERENCE_VARIABLE_SECONDS) push(variable, t.algorithm, beyond / t.cost);
   }
   const otherRate = median([...variable.values()].map((v) => median(v) as number));
   return {
@@ -245,7 +246,6 @@ function boostingRefinement(
   history: readonly TrialRecord[],
   settings: AutomlSettings,
 ): TrialConfig | undefined {
-  const maximize = metricGoal(settings.primaryMetric) === 'maximize';
   let best: TrialRecord | undefined;
   for (const c of pool) {
     if (!FIRST_ALGORITHMS.includes(c.name) || c.entry === undefined) continue;
@@ -253,12 +253,7 @@ function boostingRefinement(
     const record = history.find((r) => configKey(r.config) === defaults);
     if (record === undefined) return undefined;
     if (record.score === undefined || !Number.isFinite(record.score)) continue;
-    if (
-      best === undefined ||
-      (maximize ? record.score > (best.score as number) : record.score < (best.score as number))
-    ) {
-      best = record;
-    }
+    if (best === undefined || isBetter(settings.primaryMetric, record.score, best.score as number)) best = record;
   }
   if (best === undefined) return undefined;
   const { learningRate, nEstimators } = best.config.params;

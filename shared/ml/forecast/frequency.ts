@@ -64,6 +64,9 @@ export function calendarFrequency(months: number, anchor: 'start' | 'end' = 'sta
   return { kind: 'calendar', months, anchor, alias: calendarAlias(months, anchor) };
 }
 
+/** Milliseconds since midnight (UTC) of an epoch-ms time. */
+export const timeOfDay = (t: number): number => ((t % DAY) + DAY) % DAY;
+
 /** Months since year 0 of an epoch-ms time: year · 12 + month (0-11). */
 export const monthIndex = (t: number): number => {
   const d = new Date(t);
@@ -145,10 +148,9 @@ export function addPeriods(t: number, frequency: Frequency, k: number): number {
   const target = d.getUTCFullYear() * 12 + d.getUTCMonth() + k * frequency.months;
   const year = Math.floor(target / 12);
   const month = target - year * 12;
-  const timeOfDay = ((t % DAY) + DAY) % DAY;
-  if (frequency.anchor === 'start') return Date.UTC(year, month, 1) + timeOfDay;
+  if (frequency.anchor === 'start') return Date.UTC(year, month, 1) + timeOfDay(t);
   // Day 0 of the next month is the last day of this one.
-  return Date.UTC(year, month + 1, 0) + timeOfDay;
+  return Date.UTC(year, month + 1, 0) + timeOfDay(t);
 }
 
 /** Whether `t` lies on the grid of `frequency` through `origin`. */
