@@ -1,7 +1,8 @@
 // A whole AutoML pipeline (featurizer + model, vote or stack) exported as one ONNX graph and run by
 // onnxruntime-node agrees with predictPipeline on holdout rows of a mixed table (numbers with
 // missing values, a categorical, a datetime, short text): probabilities and predictions within
-// 1e-5 relative, labels exactly, for every registered algorithm of both tasks.
+// 1e-5 relative, labels exactly, for every registered algorithm of both tasks, and for the fold
+// bag a cross-validated trial keeps.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
@@ -23,7 +24,10 @@ import type {
   PreparedDataset,
   TabularTask,
 } from '../../shared/ml/automl/types.js';
+import { fitPipeline } from '../../shared/ml/automl/refit.js';
+import { runTrial } from '../../shared/ml/automl/trial.js';
 import { toOnnxFeeds } from '../../shared/ml/featurize/onnx-io.js';
+import { AveragedModel } from '../../shared/ml/models/averaged.js';
 import type { FittedModel, Matrix, Table } from '../../shared/ml/types.js';
 import type { ModelSession, RuntimeTensor } from '../../shared/ports/model-runtime.js';
 import { MIXED_ROWS, MIXED_TRAIN, mixedTable, slice, table } from '../support/ml-tables.js';
@@ -173,6 +177,25 @@ for (const task of ['classification', 'regression'] as const) {
         manifest.members?.map((m) => [m.algorithm, m.weight]),
         memberNames.map((n, i) => [n, [3, 1, 2][i]]),
       );
+    });
+
+    test('fold bag: a cross-validated trial’s model, and a vote of fold bags', async () => {
+      const f = fixture(task);
+      const config = { algorithm: 'LightGBM', params: { nEstimators: 15 } };
+      const out = runTrial(f.data, config);
+      const head = out.pipeline.head;
+      assert.ok(head.kind === 'single' && head.model instanceof AveragedModel);
+      assert.equal(head.model.members.length, f.data.folds.length);
+      const manifest = await assertPipelineAgrees(out.pipeline);
+      assert.equal(manifest.algorithm, 'LightGBM');
+      const vote = fitPipeline(f.data, {
+        kind: 'vote',
+        members: [
+          { config, weight: 2 },
+          { config: { algorithm: memberNames[1] as string, params: {} }, weight: 1 },
+        ],
+      });
+      await assertPipelineAgrees(vote);
     });
 
     test('stack head', async () => {

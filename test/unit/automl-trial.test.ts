@@ -1,12 +1,15 @@
 // runTrial on small benchmark data: every registered algorithm of both tasks cross-validates to
 // finite Azure metrics and a sane score, out-of-fold predictions cover each row once, and
-// classification probabilities stay aligned to the job's classes when a fold misses a class.
+// classification probabilities stay aligned to the job's classes when a fold misses a class. A
+// cross-validated trial's model is its fold bag, and fitPipeline fits the same one.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALGORITHMS } from '../../shared/ml/automl/algorithms.js';
-import { prepareDataset } from '../../shared/ml/automl/dataset.js';
-import { predictPipeline } from '../../shared/ml/automl/pipeline.js';
-import { runTrial, scorePredictions } from '../../shared/ml/automl/trial.js';
+import { featurizeDataset, prepareDataset } from '../../shared/ml/automl/dataset.js';
+import { predictPipeline, toFloat32Values } from '../../shared/ml/automl/pipeline.js';
+import { fitPipeline } from '../../shared/ml/automl/refit.js';
+import { fitOnRows, runTrial, scorePredictions } from '../../shared/ml/automl/trial.js';
+import { AveragedModel } from '../../shared/ml/models/averaged.js';
 import type { AutomlSettings, ParamValue, PreparedDataset } from '../../shared/ml/automl/types.js';
 import type { Matrix, Table } from '../../shared/ml/types.js';
 import { classificationDataset, noDatasets, regressionDataset } from '../support/tabular-datasets.js';
@@ -164,5 +167,104 @@ describe('runTrial alignment and holdout rows', () => {
     const off = scorePredictions(data, { prediction: Float64Array.from(xs, (v) => v + 2.9) });
     // Normalized by the dataset's range (29), not the subset's.
     assert.ok(Math.abs((off['normalized_root_mean_squared_error'] as number) - 0.1) < 1e-12);
+  });
+});
+
+describe('the model a trial keeps', () => {
+  const n = 60;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const t = table(
+    num(
+      'x',
+      xs.map((i) => (i * 7) % 13),
+    ),
+    num(
+      'z',
+      xs.map((i) => (i * 5) % 11),
+    ),
+    num(
+      'target',
+      xs.map((i) => ((i * 7) % 13) * 2 + ((i * 5) % 11) + (i % 3)),
+    ),
+  );
+  const config = { algorithm: 'LightGBM', params: { nEstimators: 10, minChildSamples: 3, numLeaves: 4 } };
+
+  test('cross-validated: the average of its fold models, which fitPipeline fits again', () => {
+    const data = prepareDataset(settings('regression'), t);
+    const out = runTrial(data, config);
+    assert.equal(out.pipeline.head.kind, 'single');
+    const model = out.pipeline.head.kind === 'single' ? out.pipeline.head.model : undefined;
+    assert.ok(model instanceof AveragedModel);
+    assert.equal(model.members.length, 3);
+    // The mean of the three fold models, each fitted on its fold's training rows alone.
+    const X = toFloat32Values(featurizeDataset(data).train);
+    const folds = data.folds.map((fold) => fitOnRows(data, X, config, fold.train).predict(X));
+    const pred = predictPipeline(out.pipeline, data.features).prediction as Float64Array;
+    for (let r = 0; r < n; r++) {
+      const mean = folds.reduce((s, p) => s + (p[r] as number), 0) / 3;
+      assert.ok(
+        Math.abs((pred[r] as number) - mean) <= 1e-5 * Math.abs(mean) + 1e-9,
+        `row ${r}: ${pred[r]} vs ${mean}`,
+      );
+    }
+    // Not the model fitted on every row.
+    const all = fitOnRows(data, X, config).predict(X);
+    assert.ok(all.some((v, r) => Math.abs(v - (pred[r] as number)) > 1e-6));
+    // fitPipeline fits that same fold bag again; an ensemble's member averages five folds' models.
+    const again = fitPipeline(data, { kind: 'single', config });
+    assert.deepEqual(predictPipeline(again, data.features).prediction, pred);
+    const vote = fitPipeline(data, { kind: 'vote', members: [{ config, weight: 1 }] }).head;
+    assert.ok(vote.kind === 'vote' && vote.members[0]?.model instanceof AveragedModel);
+    assert.equal(vote.members[0].model.members.length, 5);
+  });
+
+  test('one validation split: the model fitted on every row', () => {
+    const data = prepareDataset(settings('regression', { validation: { kind: 'split', size: 0.2 } }), t);
+    const out = runTrial(data, config);
+    const model = out.pipeline.head.kind === 'single' ? out.pipeline.head.model : undefined;
+    assert.ok(model !== undefined && !(model instanceof AveragedModel));
+    const X = toFloat32Values(featurizeDataset(data).train);
+    assert.deepEqual(predictPipeline(out.pipeline, data.features).prediction, fitOnRows(data, X, config).predict(X));
+  });
+
+  test('a fold model missing a class, or a stable learner: the model fitted on every row', () => {
+    const labels = xs.map((i) => (i < 2 ? 'rare' : i % 2 === 0 ? 'a' : 'b'));
+    const data = prepareDataset(
+      settings('classification'),
+      table(
+        num(
+          'x',
+          xs.map((i) => i % 10),
+        ),
+        cat('target', labels),
+      ),
+    );
+    // Both 'rare' rows in the first fold: its model never sees the class.
+    const thirds = [0, 1, 2].map((k) => Int32Array.from(xs.filter((i) => Math.floor(i / 20) === k)));
+    data.folds = thirds.map((validation, k) => ({
+      train: Int32Array.from(thirds.filter((_, j) => j !== k).flatMap((rows) => [...rows])),
+      validation,
+    }));
+    for (const algorithm of ['DecisionTree', 'LogisticRegression']) {
+      const out = runTrial(data, { algorithm, params: {} });
+      const model = out.pipeline.head.kind === 'single' ? out.pipeline.head.model : undefined;
+      assert.ok(model !== undefined && !(model instanceof AveragedModel), algorithm);
+      assert.deepEqual(model.classes, ['a', 'b', 'rare']);
+    }
+    const balanced = xs.map((i) => (i % 2 === 0 ? 'a' : 'b'));
+    const both = prepareDataset(
+      settings('classification'),
+      table(
+        num(
+          'x',
+          xs.map((i) => i % 10),
+        ),
+        cat('target', balanced),
+      ),
+    );
+    const tree = runTrial(both, { algorithm: 'DecisionTree', params: {} }).pipeline.head;
+    assert.ok(tree.kind === 'single' && tree.model instanceof AveragedModel);
+    const linear = runTrial(both, { algorithm: 'LogisticRegression', params: {} }).pipeline.head;
+    assert.ok(linear.kind === 'single' && !(linear.model instanceof AveragedModel));
   });
 });

@@ -62,6 +62,14 @@ export interface AlgorithmEntry {
   cost(rows: number, features: number, params: Readonly<Record<string, ParamValue>>, classes?: number): number;
   /** Left out of a job with more training rows than this unless allowed by name. */
   maxRows?: number;
+  /**
+   * A cross-validated trial keeps its fold bag, the average of its fold models (trial.ts foldBag),
+   * instead of refitting on every row: for the high-variance learners, boosting and single trees,
+   * whose fits on different rows differ enough for the average to gain. Stable learners (linear
+   * models, naive Bayes, KNN) and forests (already averages) lose more from each fold model
+   * seeing fewer rows, and would only grow their graphs.
+   */
+  foldBag?: boolean;
   /** A Tessera name Azure ML does not have: used only when allowed by name. */
   extension?: boolean;
 }
@@ -124,7 +132,12 @@ const COLSAMPLE: ParamRange = { kind: 'float', min: 0.3, max: 1 };
 const LAMBDA: ParamRange = { kind: 'float', min: 1e-3, max: 10, log: true };
 
 function boosting(task: TabularTask, name: string, shape: 'lightgbm' | 'xgboost' | 'sklearn'): AlgorithmEntry {
-  const common = { task, trainer: histGradientBoostingTrainer.name, fit: fitWith(histGradientBoostingTrainer) };
+  const common = {
+    task,
+    trainer: histGradientBoostingTrainer.name,
+    fit: fitWith(histGradientBoostingTrainer),
+    foldBag: true,
+  };
   if (shape === 'lightgbm') {
     return {
       ...common,
@@ -193,6 +206,7 @@ function decisionTree(task: TabularTask): AlgorithmEntry {
     trainer: decisionTreeTrainer.name,
     implementation: 'CART tree (scikit-learn’s DecisionTree)',
     fit: fitWith(decisionTreeTrainer),
+    foldBag: true,
     defaults: { minSamplesLeaf: 1 },
     space: {
       maxDepth: { kind: 'int', min: 2, max: 30 },

@@ -2,10 +2,13 @@
  * One AutoML trial: the job's featurizer fitted once on every training row (deterministic, so each
  * trial gets the same one; target encoding is out-of-fold inside it), the algorithm cross-validated
  * on the featurized rows (or scored on the one validation split), its out-of-fold predictions kept
- * for the ensembles, and the model refit on every row as the trial's pipeline.
+ * for the ensembles. The trial's model is its fold bag when it was cross-validated and its
+ * algorithm gains from it (bagsFolds): the average of the folds' models; otherwise the model refit
+ * on every row.
  */
 import { classificationMetrics, encodeLabels, regressionMetrics } from '../metrics.js';
-import type { Matrix } from '../types.js';
+import { AveragedModel } from '../models/averaged.js';
+import type { FittedModel, Matrix } from '../types.js';
 import { algorithmEntry } from './algorithms.js';
 import { featurizeDataset } from './dataset.js';
 import { alignedProbabilities, toFloat32Values } from './pipeline.js';
@@ -28,7 +31,7 @@ export interface TrialOutcome {
    * fold validates on hold NaN.
    */
   oof: Float64Array;
-  /** The featurizer and the model refit on every row. */
+  /** The featurizer and the fold bag, or the model refit on every row. */
   pipeline: FittedPipeline;
   seconds: number;
 }
@@ -119,11 +122,52 @@ export function foldMeanMetrics(data: PreparedDataset, pred: PipelinePrediction)
   return meanOver(data.folds.map((fold) => scorePredictions(data, pred, fold.validation)));
 }
 
+/** Fits `config` on `rows` of the featurized X (default: every row), with the job's seed. */
+export function fitOnRows(data: PreparedDataset, X: Matrix, config: TrialConfig, rows?: Int32Array): FittedModel {
+  const entry = algorithmEntry(data.task, config.algorithm);
+  const seed = data.settings.seed;
+  if (rows === undefined) {
+    return entry.fit(X, data.y, config.params, data.weights === undefined ? { seed } : { seed, weights: data.weights });
+  }
+  const weights = data.weights === undefined ? undefined : take(data.weights, rows);
+  return entry.fit(
+    takeRows(X, rows),
+    take(data.y, rows),
+    config.params,
+    weights === undefined ? { seed } : { seed, weights },
+  );
+}
+
+/**
+ * Whether a trial of `config` keeps its fold bag: when it is cross-validated (two folds or more,
+ * so that every row was trained on) and its algorithm is one that gains (algorithms.ts foldBag).
+ */
+export function bagsFolds(data: PreparedDataset, config: TrialConfig): boolean {
+  return data.folds.length >= 2 && algorithmEntry(data.task, config.algorithm).foldBag === true;
+}
+
+/**
+ * The fold bag: the average of models fitted on the training rows of folds that cover every row
+ * (two or more); for classification, only when every fold model knows every class. Undefined
+ * otherwise.
+ */
+export function foldBag(data: PreparedDataset, models: readonly FittedModel[]): FittedModel | undefined {
+  if (models.length < 2) return undefined;
+  if (data.task === 'classification') {
+    const classes = data.classes ?? [];
+    const knowsAll = (m: FittedModel): boolean =>
+      m.predictProba !== undefined &&
+      m.classes !== undefined &&
+      m.classes.length === classes.length &&
+      m.classes.every((c, i) => c === classes[i]);
+    if (!models.every(knowsAll)) return undefined;
+  }
+  return new AveragedModel(models);
+}
+
 /** Runs one trial; a trainer's error (bad parameters, data it cannot take) propagates. */
 export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutcome {
   const started = performance.now();
-  const entry = algorithmEntry(data.task, config.algorithm);
-  const seed = data.settings.seed;
   const { featurizer, train } = featurizeDataset(data);
   const X = toFloat32Values(train);
   const n = X.rows;
@@ -132,14 +176,10 @@ export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutco
   const oof = new Float64Array(n * width).fill(Number.NaN);
 
   const foldMetrics: Record<string, number>[] = [];
+  const foldModels: FittedModel[] = [];
   for (const fold of data.folds) {
-    const weights = data.weights === undefined ? undefined : take(data.weights, fold.train);
-    const model = entry.fit(
-      takeRows(X, fold.train),
-      take(data.y, fold.train),
-      config.params,
-      weights === undefined ? { seed } : { seed, weights },
-    );
+    const model = fitOnRows(data, X, config, fold.train);
+    foldModels.push(model);
     const Xv = takeRows(X, fold.validation);
     if (data.task === 'classification') {
       const p = alignedProbabilities(model, Xv, classes ?? []);
@@ -152,12 +192,7 @@ export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutco
     }
   }
   const metrics = meanOver(foldMetrics);
-  const model = entry.fit(
-    X,
-    data.y,
-    config.params,
-    data.weights === undefined ? { seed } : { seed, weights: data.weights },
-  );
+  const model = (bagsFolds(data, config) ? foldBag(data, foldModels) : undefined) ?? fitOnRows(data, X, config);
   const pipeline: FittedPipeline = {
     task: data.task,
     featurizer,
