@@ -176,10 +176,11 @@ export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutco
   const oof = new Float64Array(n * width).fill(Number.NaN);
 
   const foldMetrics: Record<string, number>[] = [];
+  const bag = bagsFolds(data, config);
   const foldModels: FittedModel[] = [];
   for (const fold of data.folds) {
     const model = fitOnRows(data, X, config, fold.train);
-    foldModels.push(model);
+    if (bag) foldModels.push(model);
     const Xv = takeRows(X, fold.validation);
     if (data.task === 'classification') {
       const p = alignedProbabilities(model, Xv, classes ?? []);
@@ -192,7 +193,7 @@ export function runTrial(data: PreparedDataset, config: TrialConfig): TrialOutco
     }
   }
   const metrics = meanOver(foldMetrics);
-  const model = (bagsFolds(data, config) ? foldBag(data, foldModels) : undefined) ?? fitOnRows(data, X, config);
+  const model = (bag ? foldBag(data, foldModels) : undefined) ?? fitOnRows(data, X, config);
   const pipeline: FittedPipeline = {
     task: data.task,
     featurizer,
