@@ -188,6 +188,7 @@ for (const task of ['classification', 'regression'] as const) {
       assert.equal(head.model.members.length, f.data.folds.length);
       const manifest = await assertPipelineAgrees(out.pipeline);
       assert.equal(manifest.algorithm, 'LightGBM');
+      assert.equal(manifest.foldModels, f.data.folds.length);
       const vote = fitPipeline(f.data, {
         kind: 'vote',
         members: [
@@ -195,7 +196,12 @@ for (const task of ['classification', 'regression'] as const) {
           { config: { algorithm: memberNames[1] as string, params: {} }, weight: 1 },
         ],
       });
-      await assertPipelineAgrees(vote);
+      const voteManifest = await assertPipelineAgrees(vote);
+      assert.deepEqual(
+        voteManifest.members?.map((m) => m.foldModels),
+        [5, undefined],
+        'the boosting member averages five fold models; the other is fitted on every row',
+      );
     });
 
     test('stack head', async () => {

@@ -19,6 +19,7 @@
 import type { FeaturizationPlan, Featurizer } from '../featurize/featurizer.js';
 import { declareOnnxInputs } from '../featurize/onnx-io.js';
 import type { MetricName } from '../metrics.js';
+import { AveragedModel } from '../models/averaged.js';
 import { createOnnxGraph } from '../onnx/graph-builder.js';
 import type { OnnxGraphBuilder } from '../onnx/builder.js';
 import type { FittedModel, Matrix, OnnxFeatures, Table } from '../types.js';
@@ -183,8 +184,13 @@ function memberTensor(
   return tensor;
 }
 
-function headName(config: TrialConfig): { algorithm: string; params: TrialConfig['params'] } {
-  return { algorithm: config.algorithm, params: { ...config.params } };
+/** A model's manifest entry: its algorithm and parameters, and how many fold models it averages (a fold bag). */
+function headName(
+  config: TrialConfig,
+  model: FittedModel,
+): { algorithm: string; params: TrialConfig['params']; foldModels?: number } {
+  const entry = { algorithm: config.algorithm, params: { ...config.params } };
+  return model instanceof AveragedModel ? { ...entry, foldModels: model.members.length } : entry;
 }
 
 /** The pipeline as one ONNX graph and its manifest. */
@@ -202,11 +208,11 @@ export function exportPipeline(p: FittedPipeline, info: ExportInfo): { onnx: Uin
   const head = p.head;
 
   let result: string;
-  let manifestHead: Pick<ModelManifest, 'algorithm' | 'params' | 'members'>;
+  let manifestHead: Pick<ModelManifest, 'algorithm' | 'params' | 'foldModels' | 'members'>;
   switch (head.kind) {
     case 'single':
       result = memberTensor(g, head.model, features, classes);
-      manifestHead = headName(head.config);
+      manifestHead = headName(head.config, head.model);
       break;
     case 'vote': {
       if (head.members.length === 0) throw new RangeError('a vote needs at least one member');
@@ -227,7 +233,7 @@ export function exportPipeline(p: FittedPipeline, info: ExportInfo): { onnx: Uin
       manifestHead = {
         algorithm: 'VotingEnsemble',
         params: {},
-        members: head.members.map((m) => ({ ...headName(m.config), weight: m.weight })),
+        members: head.members.map((m) => ({ ...headName(m.config, m.model), weight: m.weight })),
       };
       break;
     }
@@ -241,7 +247,7 @@ export function exportPipeline(p: FittedPipeline, info: ExportInfo): { onnx: Uin
       manifestHead = {
         algorithm: 'StackEnsemble',
         params: { metaLearner: head.metaConfig.algorithm, ...head.metaConfig.params },
-        members: head.members.map((m) => headName(m.config)),
+        members: head.members.map((m) => headName(m.config, m.model)),
       };
       break;
     }

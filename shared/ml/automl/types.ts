@@ -137,7 +137,12 @@ export interface ModelManifest {
   target: string;
   algorithm: string;
   params: Record<string, ParamValue>;
-  members?: { algorithm: string; params: Record<string, ParamValue>; weight?: number }[];
+  /**
+   * How many models, each fitted on the training rows of one fold, the model averages (a fold
+   * bag: automl/trial.ts); absent for one model fitted on every training row.
+   */
+  foldModels?: number;
+  members?: { algorithm: string; params: Record<string, ParamValue>; weight?: number; foldModels?: number }[];
   primaryMetric: MetricName;
   /** The primary metric's validation score (CV mean or holdout). */
   score?: number;
