@@ -173,20 +173,10 @@ describe('runTrial alignment and holdout rows', () => {
 describe('the model a trial keeps', () => {
   const n = 60;
   const xs = Array.from({ length: n }, (_, i) => i);
-  const t = table(
-    num(
-      'x',
-      xs.map((i) => (i * 7) % 13),
-    ),
-    num(
-      'z',
-      xs.map((i) => (i * 5) % 11),
-    ),
-    num(
-      'target',
-      xs.map((i) => ((i * 7) % 13) * 2 + ((i * 5) % 11) + (i % 3)),
-    ),
-  );
+  const x = xs.map((i) => (i * 7) % 13);
+  const z = xs.map((i) => (i * 5) % 11);
+  const y = xs.map((i) => (x[i] as number) * 2 + (z[i] as number) + (i % 3));
+  const t = table(num('x', x), num('z', z), num('target', y));
   const config = { algorithm: 'LightGBM', params: { nEstimators: 10, minChildSamples: 3, numLeaves: 4 } };
 
   test('cross-validated: the average of its fold models, which fitPipeline fits again', () => {
@@ -228,17 +218,9 @@ describe('the model a trial keeps', () => {
   });
 
   test('a fold model missing a class, or a stable learner: the model fitted on every row', () => {
-    const labels = xs.map((i) => (i < 2 ? 'rare' : i % 2 === 0 ? 'a' : 'b'));
-    const data = prepareDataset(
-      settings('classification'),
-      table(
-        num(
-          'x',
-          xs.map((i) => i % 10),
-        ),
-        cat('target', labels),
-      ),
-    );
+    const classification = (labels: string[]): PreparedDataset =>
+      prepareDataset(settings('classification'), table(num('x', x), cat('target', labels)));
+    const data = classification(xs.map((i) => (i < 2 ? 'rare' : i % 2 === 0 ? 'a' : 'b')));
     // Both 'rare' rows in the first fold: its model never sees the class.
     const thirds = [0, 1, 2].map((k) => Int32Array.from(xs.filter((i) => Math.floor(i / 20) === k)));
     data.folds = thirds.map((validation, k) => ({
@@ -251,17 +233,7 @@ describe('the model a trial keeps', () => {
       assert.ok(model !== undefined && !(model instanceof AveragedModel), algorithm);
       assert.deepEqual(model.classes, ['a', 'b', 'rare']);
     }
-    const balanced = xs.map((i) => (i % 2 === 0 ? 'a' : 'b'));
-    const both = prepareDataset(
-      settings('classification'),
-      table(
-        num(
-          'x',
-          xs.map((i) => i % 10),
-        ),
-        cat('target', balanced),
-      ),
-    );
+    const both = classification(xs.map((i) => (i % 2 === 0 ? 'a' : 'b')));
     const tree = runTrial(both, { algorithm: 'DecisionTree', params: {} }).pipeline.head;
     assert.ok(tree.kind === 'single' && tree.model instanceof AveragedModel);
     const linear = runTrial(both, { algorithm: 'LogisticRegression', params: {} }).pipeline.head;
