@@ -457,6 +457,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
                   rows: metric('rows'),
                   features: metric('features'),
                   ...(metric('classes') > 0 ? { classes: metric('classes') } : {}),
+                  ...(metric('folds') > 0 ? { folds: metric('folds') } : {}),
                   history,
                   count,
                   ...(searchSeconds === undefined || doc.startedAt === undefined

@@ -104,6 +104,28 @@ describe('proposeTrials', () => {
     );
   });
 
+  test('the predictions count the fits a trial makes: its folds, plus the refit unless it keeps its fold bag', () => {
+    const s = settings();
+    const rows = 16_000;
+    const cost = (c: TrialConfig) => algorithmEntry('classification', c.algorithm).cost(rows, 10, c.params);
+    const defaults = proposeTrials({ settings: s, rows, features: 10, history: [], count: s.algorithms.length });
+    const forest = defaults.find((c) => c.algorithm === 'RandomForest') as TrialConfig;
+    const lightgbm = defaults.find((c) => c.algorithm === 'LightGBM') as TrialConfig;
+    const history: TrialRecord[] = [
+      { config: lightgbm, score: 0.9, seconds: 5 },
+      { config: defaults.find((c) => c.algorithm === 'BernoulliNaiveBayes') as TrialConfig, score: 0.6, seconds: 1 },
+    ];
+    // Three folds: LightGBM's 4 s beyond the fixed part were 3 fits (its fold bag); the forest makes 4.
+    const predicted = 1 + (cost(forest) * 4 * 4) / (cost(lightgbm) * 3);
+    const next = (maxSeconds: number) =>
+      proposeTrials({ settings: s, rows, features: 10, folds: 3, history, count: defaults.length, maxSeconds });
+    assert.ok(!next(predicted / 0.4 - 1).some((c) => c.algorithm === 'RandomForest'), 'left out');
+    assert.ok(
+      next(predicted / 0.4 + 1).some((c) => c.algorithm === 'RandomForest'),
+      'proposed with the time for it',
+    );
+  });
+
   test("phase 1: every default, LightGBM's and XGBoost's first, then cheapest first by the cost model", () => {
     const s = settings();
     const rows = 2000;

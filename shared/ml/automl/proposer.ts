@@ -29,6 +29,13 @@ export interface ProposeInput {
   features: number;
   /** Classification: the number of classes (multiclass boosting costs one tree per class). */
   classes?: number;
+  /**
+   * The folds trials are scored on (1: one validation split; default 1). A trial fits once per
+   * fold, plus once on every row unless it keeps its fold bag (algorithms.ts foldBag): the
+   * predictions count those fits, so that a bagging algorithm's seconds and a refitting one's
+   * compare.
+   */
+  folds?: number;
   history: readonly TrialRecord[];
   count: number;
   /**
@@ -200,11 +207,18 @@ function secondsPredictor(
   rows: number,
   features: number,
   classes: number | undefined,
+  folds: number,
   history: readonly TrialRecord[],
 ): SecondsPredictor {
   const entries = new Map(pool.flatMap((c) => (c.entry === undefined ? [] : [[c.name, c.entry] as const])));
-  const costOf = (config: TrialConfig): number | undefined =>
-    entries.get(config.algorithm)?.cost(rows, Math.max(1, features), config.params, classes);
+  // One fit per fold, and one on every row unless the trial keeps its fold bag (trial.ts).
+  const fitsOf = (entry: AlgorithmEntry): number => (folds >= 2 && entry.foldBag === true ? folds : folds + 1);
+  const costOf = (config: TrialConfig): number | undefined => {
+    const entry = entries.get(config.algorithm);
+    return entry === undefined
+      ? undefined
+      : entry.cost(rows, Math.max(1, features), config.params, classes) * fitsOf(entry);
+  };
   // Each timed trial's seconds and cost, once.
   const timed = history.flatMap((r) => {
     const cost = costOf(r.config);
@@ -276,7 +290,7 @@ export function proposeTrials(input: ProposeInput): TrialConfig[] {
   const pool = candidates(settings, rows, features, input.classes);
   const seen = new Set(history.map((r) => configKey(r.config)));
   const out: TrialConfig[] = [];
-  const predict = secondsPredictor(pool, rows, features, input.classes, history);
+  const predict = secondsPredictor(pool, rows, features, input.classes, Math.max(1, input.folds ?? 1), history);
   const add = (config: TrialConfig): boolean => {
     const key = configKey(config);
     if (seen.has(key)) return false;
