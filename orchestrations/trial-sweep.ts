@@ -28,7 +28,9 @@ ACTIVITY_RETRY.backoffCoefficient = 2;
  * instance, waits for the batch, and asks again until the proposer is done. A cancel request
  * cancels the running trials and ends the job. When the job's timeout passes, the running trials
  * are canceled and the proposer is asked once more with `timedOut`: it offers only the closing
- * steps (AutoML's ensembles and explanation), which the timeout no longer interrupts. A sweep with
+ * steps (AutoML's ensembles and explanation). The timeout never interrupts a closing round (the
+ * plan's `closing`), also when the search ended on its own just before the timeout and the
+ * timeout passes while the ensembles run: they used to be canceled then. A sweep with
  * an early termination policy (the plan's `evaluateSeconds`) also wakes on a durable timer while
  * its trials run and has the policy evaluated: the trials it stops are canceled by that activity
  * and end like any canceled trial, so the batch still ends. Finally the best trial is recorded.
@@ -64,7 +66,9 @@ export const trialSweepOrchestrator: OrchestrationHandler = function* (
         ),
       ),
     );
-    const waitingOn = timeout === undefined || timedOut ? [batch, cancel] : [batch, cancel, timeout];
+    // The timeout interrupts the search, never a closing round, even one started just before it.
+    const waitingOn =
+      timeout === undefined || timedOut || plan.closing === true ? [batch, cancel] : [batch, cancel, timeout];
     let winner: unknown;
     for (;;) {
       if (plan.evaluateSeconds === undefined) {

@@ -327,6 +327,11 @@ export const trialsProposeResultSchema = z.object({
   timeoutSeconds: z.number().optional(),
   /** A sweep with an early termination policy: evaluate it this often while the trials run. */
   evaluateSeconds: z.number().positive().optional(),
+  /**
+   * Closing steps (AutoML's ensembles and explanation): the job's timeout does not interrupt them,
+   * whether it passes before they start or while they run.
+   */
+  closing: z.boolean().optional(),
 });
 export type TrialsProposeResult = z.output<typeof trialsProposeResultSchema>;
 

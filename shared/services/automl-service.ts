@@ -664,7 +664,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     }
     await say(ws, doc.name, `ensembles of ${members.join(', ')}`);
     const names = await startRound(ws, doc, round, children, 'ensembles', { stopped });
-    return { trials: names, done: false, ...timeout };
+    return { trials: names, done: false, closing: true, ...timeout };
   }
 
   /** The explanation of the best model (tabular tasks), then nothing. */
@@ -688,7 +688,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       [{ child: { name: `${doc.name}_explain`, kind: 'explain' }, spec: explainSpec(doc, spec, best.name) }],
       'explain',
     );
-    return { trials: names, done: false, ...timeout };
+    return { trials: names, done: false, closing: true, ...timeout };
   }
 }
 

@@ -1,7 +1,8 @@
 // The trial engine (trialSweep, and automlJob — the same orchestrator) run by the local host's
 // durable engine with scripted proposals and the real commandJob orchestration for its trials
 // (test/fixtures/command-job-app): batches, cancel, the timeout path that still runs the closing
-// round (AutoML's ensembles and explanation) before finalizing as timed out, and a sweep's early
+// round (AutoML's ensembles and explanation) before finalizing as timed out, a closing round the
+// timeout passes during, and a sweep's early
 // termination policy evaluated on a timer while its trials run.
 import '../../local/core-shim.js';
 import { after, before, describe, it } from 'node:test';
@@ -192,6 +193,39 @@ describe('trial engine orchestration (local durable engine, scripted proposals)'
       [{ name: parent, outcome: 'timeout' }],
     );
     assert.equal(trialEngineFakes.cancels.filter((c) => c.name === parent).length, 1);
+  });
+
+  it('a closing round started just before the timeout is not cut short when the timeout passes', async () => {
+    const parent = 'automl-closing-before-timeout';
+    trialEngineFakes.scripts.set(parent, (round) => {
+      if (round === 0) return { trials: [`${parent}_0`], done: false, timeoutSeconds: 1 };
+      if (round === 1) return { trials: [`${parent}_vote`], done: false, closing: true, timeoutSeconds: 1 };
+      return { trials: [], done: true };
+    });
+    await api.start(AUTOML_JOB_ORCHESTRATION, { workspace: WS, name: parent }, instanceId(parent));
+    await started(`${parent}_0`);
+    assert.equal(await api.raise(instanceId(`${parent}_0`), JOB_FINISHED_EVENT, succeeded(`${parent}_0`)), 202);
+    // The search ended before the timeout; the ensembles start, and the timeout passes while they run.
+    await started(`${parent}_vote`);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(finalized(`${parent}_vote`), undefined, 'the closing round is not canceled by the timeout');
+    assert.equal(trialEngineFakes.cancels.filter((c) => c.name === parent).length, 0);
+    assert.equal(await api.raise(instanceId(`${parent}_vote`), JOB_FINISHED_EVENT, succeeded(`${parent}_vote`)), 202);
+    const status = await api.waitDone(instanceId(parent));
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.equal(finalized(`${parent}_vote`), 'succeeded');
+    assert.deepEqual(
+      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => [p.round, p.timedOut]),
+      [
+        [0, false],
+        [1, false],
+        [2, false],
+      ],
+    );
+    assert.deepEqual(
+      trialEngineFakes.finals.filter((f) => f.name === parent),
+      [{ name: parent, outcome: 'completed' }],
+    );
   });
 
   it('on cancel asks the running trials to cancel and finalizes as canceled without proposing again', async () => {
