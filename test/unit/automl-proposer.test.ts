@@ -87,42 +87,27 @@ describe('proposeTrials', () => {
       { config: lightgbm, score: 0.9, seconds: 5 },
       { config: defaults.find((c) => c.algorithm === 'BernoulliNaiveBayes') as TrialConfig, score: 0.6, seconds: 1 },
     ];
-    const predicted = 1 + (cost(forest) * 4) / cost(lightgbm);
-    const next = (maxSeconds: number) =>
-      proposeTrials({ settings: s, rows, features: 10, history, count: defaults.length, maxSeconds });
-    assert.ok(!next(predicted / 0.4 - 1).some((c) => c.algorithm === 'RandomForest'), 'left out');
-    assert.ok(
-      next(predicted / 0.4 + 1).some((c) => c.algorithm === 'RandomForest'),
-      'proposed with the time for it',
-    );
+    // Predictions count the fits a trial makes: with one validation split each trial fits twice;
+    // with three folds LightGBM's trial fits 3 times (its fold bag) and the forest's 4 (folds + refit).
+    for (const [folds, lightgbmFits, forestFits] of [
+      [1, 2, 2],
+      [3, 3, 4],
+    ] as const) {
+      const predicted = 1 + (cost(forest) * forestFits * 4) / (cost(lightgbm) * lightgbmFits);
+      const next = (maxSeconds: number) =>
+        proposeTrials({ settings: s, rows, features: 10, folds, history, count: defaults.length, maxSeconds });
+      assert.ok(!next(predicted / 0.4 - 1).some((c) => c.algorithm === 'RandomForest'), `left out (${folds} folds)`);
+      assert.ok(
+        next(predicted / 0.4 + 1).some((c) => c.algorithm === 'RandomForest'),
+        `proposed with the time for it (${folds} folds)`,
+      );
+    }
     // Trials within a second of the fastest are no reference: then nothing untimed is left out.
     const quick = history.map((r) => ({ ...r, seconds: 1.5 }));
     assert.ok(
       proposeTrials({ settings: s, rows, features: 10, history: quick, count: defaults.length, maxSeconds: 1 }).some(
         (c) => c.algorithm === 'RandomForest',
       ),
-    );
-  });
-
-  test('the predictions count the fits a trial makes: its folds, plus the refit unless it keeps its fold bag', () => {
-    const s = settings();
-    const rows = 16_000;
-    const cost = (c: TrialConfig) => algorithmEntry('classification', c.algorithm).cost(rows, 10, c.params);
-    const defaults = proposeTrials({ settings: s, rows, features: 10, history: [], count: s.algorithms.length });
-    const forest = defaults.find((c) => c.algorithm === 'RandomForest') as TrialConfig;
-    const lightgbm = defaults.find((c) => c.algorithm === 'LightGBM') as TrialConfig;
-    const history: TrialRecord[] = [
-      { config: lightgbm, score: 0.9, seconds: 5 },
-      { config: defaults.find((c) => c.algorithm === 'BernoulliNaiveBayes') as TrialConfig, score: 0.6, seconds: 1 },
-    ];
-    // Three folds: LightGBM's 4 s beyond the fixed part were 3 fits (its fold bag); the forest makes 4.
-    const predicted = 1 + (cost(forest) * 4 * 4) / (cost(lightgbm) * 3);
-    const next = (maxSeconds: number) =>
-      proposeTrials({ settings: s, rows, features: 10, folds: 3, history, count: defaults.length, maxSeconds });
-    assert.ok(!next(predicted / 0.4 - 1).some((c) => c.algorithm === 'RandomForest'), 'left out');
-    assert.ok(
-      next(predicted / 0.4 + 1).some((c) => c.algorithm === 'RandomForest'),
-      'proposed with the time for it',
     );
   });
 

@@ -70,6 +70,31 @@ describe('trial engine orchestration (local durable engine, scripted proposals)'
     const call = commandJobFakes.callsOf(job).find((c) => c.activity === 'finalize');
     return call?.activity === 'finalize' ? call.input.outcome : undefined;
   };
+  /**
+   * The closing round `<parent>_vote` outlives the 1 s timeout, then succeeds; the job completes
+   * after the proposals `rounds` ([round, timedOut]) and is finalized with `outcome`.
+   */
+  const closingOutlivesTimeout = async (
+    parent: string,
+    rounds: [number, boolean][],
+    outcome: 'completed' | 'timeout',
+  ): Promise<void> => {
+    await started(`${parent}_vote`);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(finalized(`${parent}_vote`), undefined, 'the closing round is not canceled by the timeout');
+    assert.equal(await api.raise(instanceId(`${parent}_vote`), JOB_FINISHED_EVENT, succeeded(`${parent}_vote`)), 202);
+    const status = await api.waitDone(instanceId(parent));
+    assert.equal(status.runtimeStatus, 'Completed');
+    assert.equal(finalized(`${parent}_vote`), 'succeeded');
+    assert.deepEqual(
+      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => [p.round, p.timedOut]),
+      rounds,
+    );
+    assert.deepEqual(
+      trialEngineFakes.finals.filter((f) => f.name === parent),
+      [{ name: parent, outcome }],
+    );
+  };
 
   it('runs batch after batch until the proposer is done, then finalizes as completed', async () => {
     const parent = 'sweep-batches';
@@ -172,26 +197,16 @@ describe('trial engine orchestration (local durable engine, scripted proposals)'
     assert.match(cancel.reason, /timeout/);
     for (const trial of cancel.trials) assert.equal(await api.raise(instanceId(trial), JOB_CANCEL_EVENT, {}), 202);
     // The closing round runs although the timeout has passed, and is not cut short by it.
-    await started(`${parent}_vote`);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(finalized(`${parent}_vote`), undefined, 'the closing round is not canceled by the timeout');
-    assert.equal(await api.raise(instanceId(`${parent}_vote`), JOB_FINISHED_EVENT, succeeded(`${parent}_vote`)), 202);
-    const status = await api.waitDone(instanceId(parent));
-    assert.equal(status.runtimeStatus, 'Completed');
-    assert.equal(finalized(`${parent}_0`), 'canceled');
-    assert.equal(finalized(`${parent}_vote`), 'succeeded');
-    assert.deepEqual(
-      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => [p.round, p.timedOut]),
+    await closingOutlivesTimeout(
+      parent,
       [
         [0, false],
         [1, true],
         [2, true],
       ],
+      'timeout',
     );
-    assert.deepEqual(
-      trialEngineFakes.finals.filter((f) => f.name === parent),
-      [{ name: parent, outcome: 'timeout' }],
-    );
+    assert.equal(finalized(`${parent}_0`), 'canceled');
     assert.equal(trialEngineFakes.cancels.filter((c) => c.name === parent).length, 1);
   });
 
@@ -206,26 +221,16 @@ describe('trial engine orchestration (local durable engine, scripted proposals)'
     await started(`${parent}_0`);
     assert.equal(await api.raise(instanceId(`${parent}_0`), JOB_FINISHED_EVENT, succeeded(`${parent}_0`)), 202);
     // The search ended before the timeout; the ensembles start, and the timeout passes while they run.
-    await started(`${parent}_vote`);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(finalized(`${parent}_vote`), undefined, 'the closing round is not canceled by the timeout');
-    assert.equal(trialEngineFakes.cancels.filter((c) => c.name === parent).length, 0);
-    assert.equal(await api.raise(instanceId(`${parent}_vote`), JOB_FINISHED_EVENT, succeeded(`${parent}_vote`)), 202);
-    const status = await api.waitDone(instanceId(parent));
-    assert.equal(status.runtimeStatus, 'Completed');
-    assert.equal(finalized(`${parent}_vote`), 'succeeded');
-    assert.deepEqual(
-      trialEngineFakes.proposals.filter((p) => p.name === parent).map((p) => [p.round, p.timedOut]),
+    await closingOutlivesTimeout(
+      parent,
       [
         [0, false],
         [1, false],
         [2, false],
       ],
+      'completed',
     );
-    assert.deepEqual(
-      trialEngineFakes.finals.filter((f) => f.name === parent),
-      [{ name: parent, outcome: 'completed' }],
-    );
+    assert.equal(trialEngineFakes.cancels.filter((c) => c.name === parent).length, 0);
   });
 
   it('on cancel asks the running trials to cancel and finalizes as canceled without proposing again', async () => {
