@@ -30,7 +30,7 @@ ACTIVITY_RETRY.backoffCoefficient = 2;
  * are canceled and the proposer is asked once more with `timedOut`: it offers only the closing
  * steps (AutoML's ensembles and explanation). The timeout never interrupts a closing round (the
  * plan's `closing`), also when the search ended on its own just before the timeout and the
- * timeout passes while the ensembles run: they used to be canceled then. A sweep with
+ * timeout passes while the ensembles run. A sweep with
  * an early termination policy (the plan's `evaluateSeconds`) also wakes on a durable timer while
  * its trials run and has the policy evaluated: the trials it stops are canceled by that activity
  * and end like any canceled trial, so the batch still ends. Finally the best trial is recorded.

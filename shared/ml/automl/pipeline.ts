@@ -19,7 +19,8 @@
 import type { FeaturizationPlan, Featurizer } from '../featurize/featurizer.js';
 import { declareOnnxInputs } from '../featurize/onnx-io.js';
 import type { MetricName } from '../metrics.js';
-import { AveragedModel } from '../models/averaged.js';
+import { AveragedModel, exportWeightedSum, weightedSum } from '../models/averaged.js';
+import { exportLabel } from '../models/class-labels.js';
 import { createOnnxGraph } from '../onnx/graph-builder.js';
 import type { OnnxGraphBuilder } from '../onnx/builder.js';
 import type { FittedModel, Matrix, OnnxFeatures, Table } from '../types.js';
@@ -90,21 +91,14 @@ export function predictPipeline(p: FittedPipeline, table: Table): PipelinePredic
     case 'single':
       return put(memberOutput(head.model, X, classes));
     case 'vote': {
+      if (head.members.length === 0) throw new RangeError('a vote needs at least one member');
       const weights = normalizedWeights(head.members.map((m) => m.weight));
-      let acc: Float64Array | undefined;
-      head.members.forEach((m, i) => {
-        const out = memberOutput(m.model, X, classes);
-        const w = weights[i] as number;
-        if (acc === undefined) {
-          acc = out.map((v) => Math.fround(Math.fround(v) * w));
-        } else {
-          for (let j = 0; j < out.length; j++) {
-            acc[j] = Math.fround((acc[j] as number) + Math.fround(Math.fround(out[j] as number) * w));
-          }
-        }
-      });
-      if (acc === undefined) throw new RangeError('a vote needs at least one member');
-      return put(acc);
+      return put(
+        weightedSum(
+          head.members.map((m) => memberOutput(m.model, X, classes)),
+          weights,
+        ),
+      );
     }
     case 'stack': {
       const Z = stackInputs(
@@ -217,19 +211,9 @@ export function exportPipeline(p: FittedPipeline, info: ExportInfo): { onnx: Uin
     case 'vote': {
       if (head.members.length === 0) throw new RangeError('a vote needs at least one member');
       const weights = normalizedWeights(head.members.map((m) => m.weight));
-      const terms = head.members.map((m, i) => {
-        const t = memberTensor(g, m.model, features, classes);
-        const w = g.constant('vote_weight', { type: 'float', dims: [], data: [weights[i] as number] });
-        const out = g.fresh('vote_term');
-        g.node('Mul', [t, w], [out]);
-        return out;
-      });
-      // Sum in member order, as predictPipeline adds.
-      result = terms.reduce((acc, t) => {
-        const out = g.fresh('vote_sum');
-        g.node('Add', [acc, t], [out]);
-        return out;
-      });
+      // Summed in member order, as predictPipeline adds.
+      const tensors = head.members.map((m) => memberTensor(g, m.model, features, classes));
+      result = exportWeightedSum(g, tensors, weights, 'vote');
       manifestHead = {
         algorithm: 'VotingEnsemble',
         params: {},
@@ -260,10 +244,7 @@ export function exportPipeline(p: FittedPipeline, info: ExportInfo): { onnx: Uin
     const probabilities = outNames.probabilities as string;
     const label = outNames.label as string;
     g.node('Identity', [result], [probabilities]);
-    const index = g.fresh('class_index');
-    g.node('ArgMax', [probabilities], [index], { axis: { i: 1 }, keepdims: { i: 0 } });
-    const names = g.constant('class_names', { type: 'string', dims: [classes.length], data: classes });
-    g.node('Gather', [names, index], [label], { axis: { i: 0 } });
+    exportLabel(g, probabilities, classes, label);
     g.output(label, 'string', ['N']);
     g.output(probabilities, 'float', ['N', classes.length]);
   }

@@ -18,7 +18,7 @@
  */
 import { isBetter, metricGoal } from '../metrics.js';
 import { Rng } from '../rng.js';
-import { ALGORITHMS } from './algorithms.js';
+import { ALGORITHMS, keepsFoldBag } from './algorithms.js';
 import type { AlgorithmEntry, ParamRange } from './algorithms.js';
 import type { AutomlSettings, ParamValue, TabularTask, TrialConfig, TrialRecord } from './types.js';
 
@@ -211,8 +211,8 @@ function secondsPredictor(
   history: readonly TrialRecord[],
 ): SecondsPredictor {
   const entries = new Map(pool.flatMap((c) => (c.entry === undefined ? [] : [[c.name, c.entry] as const])));
-  // One fit per fold, and one on every row unless the trial keeps its fold bag (trial.ts).
-  const fitsOf = (entry: AlgorithmEntry): number => (folds >= 2 && entry.foldBag === true ? folds : folds + 1);
+  // One fit per fold, and one on every row unless the trial keeps its fold bag.
+  const fitsOf = (entry: AlgorithmEntry): number => (keepsFoldBag(entry, folds) ? folds : folds + 1);
   const costOf = (config: TrialConfig): number | undefined => {
     const entry = entries.get(config.algorithm);
     return entry === undefined

@@ -5,6 +5,7 @@
  * (the first fold) so that the rows it is explained on are rows it has not seen.
  */
 import type { Column, FittedModel, Table } from '../types.js';
+import { encodeLabels } from '../metrics.js';
 import { kFoldSplits } from '../validation.js';
 import type { Split } from '../validation.js';
 import { featurizeDataset } from './dataset.js';
@@ -65,10 +66,7 @@ const MEMBER_BAG_FOLDS = 5;
 function memberFolds(d: PreparedDataset): readonly Split[] {
   const rows = d.features.rows;
   if (d.folds.length < 2 || d.folds.length >= MEMBER_BAG_FOLDS || rows < MEMBER_BAG_FOLDS) return d.folds;
-  const classes = d.classes ?? [];
-  const at = new Map(classes.map((c, i) => [c, i]));
-  const stratify =
-    d.task === 'classification' ? Int32Array.from(d.y as readonly string[], (l) => at.get(l) ?? 0) : undefined;
+  const stratify = d.task === 'classification' ? encodeLabels(d.y as string[], d.classes ?? []) : undefined;
   const seed = d.settings.seed;
   return kFoldSplits(rows, {
     nCrossValidations: MEMBER_BAG_FOLDS,

@@ -9,7 +9,7 @@
 import { classificationMetrics, encodeLabels, regressionMetrics } from '../metrics.js';
 import { AveragedModel } from '../models/averaged.js';
 import type { FittedModel, Matrix } from '../types.js';
-import { algorithmEntry } from './algorithms.js';
+import { algorithmEntry, keepsFoldBag } from './algorithms.js';
 import { featurizeDataset } from './dataset.js';
 import { alignedProbabilities, toFloat32Values } from './pipeline.js';
 import type { FittedPipeline, PipelinePrediction, PreparedDataset, TrialConfig } from './types.js';
@@ -138,12 +138,9 @@ export function fitOnRows(data: PreparedDataset, X: Matrix, config: TrialConfig,
   );
 }
 
-/**
- * Whether a trial of `config` keeps its fold bag: when it is cross-validated (two folds or more,
- * so that every row was trained on) and its algorithm is one that gains (algorithms.ts foldBag).
- */
+/** Whether a trial of `config` on `data` keeps its fold bag (algorithms.ts keepsFoldBag). */
 export function bagsFolds(data: PreparedDataset, config: TrialConfig): boolean {
-  return data.folds.length >= 2 && algorithmEntry(data.task, config.algorithm).foldBag === true;
+  return keepsFoldBag(algorithmEntry(data.task, config.algorithm), data.folds.length);
 }
 
 /**

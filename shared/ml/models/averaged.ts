@@ -9,12 +9,48 @@
  */
 import type { OnnxGraphBuilder } from '../onnx/builder.js';
 import type { FittedModel, Matrix, OnnxFeatures } from '../types.js';
-import { argmaxRows } from './class-labels.js';
+import { argmaxRows, exportLabel } from './class-labels.js';
+
+/**
+ * Σ fround(fround(outputs[i]) × weights[i]) element-wise, in order and in float32 steps: what
+ * exportWeightedSum's Mul and Add compute on float tensors in onnxruntime. `weights` are float32.
+ */
+export function weightedSum(outputs: readonly Float64Array[], weights: readonly number[]): Float64Array {
+  let acc: Float64Array | undefined;
+  outputs.forEach((out, i) => {
+    const w = weights[i] as number;
+    if (acc === undefined) {
+      acc = out.map((v) => Math.fround(Math.fround(v) * w));
+      return;
+    }
+    for (let j = 0; j < out.length; j++) {
+      acc[j] = Math.fround((acc[j] as number) + Math.fround(Math.fround(out[j] as number) * w));
+    }
+  });
+  if (acc === undefined) throw new RangeError('a weighted sum needs at least one term');
+  return acc;
+}
+
+/** The graph's weightedSum: each float tensor times its float weight, added in order. */
+export function exportWeightedSum(
+  g: OnnxGraphBuilder,
+  tensors: readonly string[],
+  weights: readonly number[],
+  prefix: string,
+): string {
+  if (tensors.length === 0) throw new RangeError('a weighted sum needs at least one term');
+  const terms = tensors.map((t, i) => {
+    const w = g.constant(`${prefix}_weight`, { type: 'float', dims: [], data: [weights[i] as number] });
+    return g.node('Mul', [t, w], [g.fresh(`${prefix}_term`)])[0] as string;
+  });
+  return terms.reduce((acc, t) => g.node('Add', [acc, t], [g.fresh(`${prefix}_sum`)])[0] as string);
+}
 
 export class AveragedModel implements FittedModel {
   readonly task: FittedModel['task'];
   readonly classes?: readonly string[];
-  private readonly weight: number;
+  /** 1/m in float32, one per member. */
+  private readonly weights: readonly number[];
 
   constructor(readonly members: readonly FittedModel[]) {
     const first = members[0];
@@ -34,28 +70,15 @@ export class AveragedModel implements FittedModel {
       }
     }
     if (first.classes !== undefined) this.classes = first.classes;
-    this.weight = Math.fround(1 / members.length);
-  }
-
-  /** Σ fround(fround(output) × w), in member order and float32 steps. */
-  private average(outputs: (m: FittedModel) => Float64Array): Float64Array {
-    let acc: Float64Array | undefined;
-    const w = this.weight;
-    for (const m of this.members) {
-      const out = outputs(m);
-      if (acc === undefined) {
-        acc = out.map((v) => Math.fround(Math.fround(v) * w));
-        continue;
-      }
-      for (let j = 0; j < out.length; j++) {
-        acc[j] = Math.fround((acc[j] as number) + Math.fround(Math.fround(out[j] as number) * w));
-      }
-    }
-    return acc as Float64Array;
+    this.weights = members.map(() => Math.fround(1 / members.length));
   }
 
   predict(X: Matrix): Float64Array {
-    if (this.task === 'regression') return this.average((m) => m.predict(X));
+    if (this.task === 'regression')
+      return weightedSum(
+        this.members.map((m) => m.predict(X)),
+        this.weights,
+      );
     const p = this.predictProba(X);
     return argmaxRows(p.data, p.rows, p.cols);
   }
@@ -63,7 +86,8 @@ export class AveragedModel implements FittedModel {
   predictProba(X: Matrix): Matrix {
     if (this.task !== 'classification') throw new TypeError('predictProba is for classification models');
     const k = (this.classes ?? []).length;
-    return { rows: X.rows, cols: k, data: this.average((m) => (m.predictProba as (X: Matrix) => Matrix)(X).data) };
+    const outputs = this.members.map((m) => (m.predictProba as (X: Matrix) => Matrix)(X).data);
+    return { rows: X.rows, cols: k, data: weightedSum(outputs, this.weights) };
   }
 
   exportOnnx(
@@ -71,26 +95,16 @@ export class AveragedModel implements FittedModel {
     features: OnnxFeatures,
   ): { prediction?: string; label?: string; probabilities?: string } {
     const classification = this.task === 'classification';
-    const w = g.constant('average_weight', { type: 'float', dims: [], data: [this.weight] });
-    const terms = this.members.map((m) => {
+    const tensors = this.members.map((m) => {
       const out = m.exportOnnx(g, features);
       const t = classification ? out.probabilities : out.prediction;
-      if (t === undefined)
+      if (t === undefined) {
         throw new RangeError(`a ${m.task} member exported no ${classification ? 'probabilities' : 'prediction'}`);
-      return g.node('Mul', [t, w], [g.fresh('average_term')])[0] as string;
+      }
+      return t;
     });
-    const sum = terms.reduce((acc, t) => g.node('Add', [acc, t], [g.fresh('average_sum')])[0] as string);
+    const sum = exportWeightedSum(g, tensors, this.weights, 'average');
     if (!classification) return { prediction: sum };
-    const index = g.node('ArgMax', [sum], [g.fresh('average_class')], {
-      axis: { i: 1 },
-      keepdims: { i: 0 },
-    })[0] as string;
-    const names = g.constant('class_names', {
-      type: 'string',
-      dims: [(this.classes ?? []).length],
-      data: [...(this.classes ?? [])],
-    });
-    const label = g.node('Gather', [names, index], [g.fresh('average_label')], { axis: { i: 0 } })[0] as string;
-    return { label, probabilities: sum };
+    return { label: exportLabel(g, sum, this.classes ?? []), probabilities: sum };
   }
 }

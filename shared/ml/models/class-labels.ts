@@ -1,3 +1,5 @@
+import type { OnnxGraphBuilder } from '../onnx/builder.js';
+
 /**
  * Class labels of a classification target: a stable order (numeric labels by value, others by code
  * unit, so '2' comes before '10' and the order never depends on the locale) and each row's index.
@@ -48,4 +50,20 @@ export function argmaxRows(values: Float64Array, rows: number, k: number): Float
     out[r] = best;
   }
   return out;
+}
+
+/**
+ * The graph's label of each row: ArgMax over a float [N, k] probability tensor (ties to the first
+ * class, as argmaxRows) gathered from the class names; returns the string [N] tensor `label`.
+ */
+export function exportLabel(
+  g: OnnxGraphBuilder,
+  probabilities: string,
+  classes: readonly string[],
+  label: string = g.fresh('label'),
+): string {
+  const index = g.node('ArgMax', [probabilities], [g.fresh('class_index')], { axis: { i: 1 }, keepdims: { i: 0 } });
+  const names = g.constant('class_names', { type: 'string', dims: [classes.length], data: [...classes] });
+  g.node('Gather', [names, index[0] as string], [label], { axis: { i: 0 } });
+  return label;
 }

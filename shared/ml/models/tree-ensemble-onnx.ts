@@ -20,6 +20,7 @@
  */
 import type { AttributeValue, OnnxGraphBuilder } from '../onnx/builder.js';
 import type { OnnxFeatures } from '../types.js';
+import { exportLabel } from './class-labels.js';
 import type { TreeNodes } from './tree.js';
 
 /** ONNX TensorProto data type of double, for Cast's `to`. */
@@ -181,12 +182,7 @@ export function exportTreeClassifier(
     'ai.onnx.ml',
   );
 
-  const index = g.fresh('tree_class_index');
-  g.node('ArgMax', [probabilities], [index], { axis: { i: 1 }, keepdims: { i: 0 } });
-  const names = g.constant('tree_class_names', { type: 'string', dims: [k], data: spec.classes });
-  const label = g.fresh('tree_label');
-  g.node('Gather', [names, index], [label], { axis: { i: 0 } });
-  return { label, probabilities };
+  return { label: exportLabel(g, probabilities, spec.classes), probabilities };
 }
 
 function singleLeaf(): TreeNodes {
