@@ -205,6 +205,81 @@ test('prepareForecast: resolves horizon, frequency, seasons, folds; other column
   assert.equal(filled?.values[30], filled?.values[29]);
 });
 
+/** The rows of `table` that `keep` accepts. */
+function keepRows(table: Table, keep: (row: number) => boolean): Table {
+  const rows = Array.from({ length: table.rows }, (_, i) => i).filter(keep);
+  const columns = table.columns.map((c): Column =>
+    c.kind === 'numeric' || c.kind === 'datetime'
+      ? { ...c, values: Float64Array.from(rows, (i) => c.values[i] as number) }
+      : { ...c, values: rows.map((i) => c.values[i] ?? null) },
+  );
+  return { rows: rows.length, columns };
+}
+
+test('cv_step_size: backtest origins are that many periods apart, and the length check counts it', () => {
+  const table = monthly(50);
+  assert.throws(() => prepareForecast(settingsFor({ horizon: 12 }), table), /\+ 2 × 12 for the folds/);
+  const data = prepareForecast(settingsFor({ horizon: 12, cvStepSize: 3 }), table);
+  assert.equal(data.step, 3);
+  // Naive repeats the last value before each origin: origins at 50 - 12 - (2 - f) × 3.
+  const outcome = runForecastTrial(data, { algorithm: 'Naive', params: {} });
+  const y = data.series[0]?.values as Float64Array;
+  outcome.folds.forEach((fold, f) => {
+    const cut = 50 - 12 - (2 - f) * 3;
+    let mae = 0;
+    for (let h = 0; h < 12; h++) mae += Math.abs((y[cut + h] as number) - (y[cut - 1] as number)) / 12;
+    assert.ok(Math.abs((fold.mae as number) - mae) < 1e-9, `fold ${f}: ${fold.mae} against ${mae}`);
+  });
+});
+
+test('short_series_handling_config: auto and drop leave short series out; none, pad and all-short are errors', () => {
+  // Series 'a' has 96 months, 'b' only 40: too short for a horizon of 12 and 3 folds (60 needed).
+  const both = monthly(96, ['a', 'b']);
+  const table = keepRows(both, (i) => i < 96 + 40);
+  const settings = (shortSeries?: ForecastSettings['shortSeries']): AutomlSettings =>
+    settingsFor({ horizon: 12, seriesIdColumns: ['store'], ...(shortSeries === undefined ? {} : { shortSeries }) });
+  for (const mode of [undefined, 'auto', 'drop'] as const) {
+    const data = prepareForecast(settings(mode), table);
+    assert.deepEqual(
+      data.series.map((s) => s.key),
+      ['a'],
+      String(mode),
+    );
+    const notice = data.notices.find((n) => n.startsWith('short_series_handling_config'));
+    assert.match(notice ?? '', new RegExp(`${mode ?? 'auto'}: 1 of 2 series left out.*'b' \\(40 periods\\)`));
+    // What the model was not trained on, it does not forecast.
+    const model = runForecastTrial(data, { algorithm: 'Naive', params: {} }).model;
+    const holdout: Table = {
+      rows: 1,
+      columns: [
+        { kind: 'datetime', name: 'date', values: Float64Array.of(month(40)) },
+        { kind: 'numeric', name: 'y', values: Float64Array.of(1) },
+        { kind: 'categorical', name: 'store', values: ['b'] },
+      ],
+    };
+    assert.throws(() => evaluateHoldout(model, holdout, data.settings), /series 'b' the model was not trained on/);
+  }
+  const refused: [ForecastSettings['shortSeries'], Table, string, RegExp][] = [
+    ['none', table, 'forecasting.forecast_horizon', /1 series is too short.*set short_series_handling_config to drop/],
+    ['pad', table, 'forecasting.short_series_handling_config', /pad is not supported.*'b' \(40 periods\)/],
+    [
+      'drop',
+      monthly(40, ['a', 'b']),
+      'forecasting.forecast_horizon',
+      /every one of the 2 series are too short for a horizon of 12/,
+    ],
+  ];
+  for (const [mode, t, target, message] of refused) {
+    assert.throws(
+      () => prepareForecast(settings(mode), t),
+      (error: unknown) => error instanceof ValidationError && error.target === target && message.test(error.message),
+      String(mode),
+    );
+  }
+  // pad with no short series has nothing to do.
+  assert.equal(prepareForecast(settings('pad'), both).series.length, 2);
+});
+
 test('encodeForecast / decodeForecast round-trip; other bytes are refused', () => {
   const data = prepareForecast(settingsFor({ seriesIdColumns: ['store'] }), monthly(60, ['a', 'b']));
   const back = decodeForecast(encodeForecast(data));

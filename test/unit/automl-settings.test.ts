@@ -138,6 +138,8 @@ describe('resolveAutomlSettings', () => {
         target_lags: [3, 1, 3],
         target_rolling_window_size: 4,
         seasonality: 12,
+        cv_step_size: 6,
+        short_series_handling_config: 'Drop',
         use_stl: 'season',
       },
     }).forecasting;
@@ -149,7 +151,12 @@ describe('resolveAutomlSettings', () => {
       targetLags: [1, 3],
       rollingWindow: 4,
       seasonality: 12,
+      cvStepSize: 6,
+      shortSeries: 'drop',
     });
+    const auto = resolve({ task: 'forecasting', forecasting: { time_column_name: 't', cv_step_size: 'auto' } });
+    assert.equal(auto.forecasting?.cvStepSize, undefined);
+    assert.ok(!auto.notices.some((n) => n.includes('cv_step_size')));
     assert.deepEqual(
       resolve({
         task: 'forecasting',
@@ -189,6 +196,11 @@ describe('resolveAutomlSettings', () => {
       key: 'training.blocked_training_algorithms',
     },
     { name: 'forecasting without a time column', spec: { task: 'forecasting' }, key: 'forecasting.time_column_name' },
+    {
+      name: 'a cv_step_size of 0',
+      spec: { task: 'forecasting', forecasting: { time_column_name: 't', cv_step_size: 0 } },
+      key: 'forecasting.cv_step_size',
+    },
     {
       name: 'validation_data with n_cross_validations',
       spec: { task: 'regression', n_cross_validations: 3, validation_data: { type: 'mltable', path: './v' } },

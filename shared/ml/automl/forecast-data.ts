@@ -176,6 +176,55 @@ function splitSeries(table: Table, idColumns: readonly string[], times: Float64A
   return out;
 }
 
+/** How the series are named in a message: the first five, with their lengths. */
+function seriesList(series: readonly PreparedSeries[]): string {
+  const names = series
+    .slice(0, 5)
+    .map((s) => `${s.key === '' ? 'the series' : `'${s.key}'`} (${s.values.length} periods)`)
+    .join(', ');
+  return `${names}${series.length > 5 ? ', ...' : ''}`;
+}
+
+/**
+ * short_series_handling_config, Azure's semantics: 'drop' leaves out the series shorter than
+ * `needed`; 'auto' does so when at least one series is long enough. Every other case with a short
+ * series is a ValidationError: nothing left to train on, 'none', or 'pad' (Azure pads the target
+ * with made-up values; Tessera does not invent history).
+ */
+function handleShortSeries(
+  series: PreparedSeries[],
+  needed: number,
+  mode: NonNullable<ForecastSettings['shortSeries']>,
+  notices: string[],
+  requirement: () => string,
+): PreparedSeries[] {
+  const short = series.filter((s) => s.values.length < needed);
+  if (short.length === 0) return series;
+  const long = series.filter((s) => s.values.length >= needed);
+  if (mode === 'pad') {
+    throw new ValidationError(
+      `forecasting.short_series_handling_config: pad is not supported: Tessera does not invent history for ` +
+        `${short.length} series too short for ${requirement()}; short: ${seriesList(short)}. Use drop (or auto) ` +
+        'to leave them out, or lower forecast_horizon, n_cross_validations or cv_step_size.',
+      { target: 'forecasting.short_series_handling_config' },
+    );
+  }
+  if ((mode === 'drop' || mode === 'auto') && long.length > 0) {
+    notices.push(
+      `short_series_handling_config ${mode}: ${short.length} of ${series.length} series left out, too short for ` +
+        `${requirement()}: ${seriesList(short)}. The model cannot forecast them.`,
+    );
+    return long;
+  }
+  const all = short.length === series.length && series.length > 1 ? 'every one of the ' : '';
+  throw new ValidationError(
+    `forecasting.forecast_horizon: ${all}${short.length} series ${short.length === 1 ? 'is' : 'are'} too short for ` +
+      `${requirement()}; short: ${seriesList(short)}. Lower forecast_horizon, n_cross_validations or cv_step_size` +
+      `${mode === 'none' ? ', set short_series_handling_config to drop' : ''}, or drop the short series.`,
+    { target: 'forecasting.forecast_horizon' },
+  );
+}
+
 /**
  * Checks `train` against the forecasting settings and resolves horizon, frequency, season lengths
  * and backtest folds. Columns other than time, target and series ids are left out, with a notice.
@@ -240,9 +289,9 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
       target: 'n_cross_validations',
     });
   }
-  const step = horizon;
+  const step = fc.cvStepSize ?? horizon;
 
-  const series: PreparedSeries[] = raw.map((r) => {
+  const all: PreparedSeries[] = raw.map((r) => {
     const ts: TimeSeries = {
       key: r.key,
       ids: r.ids,
@@ -264,23 +313,20 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
 
   // The earliest origin must leave enough history for a season's worth of models (two seasons) and
   // for the lag features; three points at least.
-  const season = Math.max(...series.map((s) => s.seasonLength));
-  const minTrainPoints = Math.max(3, 2 * season);
-  const needed = minTrainPoints + horizon + (folds - 1) * step;
-  const short = series.filter((s) => s.values.length < needed);
-  if (short.length > 0) {
-    const names = short
-      .slice(0, 5)
-      .map((s) => `${s.key === '' ? 'the series' : `'${s.key}'`} (${s.values.length} periods)`)
-      .join(', ');
-    throw new ValidationError(
-      `forecasting.forecast_horizon: ${short.length} series ${short.length === 1 ? 'is' : 'are'} too short for a horizon ` +
-        `of ${horizon} and ${folds} backtest folds: each needs at least ${needed} periods ` +
-        `(${minTrainPoints} to train on + ${horizon} + ${folds - 1} × ${step} for the folds); short: ${names}` +
-        `${short.length > 5 ? ', ...' : ''}. Lower forecast_horizon or n_cross_validations, or drop the short series.`,
-      { target: 'forecasting.forecast_horizon' },
-    );
-  }
+  const trainPoints = (series: readonly PreparedSeries[]): number =>
+    Math.max(3, 2 * Math.max(...series.map((s) => s.seasonLength)));
+  const needed = trainPoints(all) + horizon + (folds - 1) * step;
+  const series = handleShortSeries(
+    all,
+    needed,
+    fc.shortSeries ?? 'auto',
+    notices,
+    () =>
+      `a horizon of ${horizon} and ${folds} backtest folds: each needs at least ${needed} periods ` +
+      `(${trainPoints(all)} to train on + ${horizon} + ${folds - 1} × ${step} for the folds)`,
+  );
+  // Without the short series, a season may be shorter, and so the history the earliest origin needs.
+  const minTrainPoints = trainPoints(series);
 
   return {
     format: 'tessera.automl.forecast.v1',

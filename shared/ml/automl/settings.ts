@@ -331,11 +331,16 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
       target: 'forecasting.seasonality',
     });
   }
+  const step = f.cv_step_size;
+  if (step !== undefined && step !== 'auto' && step < 1) {
+    throw new ValidationError(
+      `forecasting.cv_step_size must be 'auto' or a positive integer (periods between backtest origins); got ${step}.`,
+      { target: 'forecasting.cv_step_size' },
+    );
+  }
   const ignored = [
     'feature_lags',
     'country_or_region_for_holidays',
-    'cv_step_size',
-    'short_series_handling_config',
     'target_aggregate_function',
     'use_stl',
     'features_unknown_at_forecast_time',
@@ -352,5 +357,7 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
     seasonality,
   };
   if (f.frequency !== undefined) out.frequency = f.frequency;
+  if (step !== undefined && step !== 'auto') out.cvStepSize = step;
+  if (f.short_series_handling_config !== undefined) out.shortSeries = f.short_series_handling_config;
   return out;
 }

@@ -28,6 +28,14 @@ export interface ForecastSettings {
   targetLags: number[] | 'auto' | 'none';
   rollingWindow: number | 'auto' | 'none';
   seasonality: number | 'auto';
+  /** cv_step_size: periods between consecutive backtest origins; unset ('auto'): the horizon. */
+  cvStepSize?: number;
+  /**
+   * short_series_handling_config: what a series too short for the horizon and backtests gets.
+   * 'drop' leaves it out; 'auto' (unset) drops short series when some series are long enough;
+   * 'none' and 'pad' keep every series, so a short one is an error (pad is not implemented).
+   */
+  shortSeries?: 'auto' | 'pad' | 'drop' | 'none';
 }
 
 /** A `type: automl` tabular spec, checked and resolved (shared/ml/automl/settings.ts). */
