@@ -280,6 +280,71 @@ test('short_series_handling_config: auto and drop leave short series out; none, 
   assert.equal(prepareForecast(settings('pad'), both).series.length, 2);
 });
 
+test('target_aggregate_function: rows are grouped into periods of the frequency and reduced', () => {
+  // Daily rows of two stores, 2000-01-01 to 2005-12-31; y = 1 + the row's store index (1 or 2).
+  const days = (Date.UTC(2006, 0, 1) - Date.UTC(2000, 0, 1)) / 86_400_000;
+  const times: number[] = [];
+  const ys: number[] = [];
+  const stores: string[] = [];
+  for (const [k, store] of ['a', 'b'].entries()) {
+    for (let d = 0; d < days; d++) {
+      times.push(Date.UTC(2000, 0, 1 + d));
+      ys.push(k + 1 + (d % 3 === 0 ? Number.NaN : 0));
+      stores.push(store);
+    }
+  }
+  const table: Table = {
+    rows: times.length,
+    columns: [
+      { kind: 'datetime', name: 'date', values: Float64Array.from(times) },
+      { kind: 'numeric', name: 'y', values: Float64Array.from(ys) },
+      { kind: 'categorical', name: 'store', values: stores },
+    ],
+  };
+  const settings = (how: ForecastSettings['targetAggregate']): AutomlSettings =>
+    settingsFor({ horizon: 6, frequency: 'MS', seriesIdColumns: ['store'], targetAggregate: how });
+  const data = prepareForecast(settings('sum'), table);
+  assert.equal(data.frequency.alias, 'MS');
+  assert.deepEqual(
+    data.series.map((s) => [s.key, s.values.length]),
+    [
+      ['a', 72],
+      ['b', 72],
+    ],
+  );
+  // A month's sum counts its days whose index is not a multiple of 3 (those are missing), times 1 or 2.
+  const expected = (k: number, m: number): number => {
+    let n = 0;
+    for (let d = 0; d < days; d++) {
+      const date = new Date(Date.UTC(2000, 0, 1 + d));
+      if (date.getUTCFullYear() * 12 + date.getUTCMonth() === 2000 * 12 + m && d % 3 !== 0) n++;
+    }
+    return n * (k + 1);
+  };
+  for (const m of [0, 1, 25, 71]) {
+    assert.equal(data.series[0]?.values[m], expected(0, m), `a, month ${m}`);
+    assert.equal(data.series[1]?.values[m], expected(1, m), `b, month ${m}`);
+  }
+  assert.equal(new Date(data.series[0]?.times[1] as number).toISOString().slice(0, 10), '2000-02-01');
+  assert.ok(
+    data.notices.some((n) =>
+      n.includes(`target_aggregate_function sum: ${times.length} rows aggregated into 144 periods of MS`),
+    ),
+  );
+  // The max of store b is 2 in every month; the mean of store a is 1 in every month, which is an error.
+  assert.equal(prepareForecast(settings('max'), table).series[1]?.values[5], 2);
+  assert.throws(
+    () =>
+      prepareForecast(
+        settings('mean'),
+        keepRows(table, (i) => stores[i] === 'a'),
+      ),
+    (error: unknown) => error instanceof ValidationError && /is constant \(1\) in every period/.test(error.message),
+  );
+  // Without the function, daily rows do not fit a monthly grid.
+  assert.throws(() => prepareForecast(settings(undefined), table), /off its MS grid/);
+});
+
 test('encodeForecast / decodeForecast round-trip; other bytes are refused', () => {
   const data = prepareForecast(settingsFor({ seriesIdColumns: ['store'] }), monthly(60, ['a', 'b']));
   const back = decodeForecast(encodeForecast(data));

@@ -140,6 +140,7 @@ describe('resolveAutomlSettings', () => {
         seasonality: 12,
         cv_step_size: 6,
         short_series_handling_config: 'Drop',
+        target_aggregate_function: 'Mean',
         use_stl: 'season',
       },
     }).forecasting;
@@ -153,6 +154,7 @@ describe('resolveAutomlSettings', () => {
       seasonality: 12,
       cvStepSize: 6,
       shortSeries: 'drop',
+      targetAggregate: 'mean',
     });
     const auto = resolve({ task: 'forecasting', forecasting: { time_column_name: 't', cv_step_size: 'auto' } });
     assert.equal(auto.forecasting?.cvStepSize, undefined);
@@ -196,6 +198,11 @@ describe('resolveAutomlSettings', () => {
       key: 'training.blocked_training_algorithms',
     },
     { name: 'forecasting without a time column', spec: { task: 'forecasting' }, key: 'forecasting.time_column_name' },
+    {
+      name: 'target_aggregate_function without a frequency',
+      spec: { task: 'forecasting', forecasting: { time_column_name: 't', target_aggregate_function: 'sum' } },
+      key: 'forecasting.target_aggregate_function',
+    },
     {
       name: 'a cv_step_size of 0',
       spec: { task: 'forecasting', forecasting: { time_column_name: 't', cv_step_size: 0 } },

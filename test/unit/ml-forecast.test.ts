@@ -7,7 +7,13 @@ import {
   forecastExponentialSmoothing,
 } from '../../shared/ml/forecast/exponential-smoothing.js';
 import { fitStatisticalForecaster, fitStatisticalSeries, parseFrequency } from '../../shared/ml/forecast/forecaster.js';
-import { addPeriods, calendarFrequency, fixedFrequency, inferFrequency } from '../../shared/ml/forecast/frequency.js';
+import {
+  addPeriods,
+  calendarFrequency,
+  fixedFrequency,
+  inferFrequency,
+  periodLabel,
+} from '../../shared/ml/forecast/frequency.js';
 import { buildLagTrainingSet, createLagFeatureBuilder } from '../../shared/ml/forecast/lag-features.js';
 import { nelderMead } from '../../shared/ml/forecast/nelder-mead.js';
 import { recursiveForecast } from '../../shared/ml/forecast/recursive.js';
@@ -63,6 +69,24 @@ test('frequency inference: month/quarter/year starts, month ends, fixed steps, g
   assert.equal(inferFrequency([0, 3_600_000, 7_200_000]).alias, 'h');
   assert.equal(inferFrequency([0, 15 * 60_000, 30 * 60_000]).alias, '15min');
   assert.throws(() => inferFrequency([5]), ValidationError);
+});
+
+test('periodLabel: the period holding a time, labeled as pandas resample labels it', () => {
+  const at = (alias: string, iso: string): string =>
+    new Date(periodLabel(Date.parse(iso), parseFrequency(alias))).toISOString().slice(0, 16);
+  assert.equal(at('MS', '2021-05-17T13:00Z'), '2021-05-01T00:00');
+  assert.equal(at('ME', '2020-02-03T00:00Z'), '2020-02-29T00:00');
+  assert.equal(at('QS', '2021-05-17T00:00Z'), '2021-04-01T00:00');
+  assert.equal(at('QE', '2021-05-17T00:00Z'), '2021-06-30T00:00');
+  assert.equal(at('YS', '2021-12-31T23:00Z'), '2021-01-01T00:00');
+  assert.equal(at('2MS', '2021-02-10T00:00Z'), '2021-01-01T00:00');
+  // Weeks end on Sunday (2021-05-16 and 2021-05-23 were Sundays).
+  assert.equal(at('W', '2021-05-17T09:00Z'), '2021-05-23T00:00');
+  assert.equal(at('W', '2021-05-16T00:00Z'), '2021-05-16T00:00');
+  assert.equal(at('W', '1969-12-31T00:00Z'), '1970-01-04T00:00');
+  assert.equal(at('D', '2021-05-17T23:59Z'), '2021-05-17T00:00');
+  assert.equal(at('6h', '2021-05-17T13:30Z'), '2021-05-17T12:00');
+  assert.throws(() => periodLabel(0, parseFrequency('2W')), /several weeks have no natural start/);
 });
 
 test('calendar arithmetic: month ends stay month ends, quarters step by three months', () => {

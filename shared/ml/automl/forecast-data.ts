@@ -7,7 +7,7 @@
 import { ValidationError } from '../../errors.js';
 import { parseFrequency } from '../forecast/forecaster.js';
 import type { Frequency } from '../forecast/frequency.js';
-import { inferCommonFrequency } from '../forecast/frequency.js';
+import { inferCommonFrequency, periodLabel } from '../forecast/frequency.js';
 import { detectSeasonality } from '../forecast/seasonality.js';
 import type { TimeSeries } from '../forecast/series.js';
 import { regularize, seriesKeys } from '../forecast/series.js';
@@ -99,7 +99,7 @@ function resolveFolds(settings: AutomlSettings, notices: string[]): number {
   return DEFAULT_BACKTEST_FOLDS;
 }
 
-function checkTarget(column: Column, name: string): Float64Array {
+function numericTarget(column: Column, name: string): Float64Array {
   if (column.kind !== 'numeric') {
     throw new ValidationError(
       `target_column_name: the target '${name}' is ${column.kind}; forecasting needs a numeric target. ` +
@@ -107,9 +107,14 @@ function checkTarget(column: Column, name: string): Float64Array {
       { target: 'target_column_name' },
     );
   }
+  return column.values;
+}
+
+/** A target with no value, or one value throughout, is a ValidationError; `what` says which rows. */
+function checkTargetVaries(values: Float64Array, name: string, what: string): void {
   let first = Number.NaN;
   let varies = false;
-  for (const v of column.values) {
+  for (const v of values) {
     if (Number.isNaN(v)) continue;
     if (Number.isNaN(first)) first = v;
     else if (v !== first) varies = true;
@@ -121,11 +126,10 @@ function checkTarget(column: Column, name: string): Float64Array {
   }
   if (!varies) {
     throw new ValidationError(
-      `target_column_name: the target '${name}' is constant (${first}) in every row; there is nothing to forecast.`,
+      `target_column_name: the target '${name}' is constant (${first}) in every ${what}; there is nothing to forecast.`,
       { target: 'target_column_name' },
     );
   }
-  return column.values;
 }
 
 interface RawSeries {
@@ -174,6 +178,80 @@ function splitSeries(table: Table, idColumns: readonly string[], times: Float64A
     out.push({ key, ids, rows });
   }
   return out;
+}
+
+interface AggregatedRows {
+  /** The series id columns, one row per (series, period). */
+  table: Table;
+  /** Each row's period label. */
+  times: Float64Array;
+  /** Each row's aggregated target; NaN where the period had no target value. */
+  y: Float64Array;
+}
+
+/**
+ * target_aggregate_function: the rows of each series grouped by the period of forecasting.frequency
+ * that holds them (frequency.ts periodLabel) and the target reduced to one value per period. Missing
+ * target values are skipped; a period with none stays missing, and is filled like a gap.
+ */
+function aggregateRows(
+  train: Table,
+  times: Float64Array,
+  y: Float64Array,
+  fc: ForecastSettings,
+  notices: string[],
+): AggregatedRows {
+  const how = fc.targetAggregate as NonNullable<ForecastSettings['targetAggregate']>;
+  if (fc.frequency === undefined) {
+    throw new ValidationError(
+      `forecasting.target_aggregate_function: ${how} needs forecasting.frequency, the period to aggregate the rows into.`,
+      { target: 'forecasting.target_aggregate_function' },
+    );
+  }
+  const frequency = withTarget('forecasting.frequency', () => parseFrequency(fc.frequency as string));
+  const keys = seriesKeys(train, fc.seriesIdColumns);
+  const groups = new Map<string, { first: number; label: number; values: number[] }>();
+  for (let i = 0; i < train.rows; i++) {
+    const t = times[i] as number;
+    if (!Number.isFinite(t)) {
+      throw new ValidationError(
+        `forecasting.time_column_name: row ${i + 1} has no time; every training row needs one. Drop or fill it.`,
+        { target: 'forecasting.time_column_name' },
+      );
+    }
+    const label = withTarget('forecasting.frequency', () => periodLabel(t, frequency));
+    const key = JSON.stringify([keys[i], label]);
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { first: i, label, values: [] }));
+    const v = y[i] as number;
+    if (!Number.isNaN(v)) group.values.push(v);
+  }
+  const reduce = (values: number[]): number => {
+    if (values.length === 0) return Number.NaN;
+    if (how === 'min') return Math.min(...values);
+    if (how === 'max') return Math.max(...values);
+    const sum = values.reduce((a, b) => a + b, 0);
+    return how === 'sum' ? sum : sum / values.length;
+  };
+  const list = [...groups.values()];
+  const firsts = list.map((g) => g.first);
+  const ids = fc.seriesIdColumns.map((name) => train.columns.find((c) => c.name === name) as Column);
+  const table: Table = {
+    rows: list.length,
+    columns: ids.map((c): Column =>
+      c.kind === 'numeric' || c.kind === 'datetime'
+        ? { ...c, values: Float64Array.from(firsts, (i) => c.values[i] as number) }
+        : { ...c, values: firsts.map((i) => c.values[i] ?? null) },
+    ),
+  };
+  notices.push(
+    `target_aggregate_function ${how}: ${train.rows} rows aggregated into ${list.length} periods of ${frequency.alias}`,
+  );
+  return {
+    table,
+    times: Float64Array.from(list, (g) => g.label),
+    y: Float64Array.from(list, (g) => reduce(g.values)),
+  };
 }
 
 /** How the series are named in a message: the first five, with their lengths. */
@@ -246,7 +324,7 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
     );
   }
   const target = findColumn(train, settings.targetColumn, 'target_column_name', 'target');
-  const y = checkTarget(target, settings.targetColumn);
+  const y = numericTarget(target, settings.targetColumn);
   for (const id of fc.seriesIdColumns) {
     findColumn(train, id, 'forecasting.time_series_id_column_names', 'time series id');
     if (id === fc.timeColumn || id === settings.targetColumn) {
@@ -265,10 +343,15 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
     );
   }
 
-  const raw = splitSeries(train, fc.seriesIdColumns, timeColumn.values);
+  const rows =
+    fc.targetAggregate === undefined
+      ? { table: train, times: timeColumn.values, y }
+      : aggregateRows(train, timeColumn.values, y, fc, notices);
+  checkTargetVaries(rows.y, settings.targetColumn, fc.targetAggregate === undefined ? 'row' : 'period');
+  const raw = splitSeries(rows.table, fc.seriesIdColumns, rows.times);
   const frequency = withTarget('forecasting.frequency', () =>
     fc.frequency === undefined
-      ? inferCommonFrequency(raw.map((s) => s.rows.map((r) => timeColumn.values[r] as number)))
+      ? inferCommonFrequency(raw.map((s) => s.rows.map((r) => rows.times[r] as number)))
       : parseFrequency(fc.frequency),
   );
 
@@ -295,8 +378,8 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
     const ts: TimeSeries = {
       key: r.key,
       ids: r.ids,
-      times: Float64Array.from(r.rows, (i) => timeColumn.values[i] as number),
-      values: Float64Array.from(r.rows, (i) => y[i] as number),
+      times: Float64Array.from(r.rows, (i) => rows.times[i] as number),
+      values: Float64Array.from(r.rows, (i) => rows.y[i] as number),
       rows: Int32Array.from(r.rows),
     };
     if (ts.values.every(Number.isNaN)) {

@@ -338,10 +338,17 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
       { target: 'forecasting.cv_step_size' },
     );
   }
+  const aggregate = f.target_aggregate_function;
+  if (aggregate !== undefined && aggregate !== 'none' && f.frequency === undefined) {
+    throw new ValidationError(
+      `forecasting.target_aggregate_function: ${aggregate} needs forecasting.frequency, the period to aggregate ` +
+        'the rows into (for example D, W or MS).',
+      { target: 'forecasting.target_aggregate_function' },
+    );
+  }
   const ignored = [
     'feature_lags',
     'country_or_region_for_holidays',
-    'target_aggregate_function',
     'use_stl',
     'features_unknown_at_forecast_time',
   ] as const;
@@ -359,5 +366,6 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
   if (f.frequency !== undefined) out.frequency = f.frequency;
   if (step !== undefined && step !== 'auto') out.cvStepSize = step;
   if (f.short_series_handling_config !== undefined) out.shortSeries = f.short_series_handling_config;
+  if (aggregate !== undefined && aggregate !== 'none') out.targetAggregate = aggregate;
   return out;
 }

@@ -36,6 +36,11 @@ export interface ForecastSettings {
    * 'none' and 'pad' keep every series, so a short one is an error (pad is not implemented).
    */
   shortSeries?: 'auto' | 'pad' | 'drop' | 'none';
+  /**
+   * target_aggregate_function: rows are grouped into the periods of `frequency` (which must be set)
+   * and the target of each period is this function of its rows; unset ('none'): one row per period.
+   */
+  targetAggregate?: 'sum' | 'max' | 'min' | 'mean';
 }
 
 /** A `type: automl` tabular spec, checked and resolved (shared/ml/automl/settings.ts). */

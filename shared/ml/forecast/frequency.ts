@@ -183,3 +183,34 @@ export function calendarSeasonCandidates(frequency: Frequency): number[] {
   if (step === WEEK) candidates.push(52);
   return [...new Set(candidates)];
 }
+
+/**
+ * The period of `frequency` that holds `t`, as the timestamp that labels it (what
+ * target_aggregate_function groups rows by), following pandas' resample labels: calendar periods
+ * count from January (MS: the month's first day; QE: the quarter's last day; YS: January 1st);
+ * a week ends on Sunday and is labeled by it (pandas' W, i.e. W-SUN); other fixed steps are
+ * multiples of the step since 1970-01-01T00:00Z (D: the day, 6h: 00:00, 06:00, ...). Several
+ * weeks per period have no natural start, so 2W and up are a ValidationError.
+ */
+export function periodLabel(t: number, frequency: Frequency): number {
+  if (frequency.kind === 'calendar') {
+    const index = monthIndex(t);
+    const first = index - (((index % frequency.months) + frequency.months) % frequency.months);
+    const month = frequency.anchor === 'start' ? first : first + frequency.months - 1;
+    const year = Math.floor(month / 12);
+    const m = month - year * 12;
+    return frequency.anchor === 'start' ? Date.UTC(year, m, 1) : Date.UTC(year, m + 1, 0);
+  }
+  if (frequency.stepMs === WEEK) {
+    const day = Math.floor(t / DAY);
+    // 1970-01-01 was a Thursday: (day + 4) mod 7 is 0 on Sundays.
+    const weekday = (((day + 4) % 7) + 7) % 7;
+    return (day + ((7 - weekday) % 7)) * DAY;
+  }
+  if (frequency.stepMs > WEEK && frequency.stepMs % WEEK === 0) {
+    throw new ValidationError(
+      `frequency ${frequency.alias}: periods of several weeks have no natural start to aggregate rows into; use W or D`,
+    );
+  }
+  return Math.floor(t / frequency.stepMs) * frequency.stepMs;
+}
