@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { parseSpec } from '../contracts/azureml/index.js';
 import { JOBS_CONTAINER, isTerminal } from '../contracts/job.js';
 import type {
@@ -17,6 +18,7 @@ import { CV_STANDARD_ERROR, chooseBest } from '../ml/automl/selection.js';
 import { resolveAutomlSettings } from '../ml/automl/settings.js';
 import type { TabularAutomlSpec as AutomlJobSpec } from '../ml/automl/settings.js';
 import type { AutomlSettings, TrialConfig, TrialRecord } from '../ml/automl/types.js';
+import { SETUP_NOTICES_FILE } from '../ml/automl/types.js';
 import { METRIC_GOALS, isBetter } from '../ml/metrics.js';
 import type { Clock } from '../ports/clock.js';
 import type { MetadataStore, WithMeta } from '../ports/metadata-store.js';
@@ -172,6 +174,20 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     });
+
+  /** The notices the setup step wrote; none from a setup that wrote no file or a malformed one. */
+  const readSetupNotices = async (ws: string, setup: string): Promise<string[]> => {
+    const bytes = await deps.jobs.readOutputFile(ws, setup, 'prepared', SETUP_NOTICES_FILE);
+    if (bytes === undefined) return [];
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return [];
+    }
+    const parsed = z.array(z.string()).safeParse(json);
+    return parsed.success ? parsed.data : [];
+  };
 
   /** Scores of the finished trials and ensembles, best first, each trial's history entry, the best model, and the setup's metrics. */
   const results = async (ws: string, doc: AutomlDocument) => {
@@ -439,8 +455,14 @@ export function createAutomlService(deps: AutomlServiceDeps) {
 
       const { summary, history, setupMetric: metric } = await results(ws, doc);
       await reportFinished(ws, doc, summary);
+      // The setup's notices (columns left out, series dropped, ...) join the job's, once.
+      const setupNotices = phase === 'setup' ? await readSetupNotices(ws, setup.name) : [];
+      for (const notice of setupNotices) {
+        if (!doc.notices.includes(notice)) await say(ws, name, `notice: ${notice}`);
+      }
       await update(ws, name, (d) => {
         d.trials = summary;
+        d.notices = [...d.notices, ...setupNotices.filter((n) => !d.notices.includes(n))];
         return d;
       });
 

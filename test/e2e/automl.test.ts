@@ -275,6 +275,41 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.match(refused.stderr, /SVM/);
   });
 
+  it('forecasting: target_aggregate_function turns the monthly co2 rows into quarterly means', async () => {
+    const created = json<Job>(
+      await tessera(
+        'job',
+        'create',
+        '--file',
+        join(EXAMPLES, 'co2-forecasting.yml'),
+        '--set',
+        'forecasting.frequency=QS',
+        '--set',
+        'forecasting.target_aggregate_function=mean',
+        '--set',
+        'forecasting.forecast_horizon=4',
+        '--set',
+        'limits.max_trials=3',
+        '--set',
+        'outputs.best_model.name=co2-quarterly',
+        '-o',
+        'json',
+      ),
+    );
+    const job = await ended(created.name);
+    assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+    assert.ok(
+      job.notices?.some((n) => /target_aggregate_function mean: \d+ rows aggregated into \d+ periods of QS/.test(n)),
+      JSON.stringify(job.notices),
+    );
+    const { folder } = await bestModel(job);
+    const model = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as ForecastModel;
+    assert.equal(model.frequency.alias, 'QS');
+    // The last quarter of the data starts on a quarter's first day.
+    const last = new Date(model.series[0]?.lastTime ?? NaN);
+    assert.deepEqual([last.getUTCMonth() % 3, last.getUTCDate()], [0, 1]);
+  });
+
   it('forecasting: the co2 example completes with a registered forecasting model', async () => {
     const created = json<Job>(
       await tessera(

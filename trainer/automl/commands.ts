@@ -29,6 +29,7 @@ import type {
   PreparedDataset,
   TrialConfig,
 } from '../../shared/ml/automl/types.js';
+import { SETUP_NOTICES_FILE } from '../../shared/ml/automl/types.js';
 import { OnnxModelRuntime } from '../../shared/adapters/onnx-runtime.js';
 import { toOnnxFeeds } from '../../shared/ml/featurize/onnx-io.js';
 import type { Table } from '../../shared/ml/types.js';
@@ -64,6 +65,12 @@ export interface SetupArgs {
   output: string;
 }
 
+/** Prints the setup's notices and writes them for the job (SETUP_NOTICES_FILE). */
+async function writeNotices(output: string, notices: readonly string[]): Promise<void> {
+  for (const notice of notices) out(`notice: ${notice}`);
+  await writeFile(join(output, SETUP_NOTICES_FILE), `${JSON.stringify(notices)}\n`);
+}
+
 export async function runSetup(args: SetupArgs): Promise<void> {
   const settings = args.settings as AutomlSettings;
   const started = performance.now();
@@ -79,7 +86,7 @@ export async function runSetup(args: SetupArgs): Promise<void> {
     }
     const prepared = prepareForecast(settings, train);
     await writeFile(join(args.output, FORECAST_FILE), encodeForecast(prepared));
-    for (const notice of prepared.notices) out(`notice: ${notice}`);
+    await writeNotices(args.output, prepared.notices);
     const seasonal = prepared.series.some((series) => series.seasonLength > 1);
     await logToRun({ metrics: { rows: train.rows, seasonal: seasonal ? 1 : 0, setup_seconds: seconds(started) } });
     out(`prepared the forecasting data in ${seconds(started).toFixed(2)} s`);
@@ -100,7 +107,7 @@ export async function runSetup(args: SetupArgs): Promise<void> {
     );
   }
   for (const note of prepared.featurization.notes) out(`  note: ${note}`);
-  for (const notice of prepared.notices) out(`notice: ${notice}`);
+  await writeNotices(args.output, prepared.notices);
   const features = prepared.featurization.columns.reduce((s, c) => s + c.features, 0);
   out(
     `validation: ${prepared.folds.length === 1 ? 'one train/validation split' : `${prepared.folds.length}-fold cross-validation`}; ` +

@@ -191,3 +191,9 @@ export interface TrialRecord {
 }
 
 export type { Task, Table };
+
+/**
+ * What the setup step writes beside the prepared data: the notices of reading and checking it (a
+ * JSON array of strings), which the job adds to its own notices.
+ */
+export const SETUP_NOTICES_FILE = 'notices.json';
