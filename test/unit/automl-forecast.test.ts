@@ -333,6 +333,7 @@ test('target_aggregate_function: rows are grouped into periods of the frequency 
   );
   // The max of store b is 2 in every month; the mean of store a is 1 in every month, which is an error.
   assert.equal(prepareForecast(settings('max'), table).series[1]?.values[5], 2);
+  assert.equal(prepareForecast(settings('min'), table).series[0]?.values[5], 1);
   assert.throws(
     () =>
       prepareForecast(

@@ -132,6 +132,16 @@ function checkTargetVaries(values: Float64Array, name: string, what: string): vo
   }
 }
 
+/** A training row without a time is a ValidationError. */
+function requireTime(t: number, row: number): void {
+  if (!Number.isFinite(t)) {
+    throw new ValidationError(
+      `forecasting.time_column_name: row ${row + 1} has no time; every training row needs one. Drop or fill it.`,
+      { target: 'forecasting.time_column_name' },
+    );
+  }
+}
+
 interface RawSeries {
   key: string;
   ids: string[];
@@ -143,12 +153,7 @@ function splitSeries(table: Table, idColumns: readonly string[], times: Float64A
   const groups = new Map<string, number[]>();
   for (let i = 0; i < table.rows; i++) {
     const t = times[i] as number;
-    if (!Number.isFinite(t)) {
-      throw new ValidationError(
-        `forecasting.time_column_name: row ${i + 1} has no time; every training row needs one. Drop or fill it.`,
-        { target: 'forecasting.time_column_name' },
-      );
-    }
+    requireTime(t, i);
     const key = keys[i] as string;
     let rows = groups.get(key);
     if (rows === undefined) groups.set(key, (rows = []));
@@ -213,12 +218,7 @@ function aggregateRows(
   const groups = new Map<string, { first: number; label: number; values: number[] }>();
   for (let i = 0; i < train.rows; i++) {
     const t = times[i] as number;
-    if (!Number.isFinite(t)) {
-      throw new ValidationError(
-        `forecasting.time_column_name: row ${i + 1} has no time; every training row needs one. Drop or fill it.`,
-        { target: 'forecasting.time_column_name' },
-      );
-    }
+    requireTime(t, i);
     const label = withTarget('forecasting.frequency', () => periodLabel(t, frequency));
     const key = JSON.stringify([keys[i], label]);
     let group = groups.get(key);
@@ -228,10 +228,10 @@ function aggregateRows(
   }
   const reduce = (values: number[]): number => {
     if (values.length === 0) return Number.NaN;
-    if (how === 'min') return Math.min(...values);
-    if (how === 'max') return Math.max(...values);
-    const sum = values.reduce((a, b) => a + b, 0);
-    return how === 'sum' ? sum : sum / values.length;
+    // A loop, not Math.min(...values): a period may hold more rows than a call takes arguments.
+    let out = how === 'min' ? Number.POSITIVE_INFINITY : how === 'max' ? Number.NEGATIVE_INFINITY : 0;
+    for (const v of values) out = how === 'min' ? Math.min(out, v) : how === 'max' ? Math.max(out, v) : out + v;
+    return how === 'mean' ? out / values.length : out;
   };
   const list = [...groups.values()];
   const firsts = list.map((g) => g.first);
@@ -266,8 +266,8 @@ function seriesList(series: readonly PreparedSeries[]): string {
 /**
  * short_series_handling_config, Azure's semantics: 'drop' leaves out the series shorter than
  * `needed`; 'auto' does so when at least one series is long enough. Every other case with a short
- * series is a ValidationError: nothing left to train on, 'none', or 'pad' (Azure pads the target
- * with made-up values; Tessera does not invent history).
+ * series is a ValidationError: nothing left to train on, 'none', or 'pad' (padding would invent
+ * history, which Tessera does not do).
  */
 function handleShortSeries(
   series: PreparedSeries[],
