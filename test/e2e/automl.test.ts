@@ -275,29 +275,24 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.match(refused.stderr, /SVM/);
   });
 
-  it('forecasting: target_aggregate_function turns the monthly co2 rows into quarterly means', async () => {
-    const created = json<Job>(
-      await tessera(
-        'job',
-        'create',
-        '--file',
-        join(EXAMPLES, 'co2-forecasting.yml'),
-        '--set',
-        'forecasting.frequency=QS',
-        '--set',
-        'forecasting.target_aggregate_function=mean',
-        '--set',
-        'forecasting.forecast_horizon=4',
-        '--set',
-        'limits.max_trials=3',
-        '--set',
-        'outputs.best_model.name=co2-quarterly',
-        '-o',
-        'json',
-      ),
-    );
+  /** The co2 example run to its end with `settings` (key=value) set; it must complete. */
+  const co2Job = async (...settings: string[]): Promise<Job> => {
+    const args = ['job', 'create', '--file', join(EXAMPLES, 'co2-forecasting.yml')];
+    for (const setting of settings) args.push('--set', setting);
+    const created = json<Job>(await tessera(...args, '-o', 'json'));
     const job = await ended(created.name);
     assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+    return job;
+  };
+
+  it('forecasting: target_aggregate_function turns the monthly co2 rows into quarterly means', async () => {
+    const job = await co2Job(
+      'forecasting.frequency=QS',
+      'forecasting.target_aggregate_function=mean',
+      'forecasting.forecast_horizon=4',
+      'limits.max_trials=3',
+      'outputs.best_model.name=co2-quarterly',
+    );
     assert.ok(
       job.notices?.some((n) => /target_aggregate_function mean: \d+ rows aggregated into \d+ periods of QS/.test(n)),
       JSON.stringify(job.notices),
@@ -311,20 +306,7 @@ describe('AutoML jobs through the tessera CLI', () => {
   });
 
   it('forecasting: the co2 example completes with a registered forecasting model', async () => {
-    const created = json<Job>(
-      await tessera(
-        'job',
-        'create',
-        '--file',
-        join(EXAMPLES, 'co2-forecasting.yml'),
-        '--set',
-        'limits.max_trials=6',
-        '-o',
-        'json',
-      ),
-    );
-    const job = await ended(created.name);
-    assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+    const job = await co2Job('limits.max_trials=6');
     assert.equal(job.automl?.best_model, 'azureml:co2-forecast:1');
     assert.ok((job.trials?.leaderboard.length ?? 0) >= 3);
 
