@@ -59,11 +59,29 @@ interface AutomlChild {
   config?: TrialConfig;
 }
 
+/** What a scored child (trial or ensemble) ended with: kept once it ended, as it no longer changes. */
+interface ChildOutcome {
+  status: JobStatus;
+  /** The primary metric, when the child completed with a finite one. */
+  score?: number;
+  /** fit_seconds, when logged. */
+  seconds?: number;
+  /** The cross-validation standard error of the score, when logged. */
+  standardError?: number;
+  /** The first line of its error, when it failed. */
+  error?: string;
+}
+
 interface AutomlState {
   settings: AutomlSettings;
   children: AutomlChild[];
   /** Child names per round of the trial engine (a retried proposal returns the same round). */
   rounds: string[][];
+  /**
+   * The outcomes of the children that have ended, by name, so that each round reads only the
+   * children still running (else a job of 1,000 trials reads every child in each of its rounds).
+   */
+  ended?: Record<string, ChildOutcome>;
 }
 
 type AutomlDocument = JobDocument & { automlState: AutomlState; automl: AutomlSummary };
@@ -189,28 +207,48 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     return parsed.success ? parsed.data : [];
   };
 
-  /** Scores of the finished trials and ensembles, best first, each trial's history entry, the best model, and the setup's metrics. */
+  /** A scored child's outcome, read from its job and run; undefined while it has no job. */
+  const readOutcome = async (ws: string, name: string, metric: string): Promise<ChildOutcome | undefined> => {
+    const job = await jobOrUndefined(ws, name);
+    if (job === undefined) return undefined;
+    const outcome: ChildOutcome = { status: job.status };
+    if (job.status === 'Completed') {
+      const run = await deps.tracking.getRun(ws, name).catch(() => undefined);
+      const metrics = run?.run.data.metrics ?? [];
+      const value = metrics.find((m) => m.key === metric)?.value;
+      if (typeof value === 'number' && Number.isFinite(value)) outcome.score = value;
+      const took = metrics.find((m) => m.key === 'fit_seconds')?.value;
+      if (typeof took === 'number') outcome.seconds = took;
+      const se = metrics.find((m) => m.key === CV_STANDARD_ERROR)?.value;
+      if (typeof se === 'number' && Number.isFinite(se)) outcome.standardError = se;
+    }
+    const error = job.error?.message.split('\n')[0];
+    if (error !== undefined) outcome.error = error;
+    return outcome;
+  };
+
+  /**
+   * Scores of the finished trials and ensembles, best first, each trial's history entry, the best
+   * model, the setup's metrics, each scored child's outcome, and the outcomes of the children that
+   * ended since the job last kept them (`ended`, for the caller to keep).
+   */
   const results = async (ws: string, doc: AutomlDocument) => {
     const { settings } = doc.automlState;
     const metric = settings.primaryMetric;
     const board: TrialSummary['leaderboard'] = [];
     const history: TrialRecord[] = [];
     const errors = new Map<string, number>();
+    const outcomes = new Map<string, ChildOutcome | undefined>();
+    const ended: Record<string, ChildOutcome> = {};
     for (const child of doc.automlState.children) {
       if (child.kind !== 'trial' && child.kind !== 'vote' && child.kind !== 'stack') continue;
-      const job = await jobOrUndefined(ws, child.name);
-      let score: number | undefined;
-      let seconds: number | undefined;
-      if (job?.status === 'Completed') {
-        const run = await deps.tracking.getRun(ws, child.name).catch(() => undefined);
-        const metrics = run?.run.data.metrics ?? [];
-        const value = metrics.find((m) => m.key === metric)?.value;
-        if (typeof value === 'number' && Number.isFinite(value)) score = value;
-        const took = metrics.find((m) => m.key === 'fit_seconds')?.value;
-        if (typeof took === 'number') seconds = took;
-        const se = metrics.find((m) => m.key === CV_STANDARD_ERROR)?.value;
-        if (typeof se === 'number' && Number.isFinite(se)) errors.set(child.name, se);
-      }
+      const kept = doc.automlState.ended?.[child.name];
+      const outcome = kept ?? (await readOutcome(ws, child.name, metric));
+      if (kept === undefined && outcome !== undefined && isTerminal(outcome.status)) ended[child.name] = outcome;
+      outcomes.set(child.name, outcome);
+      const score = outcome?.score;
+      const seconds = outcome?.seconds;
+      if (outcome?.standardError !== undefined) errors.set(child.name, outcome.standardError);
       const algorithm =
         child.kind === 'vote' ? 'VotingEnsemble' : child.kind === 'stack' ? 'StackEnsemble' : child.config?.algorithm;
       if (child.kind === 'trial' && child.config !== undefined) {
@@ -251,7 +289,14 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       leaderboard: board,
       ...(best === undefined ? {} : { best: best.name }),
     };
-    return { summary, history, setupMetric, ...(choice?.why === undefined ? {} : { why: choice.why }) };
+    return {
+      summary,
+      history,
+      setupMetric,
+      outcomes,
+      ended,
+      ...(choice?.why === undefined ? {} : { why: choice.why }),
+    };
   };
 
   /** Why the search should stop now, or undefined to go on. */
@@ -319,21 +364,26 @@ export function createAutomlService(deps: AutomlServiceDeps) {
   };
 
   /** The trial-level lines of the parent's log, for trials that finished since the last round. */
-  const reportFinished = async (ws: string, doc: AutomlDocument, summary: TrialSummary): Promise<void> => {
+  const reportFinished = async (
+    ws: string,
+    doc: AutomlDocument,
+    summary: TrialSummary,
+    outcomes: ReadonlyMap<string, ChildOutcome | undefined>,
+  ): Promise<void> => {
     const previous = doc.automlState.rounds.at(-1) ?? [];
     const best = summary.leaderboard[0];
     for (const name of previous) {
       const child = doc.automlState.children.find((c) => c.name === name);
       if (child === undefined || child.kind === 'setup' || child.kind === 'explain') continue;
       const entry = summary.leaderboard.find((e) => e.name === name);
-      const job = await jobOrUndefined(ws, name);
+      const outcome = outcomes.get(name);
       const what = child.config === undefined ? (entry?.algorithm ?? child.kind) : describe(child.config);
       if (entry !== undefined) {
         const mark = best?.name === name ? '  (best so far)' : '';
         await say(ws, doc.name, `${name}  ${what}  ${summary.primary_metric} ${entry.value.toFixed(6)}${mark}`);
       } else {
-        const why = job?.error?.message.split('\n')[0] ?? job?.status ?? 'unknown';
-        await say(ws, doc.name, `${name}  ${what}  ${job?.status ?? 'missing'}: ${why}`);
+        const why = outcome?.error ?? outcome?.status ?? 'unknown';
+        await say(ws, doc.name, `${name}  ${what}  ${outcome?.status ?? 'missing'}: ${why}`);
       }
     }
   };
@@ -453,8 +503,8 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       const setup = await jobOrUndefined(ws, `${name}_setup`);
       if (setup?.status !== 'Completed') return { trials: [], done: true, ...timeout };
 
-      const { summary, history, setupMetric: metric } = await results(ws, doc);
-      await reportFinished(ws, doc, summary);
+      const { summary, history, setupMetric: metric, outcomes, ended } = await results(ws, doc);
+      await reportFinished(ws, doc, summary, outcomes);
       // The setup's notices (columns left out, series dropped, ...) join the job's, once.
       const setupNotices = phase === 'setup' ? await readSetupNotices(ws, setup.name) : [];
       for (const notice of setupNotices) {
@@ -462,6 +512,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       }
       await update(ws, name, (d) => {
         d.trials = summary;
+        d.automlState.ended = { ...d.automlState.ended, ...ended };
         d.notices = [...d.notices, ...setupNotices.filter((n) => !d.notices.includes(n))];
         return d;
       });
@@ -521,8 +572,8 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     async finalize(ws: string, name: string, outcome: 'completed' | 'canceled' | 'timeout'): Promise<JobStatus> {
       const doc = await read(ws, name);
       if (isTerminal(doc.status)) return doc.status;
-      const { summary, why } = await results(ws, doc);
-      await reportFinished(ws, doc, summary);
+      const { summary, why, outcomes } = await results(ws, doc);
+      await reportFinished(ws, doc, summary, outcomes);
       const setup = await jobOrUndefined(ws, `${name}_setup`);
       const best = summary.leaderboard.find((e) => e.name === summary.best);
       const now = clock.now();

@@ -1,0 +1,153 @@
+// The AutoML service's trial-engine activities with real stores (SQLite metadata and tracking) and a
+// scripted job service: a round reads only the children still running; a child that ended is read
+// once and its outcome kept in the job, so a job of many trials does not read every child each
+// round; and the leaderboard and the round's log lines come out the same from what was kept.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
+import { SqliteTrackingStore } from '../../shared/adapters/sqlite-tracking-store.js';
+import { JOBS_CONTAINER } from '../../shared/contracts/job.js';
+import type { Job, JobStatus, TrialSummary } from '../../shared/contracts/job.js';
+import { NotFoundError } from '../../shared/errors.js';
+import { createAutomlService } from '../../shared/services/automl-service.js';
+import type { AutomlService } from '../../shared/services/automl-service.js';
+import type { JobService } from '../../shared/services/job-service.js';
+import type { SweepService } from '../../shared/services/sweep-service.js';
+import { createTrackingService } from '../../shared/services/tracking-service.js';
+import type { TrackingService } from '../../shared/services/tracking-service.js';
+
+const WS = 'ws';
+const PARENT = 'aml1';
+
+describe('AutoML service (trial-engine activities)', () => {
+  let dir: string;
+  let metadata: SqliteMetadataStore;
+  let trackingStore: SqliteTrackingStore;
+  let tracking: TrackingService;
+  let automl: AutomlService;
+  let now = 1_700_000_000_000;
+  const jobs = new Map<string, { status: JobStatus; error?: string }>();
+  /** Reads of each child job, by name. */
+  const reads = new Map<string, number>();
+  const log: string[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-automl-service-'));
+    metadata = SqliteMetadataStore.open(join(dir, 'metadata.db'));
+    trackingStore = SqliteTrackingStore.open(join(dir, 'tracking.db'));
+    const clock = { now: () => now++ };
+    tracking = createTrackingService({ store: trackingStore, clock });
+    const fakeJobs = {
+      validate: () => Promise.resolve(),
+      async create(ws: string, spec: Record<string, unknown>) {
+        const name = spec['name'] as string;
+        jobs.set(name, { status: 'Running' });
+        await tracking.startJobRun(ws, {
+          runId: name,
+          experimentName: 'automl',
+          runName: name,
+          tags: [],
+          startTime: now,
+        });
+        return { name } as Job;
+      },
+      get(_ws: string, name: string) {
+        if (!name.includes('_')) return Promise.resolve({ name, type: 'automl' } as Job);
+        reads.set(name, (reads.get(name) ?? 0) + 1);
+        const job = jobs.get(name);
+        if (job === undefined) return Promise.reject(new NotFoundError(`no job ${name}`));
+        return Promise.resolve({
+          name,
+          status: job.status,
+          notices: [],
+          outputs: {},
+          ...(job.error === undefined ? {} : { error: { code: 'UserError', message: job.error } }),
+        } as unknown as Job);
+      },
+      appendLog(_ws: string, name: string, text: string) {
+        if (name === PARENT) log.push(text.slice(text.indexOf(' ') + 1).trim());
+        return Promise.resolve();
+      },
+      readOutputFile: () => Promise.resolve(undefined),
+    } as unknown as JobService;
+    automl = createAutomlService({
+      store: metadata,
+      clock,
+      jobs: fakeJobs,
+      sweeps: {} as SweepService,
+      tracking,
+      publicUrl: 'http://x',
+    });
+  });
+  after(async () => {
+    await metadata.close();
+    await trackingStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const end = async (name: string, status: JobStatus, metrics: Record<string, number> = {}, error?: string) => {
+    await tracking.logBatch(WS, {
+      run_id: name,
+      metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: now++, step: 0 })),
+      params: [],
+      tags: [],
+    });
+    jobs.set(name, { status, ...(error === undefined ? {} : { error }) });
+  };
+
+  it('reads a child until it ends, then keeps its outcome instead of reading it again', async () => {
+    await automl.create(WS, {
+      type: 'automl',
+      name: PARENT,
+      task: 'classification',
+      target_column_name: 'y',
+      primary_metric: 'accuracy',
+      training_data: { type: 'mltable', path: 'azureml:train:1' },
+      limits: { max_trials: 6, max_concurrent_trials: 2 },
+      training: { enable_vote_ensemble: false, enable_stack_ensemble: false },
+    });
+    assert.deepEqual((await automl.propose(WS, PARENT, 0)).trials, [`${PARENT}_setup`]);
+    await end(`${PARENT}_setup`, 'Completed', { rows: 500, features: 4, classes: 2, folds: 3 });
+
+    const first = await automl.propose(WS, PARENT, 1);
+    assert.deepEqual(first.trials, [`${PARENT}_0`, `${PARENT}_1`]);
+    await end(`${PARENT}_0`, 'Completed', { accuracy: 0.8, fit_seconds: 1 });
+    await end(`${PARENT}_1`, 'Failed', {}, 'out of memory\nstack');
+
+    const second = await automl.propose(WS, PARENT, 2);
+    assert.deepEqual(second.trials, [`${PARENT}_2`, `${PARENT}_3`]);
+    const afterSecond = new Map(reads);
+    await end(`${PARENT}_2`, 'Completed', { accuracy: 0.9, fit_seconds: 1 });
+
+    // Round 3: _0 and _1 ended before round 2 and are not read again; _2 ended now; _3 still runs
+    // (as a trial whose cancel has not landed yet does).
+    const third = await automl.propose(WS, PARENT, 3);
+    assert.deepEqual(third.trials, [`${PARENT}_4`, `${PARENT}_5`]);
+    assert.equal(reads.get(`${PARENT}_0`), afterSecond.get(`${PARENT}_0`));
+    assert.equal(reads.get(`${PARENT}_1`), afterSecond.get(`${PARENT}_1`));
+    assert.equal(reads.get(`${PARENT}_2`), (afterSecond.get(`${PARENT}_2`) ?? 0) + 1);
+    assert.equal(reads.get(`${PARENT}_3`), (afterSecond.get(`${PARENT}_3`) ?? 0) + 1);
+    const again = new Map(reads);
+    await automl.propose(WS, PARENT, 4);
+    assert.equal(reads.get(`${PARENT}_2`), again.get(`${PARENT}_2`), 'ended in round 3, kept since');
+    assert.equal(reads.get(`${PARENT}_3`), (again.get(`${PARENT}_3`) ?? 0) + 1, 'still running, read again');
+
+    // The leaderboard and the log come out of the kept outcomes as they did from the reads.
+    const jobsContainer = await metadata.container(JOBS_CONTAINER);
+    const job = await jobsContainer.read<{ id: string; pk: string; trials?: TrialSummary }>(WS, PARENT);
+    assert.deepEqual(
+      job?.trials?.leaderboard.map((e) => [e.name, e.value]),
+      [
+        [`${PARENT}_2`, 0.9],
+        [`${PARENT}_0`, 0.8],
+      ],
+    );
+    assert.ok(
+      log.some((l) => l.startsWith(`${PARENT}_1 `) && l.endsWith('Failed: out of memory')),
+      log.join('\n'),
+    );
+  });
+});
