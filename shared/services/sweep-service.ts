@@ -54,6 +54,16 @@ interface SweepState {
   stopped?: EarlyStop[];
   maxTotal: number;
   maxConcurrent: number;
+  /**
+   * What each trial that has ended ended with, by name: its status and the value it counts with.
+   * Kept so that each round reads only the trials still running.
+   */
+  ended?: Record<string, TrialEnd>;
+}
+
+interface TrialEnd {
+  status: JobStatus;
+  value?: number;
 }
 
 type SweepDocument = JobDocument & { sweep: SweepState };
@@ -128,11 +138,20 @@ export function createSweepService(deps: SweepServiceDeps) {
     };
   };
 
-  /** The trials' statuses and values of the primary metric (Completed trials and those the policy stopped), in trial order. */
-  const results = async (ws: string, doc: SweepDocument) => {
+  /**
+   * The trials' statuses and values of the primary metric (Completed trials and those the policy
+   * stopped), in trial order. A trial that ended is read once: its end is taken from the sweep's
+   * `ended`, or read and added to `fresh` for the caller to keep.
+   */
+  const results = async (ws: string, doc: SweepDocument, fresh: Record<string, TrialEnd> = {}) => {
     const metric = doc.sweep.spec.objective.primary_metric;
     const out: { name: string; index: number; status: JobStatus | undefined; value: number | undefined }[] = [];
     for (const [index, trial] of doc.sweep.created.entries()) {
+      const kept = doc.sweep.ended?.[trial];
+      if (kept !== undefined) {
+        out.push({ name: trial, index, status: kept.status, value: kept.value });
+        continue;
+      }
       const job = await deps.jobs.get(ws, trial).catch(() => undefined);
       let value: number | undefined;
       // A trial the policy stopped counts with the last value it logged.
@@ -142,17 +161,24 @@ export function createSweepService(deps: SweepServiceDeps) {
         const v = run?.run.data.metrics?.find((m) => m.key === metric)?.value;
         if (typeof v === 'number' && Number.isFinite(v)) value = v;
       }
+      if (job !== undefined && isTerminal(job.status)) {
+        fresh[trial] = { status: job.status, ...(value === undefined ? {} : { value }) };
+      }
       out.push({ name: trial, index, status: job?.status, value });
     }
     return out;
   };
 
-  const summary = async (ws: string, doc: SweepDocument): Promise<TrialSummary> => {
+  const summary = async (
+    ws: string,
+    doc: SweepDocument,
+    fresh: Record<string, TrialEnd> = {},
+  ): Promise<TrialSummary> => {
     const metric = doc.sweep.spec.objective.primary_metric;
     const goal = doc.sweep.spec.objective.goal;
     const board: TrialSummary['leaderboard'] = [];
     const ended = new Map<string, JobStatus | undefined>();
-    for (const r of await results(ws, doc)) {
+    for (const r of await results(ws, doc, fresh)) {
       ended.set(r.name, r.status);
       if (r.value !== undefined)
         board.push({ name: r.name, value: r.value, parameters: doc.sweep.points[r.index] ?? {} });
@@ -371,9 +397,11 @@ export function createSweepService(deps: SweepServiceDeps) {
         });
       }
       const refreshed = await read(ws, name);
-      const board = await summary(ws, refreshed);
+      const fresh: Record<string, TrialEnd> = {};
+      const board = await summary(ws, refreshed, fresh);
       await update(ws, name, (d) => {
         d.trials = board;
+        d.sweep.ended = { ...d.sweep.ended, ...fresh };
         return d;
       });
       if (round === 0) await deps.tracking.setJobRunStatus(ws, name, 'RUNNING');

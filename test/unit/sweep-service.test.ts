@@ -39,6 +39,8 @@ describe('sweep service (trial-engine activities)', () => {
   const creates: { name: string; inputs: Record<string, unknown> }[] = [];
   const sent: OutgoingMessage[] = [];
   let failNextCreate = false;
+  /** Reads of each trial job, by name. */
+  const reads = new Map<string, number>();
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-sweeps-'));
@@ -68,6 +70,7 @@ describe('sweep service (trial-engine activities)', () => {
       },
       get(_ws: string, name: string) {
         if (!name.includes('_')) return Promise.resolve({ name, type: 'sweep' } as Job); // a parent, read back after create
+        reads.set(name, (reads.get(name) ?? 0) + 1);
         const job = jobs.get(name);
         if (job === undefined) return Promise.reject(new NotFoundError(`no job ${name}`));
         return Promise.resolve({ name, status: job.status, notices: job.notices, outputs: {} } as unknown as Job);
@@ -158,6 +161,29 @@ describe('sweep service (trial-engine activities)', () => {
     assert.equal(doc.sweep.units?.length, 9);
     assert.equal(new Set(doc.sweep.units?.map((u) => u.join())).size, 9);
     assert.equal((await sweeps.propose(WS, name, 3)).done, true);
+  });
+
+  it('a round reads only the trials still running; what the ended ones counted with is kept', async () => {
+    const name = 'kept';
+    await sweeps.create(
+      WS,
+      spec(name, { sampling_algorithm: 'random', limits: { max_total_trials: 6, max_concurrent_trials: 2 } }),
+    );
+    const first = await sweeps.propose(WS, name, 0);
+    await finish(first.trials);
+    const second = await sweeps.propose(WS, name, 1);
+    const before = new Map(reads);
+    await finish(second.trials);
+    await sweeps.propose(WS, name, 2);
+    for (const trial of first.trials)
+      assert.equal(reads.get(trial), before.get(trial), `${trial} ended before round 1`);
+    for (const trial of second.trials) assert.equal(reads.get(trial), (before.get(trial) ?? 0) + 1, trial);
+    const doc = await parent(name);
+    assert.deepEqual(
+      doc.trials.leaderboard.map((e) => e.name).sort(),
+      [...first.trials, ...second.trials].sort(),
+      'the kept trials are on the leaderboard',
+    );
   });
 
   it('a cancel the proposer saw first (it ended the rounds as completed) still ends the sweep Canceled', async () => {
