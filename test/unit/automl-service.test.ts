@@ -4,11 +4,7 @@
 // round; and the leaderboard and the round's log lines come out the same from what was kept.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
-import { SqliteTrackingStore } from '../../shared/adapters/sqlite-tracking-store.js';
+import type { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
 import { JOBS_CONTAINER } from '../../shared/contracts/job.js';
 import type { Job, JobStatus, TrialSummary } from '../../shared/contracts/job.js';
 import { NotFoundError } from '../../shared/errors.js';
@@ -16,42 +12,33 @@ import { createAutomlService } from '../../shared/services/automl-service.js';
 import type { AutomlService } from '../../shared/services/automl-service.js';
 import type { JobService } from '../../shared/services/job-service.js';
 import type { SweepService } from '../../shared/services/sweep-service.js';
-import { createTrackingService } from '../../shared/services/tracking-service.js';
 import type { TrackingService } from '../../shared/services/tracking-service.js';
+import { openServiceStores } from '../support/service-stores.js';
+import type { ServiceStores } from '../support/service-stores.js';
 
 const WS = 'ws';
 const PARENT = 'aml1';
 
 describe('AutoML service (trial-engine activities)', () => {
-  let dir: string;
+  let stores: ServiceStores;
   let metadata: SqliteMetadataStore;
-  let trackingStore: SqliteTrackingStore;
   let tracking: TrackingService;
   let automl: AutomlService;
-  let now = 1_700_000_000_000;
   const jobs = new Map<string, { status: JobStatus; error?: string }>();
   /** Reads of each child job, by name. */
   const reads = new Map<string, number>();
   const log: string[] = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-automl-service-'));
-    metadata = SqliteMetadataStore.open(join(dir, 'metadata.db'));
-    trackingStore = SqliteTrackingStore.open(join(dir, 'tracking.db'));
-    const clock = { now: () => now++ };
-    tracking = createTrackingService({ store: trackingStore, clock });
+    stores = await openServiceStores('tessera-automl-service-');
+    ({ metadata, tracking } = stores);
+    const { clock } = stores;
     const fakeJobs = {
       validate: () => Promise.resolve(),
       async create(ws: string, spec: Record<string, unknown>) {
         const name = spec['name'] as string;
         jobs.set(name, { status: 'Running' });
-        await tracking.startJobRun(ws, {
-          runId: name,
-          experimentName: 'automl',
-          runName: name,
-          tags: [],
-          startTime: now,
-        });
+        await stores.startRun(ws, name, 'automl');
         return { name } as Job;
       },
       get(_ws: string, name: string) {
@@ -82,16 +69,12 @@ describe('AutoML service (trial-engine activities)', () => {
       publicUrl: 'http://x',
     });
   });
-  after(async () => {
-    await metadata.close();
-    await trackingStore.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stores.close());
 
   const end = async (name: string, status: JobStatus, metrics: Record<string, number> = {}, error?: string) => {
     await tracking.logBatch(WS, {
       run_id: name,
-      metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: now++, step: 0 })),
+      metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: stores.clock.now(), step: 0 })),
       params: [],
       tags: [],
     });

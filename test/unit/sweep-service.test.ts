@@ -5,11 +5,7 @@
 // stopped trial keeps its last value on the leaderboard.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
-import { SqliteTrackingStore } from '../../shared/adapters/sqlite-tracking-store.js';
+import type { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
 import { JOBS_CONTAINER } from '../../shared/contracts/job.js';
 import type { Job, JobStatus, TrialSummary } from '../../shared/contracts/job.js';
 import { NotFoundError, TransientError } from '../../shared/errors.js';
@@ -17,8 +13,9 @@ import type { OutgoingMessage } from '../../shared/ports/message-queue.js';
 import type { JobService } from '../../shared/services/job-service.js';
 import { POLICY_EVALUATION_SECONDS, createSweepService } from '../../shared/services/sweep-service.js';
 import type { SweepService } from '../../shared/services/sweep-service.js';
-import { createTrackingService } from '../../shared/services/tracking-service.js';
 import type { TrackingService } from '../../shared/services/tracking-service.js';
+import { openServiceStores } from '../support/service-stores.js';
+import type { ServiceStores } from '../support/service-stores.js';
 
 const WS = 'ws';
 
@@ -29,12 +26,10 @@ interface FakeJob {
 }
 
 describe('sweep service (trial-engine activities)', () => {
-  let dir: string;
+  let stores: ServiceStores;
   let metadata: SqliteMetadataStore;
-  let trackingStore: SqliteTrackingStore;
   let tracking: TrackingService;
   let sweeps: SweepService;
-  let now = 1_700_000_000_000;
   const jobs = new Map<string, FakeJob>();
   const creates: { name: string; inputs: Record<string, unknown> }[] = [];
   const sent: OutgoingMessage[] = [];
@@ -43,11 +38,9 @@ describe('sweep service (trial-engine activities)', () => {
   const reads = new Map<string, number>();
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-sweeps-'));
-    metadata = SqliteMetadataStore.open(join(dir, 'metadata.db'));
-    trackingStore = SqliteTrackingStore.open(join(dir, 'tracking.db'));
-    const clock = { now: () => now++ };
-    tracking = createTrackingService({ store: trackingStore, clock });
+    stores = await openServiceStores('tessera-sweeps-');
+    ({ metadata, tracking } = stores);
+    const { clock } = stores;
     const fakeJobs = {
       validate: () => Promise.resolve(),
       async create(ws: string, spec: Record<string, unknown>) {
@@ -59,13 +52,7 @@ describe('sweep service (trial-engine activities)', () => {
           throw new TransientError('the store is busy');
         }
         jobs.set(name, { status: 'Running', notices: [], inputs });
-        await tracking.startJobRun(ws, {
-          runId: name,
-          experimentName: 'sweeps',
-          runName: name,
-          tags: [],
-          startTime: now,
-        });
+        await stores.startRun(ws, name, 'sweeps');
         return { name } as Job;
       },
       get(_ws: string, name: string) {
@@ -89,11 +76,7 @@ describe('sweep service (trial-engine activities)', () => {
     } as unknown as Parameters<typeof createSweepService>[0]['queue'];
     sweeps = createSweepService({ store: metadata, clock, jobs: fakeJobs, tracking, queue, publicUrl: 'http://x' });
   });
-  after(async () => {
-    await metadata.close();
-    await trackingStore.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stores.close());
 
   const spec = (name: string, extra: Record<string, unknown>) => ({
     type: 'sweep',
@@ -109,7 +92,7 @@ describe('sweep service (trial-engine activities)', () => {
   });
   const log = async (trial: string, values: number[]) => {
     for (const [step, value] of values.entries()) {
-      await tracking.logMetric(WS, { run_id: trial, key: 'score', value, timestamp: now++, step });
+      await tracking.logMetric(WS, { run_id: trial, key: 'score', value, timestamp: stores.clock.now(), step });
     }
   };
   const finish = async (trials: string[]) => {
@@ -163,13 +146,18 @@ describe('sweep service (trial-engine activities)', () => {
     assert.equal((await sweeps.propose(WS, name, 3)).done, true);
   });
 
-  it('a round reads only the trials still running; what the ended ones counted with is kept', async () => {
-    const name = 'kept';
+  /** A random sweep of `total` trials, 2 at a time, created and its first round proposed. */
+  const randomSweep = async (name: string, total: number) => {
     await sweeps.create(
       WS,
-      spec(name, { sampling_algorithm: 'random', limits: { max_total_trials: 6, max_concurrent_trials: 2 } }),
+      spec(name, { sampling_algorithm: 'random', limits: { max_total_trials: total, max_concurrent_trials: 2 } }),
     );
-    const first = await sweeps.propose(WS, name, 0);
+    return sweeps.propose(WS, name, 0);
+  };
+
+  it('a round reads only the trials still running; what the ended ones counted with is kept', async () => {
+    const name = 'kept';
+    const first = await randomSweep(name, 6);
     await finish(first.trials);
     const second = await sweeps.propose(WS, name, 1);
     const before = new Map(reads);
@@ -188,11 +176,7 @@ describe('sweep service (trial-engine activities)', () => {
 
   it('a cancel the proposer saw first (it ended the rounds as completed) still ends the sweep Canceled', async () => {
     const name = 'canceled';
-    await sweeps.create(
-      WS,
-      spec(name, { sampling_algorithm: 'random', limits: { max_total_trials: 4, max_concurrent_trials: 2 } }),
-    );
-    const plan = await sweeps.propose(WS, name, 0);
+    const plan = await randomSweep(name, 4);
     await finish(plan.trials);
     const container = await metadata.container(JOBS_CONTAINER);
     const doc = await container.read<{ id: string; pk: string; cancelRequested?: boolean }>(WS, name);
