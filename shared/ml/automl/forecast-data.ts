@@ -204,22 +204,21 @@ function aggregateRows(
   times: Float64Array,
   y: Float64Array,
   fc: ForecastSettings,
+  frequency: Frequency | undefined,
   notices: string[],
 ): AggregatedRows {
   const how = fc.targetAggregate as NonNullable<ForecastSettings['targetAggregate']>;
-  if (fc.frequency === undefined) {
-    throw new ValidationError(
-      `forecasting.target_aggregate_function: ${how} needs forecasting.frequency, the period to aggregate the rows into.`,
-      { target: 'forecasting.target_aggregate_function' },
-    );
+  if (frequency === undefined) {
+    throw new TypeError('settings: target_aggregate_function without forecasting.frequency (settings.ts refuses it)');
   }
-  const frequency = withTarget('forecasting.frequency', () => parseFrequency(fc.frequency as string));
+  // Whether the frequency has periods to aggregate into at all (2W and up do not), once.
+  withTarget('forecasting.frequency', () => periodLabel(0, frequency));
   const keys = seriesKeys(train, fc.seriesIdColumns);
   const groups = new Map<string, { first: number; label: number; values: number[] }>();
   for (let i = 0; i < train.rows; i++) {
     const t = times[i] as number;
     requireTime(t, i);
-    const label = withTarget('forecasting.frequency', () => periodLabel(t, frequency));
+    const label = periodLabel(t, frequency);
     const key = JSON.stringify([keys[i], label]);
     let group = groups.get(key);
     if (group === undefined) groups.set(key, (group = { first: i, label, values: [] }));
@@ -343,17 +342,21 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
     );
   }
 
+  const given =
+    fc.frequency === undefined
+      ? undefined
+      : withTarget('forecasting.frequency', () => parseFrequency(fc.frequency as string));
   const rows =
     fc.targetAggregate === undefined
       ? { table: train, times: timeColumn.values, y }
-      : aggregateRows(train, timeColumn.values, y, fc, notices);
+      : aggregateRows(train, timeColumn.values, y, fc, given, notices);
   checkTargetVaries(rows.y, settings.targetColumn, fc.targetAggregate === undefined ? 'row' : 'period');
   const raw = splitSeries(rows.table, fc.seriesIdColumns, rows.times);
-  const frequency = withTarget('forecasting.frequency', () =>
-    fc.frequency === undefined
-      ? inferCommonFrequency(raw.map((s) => s.rows.map((r) => rows.times[r] as number)))
-      : parseFrequency(fc.frequency),
-  );
+  const frequency =
+    given ??
+    withTarget('forecasting.frequency', () =>
+      inferCommonFrequency(raw.map((s) => s.rows.map((r) => rows.times[r] as number))),
+    );
 
   let horizon: number;
   if (fc.horizon === 'auto') {

@@ -33,7 +33,8 @@ export interface ForecastSettings {
   /**
    * short_series_handling_config: what a series too short for the horizon and backtests gets.
    * 'drop' leaves it out; 'auto' (unset) drops short series when some series are long enough;
-   * 'none' and 'pad' keep every series, so a short one is an error (pad is not implemented).
+   * under 'none' a short series is an error; 'pad' is refused when a series is short, as padding
+   * would invent history (forecast-data.ts handleShortSeries).
    */
   shortSeries?: 'auto' | 'pad' | 'drop' | 'none';
   /**
