@@ -99,6 +99,16 @@ function trialTables(job: Job): string {
       `\nPermutation importance (drop in ${explanation.metric} on ${explanation.rows} rows of ${explanation.holdout}; baseline ${explanation.baseline}):\n`,
       table(explanation.columns, ['column', 'importance', 'std']),
     );
+    const metrics = Object.entries(explanation.metrics ?? {});
+    if (metrics.length > 0) {
+      parts.push(
+        `\nHoldout metrics (${explanation.rows} rows of ${explanation.holdout}):\n`,
+        table(
+          metrics.map(([metric, value]) => ({ metric, value })),
+          ['metric', 'value'],
+        ),
+      );
+    }
   }
   if (job.automl?.best_model !== undefined) parts.push(`\nBest model: ${job.automl.best_model}\n`);
   return parts.join('');

@@ -161,6 +161,11 @@ export interface FeatureImportance {
   /** Where the holdout rows came from: test_data, validation_data, or the first CV fold. */
   holdout: string;
   rows: number;
+  /**
+   * Every metric of the explained model on all the holdout rows: with test_data or test_data_size,
+   * the best model's test metrics (Azure's test run).
+   */
+  metrics?: Record<string, number>;
   columns: { column: string; importance: number; std: number }[];
 }
 

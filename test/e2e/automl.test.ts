@@ -94,6 +94,7 @@ describe('AutoML jobs through the tessera CLI', () => {
         '  type: mltable',
         `  path: ${resolve('examples/diabetes/data')}`,
         'n_cross_validations: 3',
+        'test_data_size: 0.2',
         'limits:',
         '  max_trials: 6',
         '  max_concurrent_trials: 3',
@@ -199,7 +200,7 @@ describe('AutoML jobs through the tessera CLI', () => {
     await session.close();
   });
 
-  it('the same data, seed and max_trials without a timeout give the identical leaderboard', async () => {
+  it('the same data, seed and max_trials without a timeout give the identical leaderboard and test metrics', async () => {
     const a = json<Job>(await tessera('job', 'create', '--file', 'repro.yml', '-o', 'json'));
     const b = json<Job>(await tessera('job', 'create', '--file', 'repro.yml', '-o', 'json'));
     const [doneA, doneB] = await Promise.all([ended(a.name), ended(b.name)]);
@@ -214,6 +215,18 @@ describe('AutoML jobs through the tessera CLI', () => {
       }));
     assert.ok(board(doneA).length >= 6);
     assert.deepEqual(board(doneB), board(doneA));
+    // test_data_size: the seed holds out the same 89 of the 442 rows (ceil 0.2 × 442), and the best
+    // model's test metrics are the same.
+    const tested = (j: Job) => j.automl?.explanation;
+    assert.equal(tested(doneA)?.holdout, 'the test_data_size 0.2 hold-out');
+    assert.equal(tested(doneA)?.rows, 89);
+    const r2 = tested(doneA)?.metrics?.r2_score;
+    assert.ok(r2 !== undefined && r2 > 0.2 && r2 < 1, `test r2_score ${r2}`);
+    assert.ok((tested(doneA)?.metrics?.normalized_root_mean_squared_error ?? 0) > 0);
+    assert.deepEqual(tested(doneB)?.metrics, tested(doneA)?.metrics);
+    const shown = await tessera('job', 'show', '-n', a.name, '-o', 'table');
+    assert.match(shown.stdout, /Holdout metrics \(89 rows of the test_data_size 0\.2 hold-out\)/);
+    assert.match(shown.stdout, /r2_score/);
   });
 
   for (const [file, pattern] of [

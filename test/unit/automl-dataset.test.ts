@@ -109,6 +109,59 @@ describe('prepareDataset', () => {
     assert.equal((d.test?.y as string[])[0], '10');
   });
 
+  test('test_data rows of a class the training data lacks are left out of the test rows, with a notice', () => {
+    const test = table(
+      num('x', [1, 2, 3]),
+      cat('c', ['a', 'b', 'a']),
+      cat('y', ['10', 'dog', 'cat']),
+      num('w', [1, 1, 1]),
+    );
+    const d = prepareDataset(settings({ weightColumn: 'w' }), clf(), undefined, test);
+    assert.deepEqual(d.test?.y, ['10', 'cat']);
+    assert.equal(d.test?.features.rows, 2);
+    assert.ok(
+      d.notices.some((m) =>
+        /test_data has classes the training data lacks \('dog'\); their 1 rows are left out/.test(m),
+      ),
+    );
+  });
+
+  test('test_data_size holds out training rows as test data, stratified, by the seed, before the folds', () => {
+    const held = (seed: number) =>
+      prepareDataset(settings({ weightColumn: 'w', testDataSize: 0.2, seed }), clf(), undefined, undefined);
+    const d = held(0);
+    // 20% of 30 rows, stratified: 2 of each class's 10.
+    assert.equal(d.test?.features.rows, 6);
+    assert.equal(d.features.rows, 24);
+    assert.equal(d.y.length, 24);
+    assert.equal(d.weights?.length, 24);
+    const count = (ys: string[], c: string) => ys.filter((y) => y === c).length;
+    for (const c of ['2', '10', 'cat']) assert.equal(count(d.test?.y as string[], c), 2, c);
+    // The two parts are the training rows, each kept once and in order: x is the row number.
+    const xOf = (t: Table) => Array.from((t.columns.find((c) => c.name === 'x') as { values: Float64Array }).values);
+    const train = xOf(d.features);
+    const test = xOf(d.test?.features as Table);
+    assert.deepEqual(
+      [...train, ...test].sort((a, b) => a - b),
+      xs,
+    );
+    assert.deepEqual(
+      train,
+      [...train].sort((a, b) => a - b),
+    );
+    // The label of every held-out row is the row's own; the folds cover the remaining rows only.
+    test.forEach((x, i) => assert.equal((d.test?.y as string[])[i], x % 3 === 0 ? '10' : x % 3 === 1 ? '2' : 'cat'));
+    assert.equal(new Set(d.folds.flatMap((f) => Array.from(f.validation))).size, 24);
+    assert.ok(d.notices.some((m) => m.includes('test_data_size 0.2: 6 of 30 training rows are held out')));
+    // Deterministic for a seed; another seed holds out other rows.
+    assert.deepEqual(xOf(held(0).test?.features as Table), test);
+    assert.notDeepEqual(xOf(held(1).test?.features as Table), test);
+
+    const r = prepareDataset(settings({ task: 'regression', validation: { kind: 'auto' }, testDataSize: 0.1 }), reg());
+    assert.equal(r.test?.features.rows, 3); // ceil(0.1 × 29): the row without a target is dropped first
+    assert.equal(r.features.rows, 26);
+  });
+
   const cases: { name: string; run: () => unknown; key: string }[] = [
     {
       name: 'target column missing',
@@ -234,6 +287,16 @@ describe('prepareDataset', () => {
           table(...clf().columns.filter((c) => c.name !== 'c')),
         ),
       key: 'validation_data',
+    },
+    {
+      name: 'test_data_size leaves fewer than 4 rows to train on',
+      run: () => prepareDataset(settings({ testDataSize: 0.9 }), clf()),
+      key: 'test_data_size',
+    },
+    {
+      name: 'test_data_size beside test_data',
+      run: () => prepareDataset(settings({ testDataSize: 0.2 }), clf(), undefined, clf()),
+      key: 'test_data_size',
     },
     {
       name: 'test_data lacks a training column',

@@ -104,6 +104,12 @@ describe('resolveAutomlSettings', () => {
     assert.deepEqual(resolve({ task: 'regression', n_cross_validations: 'auto' }).validation, { kind: 'auto' });
   });
 
+  test('test_data_size: the fraction of training_data held out as test data', () => {
+    assert.equal(resolve({ task: 'classification', test_data_size: 0.1 }).testDataSize, 0.1);
+    assert.equal(resolve({ task: 'classification' }).testDataSize, undefined);
+    assert.ok(!resolve({ task: 'regression', test_data_size: 0.25 }).notices.some((n) => n.includes('test_data_size')));
+  });
+
   test('allowed and blocked algorithms by Azure name, any case or underscores', () => {
     const s = resolve({
       task: 'classification',
@@ -218,6 +224,18 @@ describe('resolveAutomlSettings', () => {
       name: 'validation size 1.5',
       spec: { task: 'regression', validation_data_size: 1.5 },
       key: 'validation_data_size',
+    },
+    { name: 'test size 0', spec: { task: 'regression', test_data_size: 0 }, key: 'test_data_size' },
+    { name: 'test size 1', spec: { task: 'classification', test_data_size: 1 }, key: 'test_data_size' },
+    {
+      name: 'test_data with test_data_size',
+      spec: { task: 'regression', test_data_size: 0.2, test_data: { type: 'mltable', path: './t' } },
+      key: 'test_data_size',
+    },
+    {
+      name: 'test_data_size for forecasting',
+      spec: { task: 'forecasting', test_data_size: 0.2, forecasting: { time_column_name: 't' } },
+      key: 'test_data_size',
     },
     {
       name: 'cv split columns',

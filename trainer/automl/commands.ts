@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FeatureImportance } from '../../shared/contracts/job.js';
 import { ValidationError } from '../../shared/errors.js';
 import { prepareDataset } from '../../shared/ml/automl/dataset.js';
-import { fitStackEnsemble, selectVoteEnsemble } from '../../shared/ml/automl/ensemble.js';
+import { fitStackEnsemble, oofMetrics, selectVoteEnsemble } from '../../shared/ml/automl/ensemble.js';
 import { decodeForecast, encodeForecast, prepareForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { PreparedForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { ForecastModel } from '../../shared/ml/automl/forecast-model.js';
@@ -358,6 +358,15 @@ export async function runExplain(args: { prepared: string; model: string; output
   const holdout = holdoutOf(data);
   out(`explaining ${manifest.algorithm} on ${holdout.rows} holdout rows (${holdout.source})`);
   const pipeline = fitPipeline(data, await headOf(args.model, manifest, data), holdout.trainRows);
+  // Every metric on every holdout row: with test_data (or test_data_size), the test run's metrics.
+  const { weights: _training, ...input } = ensembleInput(data);
+  const target = { ...input, y: holdout.y, ...(holdout.weights === undefined ? {} : { weights: holdout.weights }) };
+  const predicted = predictPipeline(pipeline, holdout.table);
+  const values = data.task === 'regression' ? predicted.prediction : predicted.probabilities;
+  const metrics: Record<string, number> = {};
+  for (const [name, value] of Object.entries(values === undefined ? {} : oofMetrics(target, values))) {
+    if (typeof value === 'number' && Number.isFinite(value)) metrics[name] = value;
+  }
   const result = permutationImportance({
     table: holdout.table,
     y: holdout.y,
@@ -375,6 +384,7 @@ export async function runExplain(args: { prepared: string; model: string; output
     baseline: result.baseline,
     holdout: holdout.source,
     rows: holdout.rows,
+    metrics,
     columns: result.columns,
   };
   await mkdir(args.output, { recursive: true });
@@ -382,5 +392,10 @@ export async function runExplain(args: { prepared: string; model: string; output
   for (const c of result.columns.slice(0, 20)) {
     out(`  ${c.column}: ${c.importance.toFixed(6)} ± ${c.std.toFixed(6)}`);
   }
-  await logToRun({ metrics: { explain_seconds: seconds(started), [`holdout_${result.metric}`]: result.baseline } });
+  await logToRun({
+    metrics: {
+      explain_seconds: seconds(started),
+      ...Object.fromEntries(Object.entries(metrics).map(([name, value]) => [`holdout_${name}`, value])),
+    },
+  });
 }

@@ -89,6 +89,59 @@ interface Part {
   dropped: number;
 }
 
+/** Mixed into the job's seed for the test_data_size split, so that it is not the validation split's stream. */
+const TEST_SPLIT_SEED = 0x7e57da7a;
+
+/**
+ * test_data_size: the training rows split, before anything else, into the rows trials train and
+ * score on and the rows only the best model is scored on (as test_data is): stratified by class
+ * for classification, random for regression, by the job's seed; both keep the rows' order.
+ */
+function holdOutTest(settings: AutomlSettings, part: Part, notices: string[]): { train: Part; test: Part } {
+  const size = settings.testDataSize as number;
+  const n = part.y.length;
+  const held = Math.ceil(size * n);
+  if (n - held < 4) {
+    throw new ValidationError(
+      `test_data_size ${size} holds out ${held} of ${n} training rows, leaving ${n - held}; AutoML needs at least 4 to train on. ` +
+        'Use a smaller test_data_size, add rows, or give test_data.',
+      { target: 'test_data_size' },
+    );
+  }
+  let stratify: Int32Array | undefined;
+  if (!(part.y instanceof Float64Array)) {
+    const codes = new Map<string, number>();
+    const labels = part.y;
+    stratify = Int32Array.from(labels, (l) => {
+      if (!codes.has(l)) codes.set(l, codes.size);
+      return codes.get(l) as number;
+    });
+  }
+  const seed = (settings.seed ^ TEST_SPLIT_SEED) >>> 0;
+  const split = trainValidationSplit(n, {
+    ...(stratify === undefined ? { seed } : { seed, stratify }),
+    validationSize: size,
+  });
+  const rows = (index: Int32Array): Part => {
+    const list = Array.from(index);
+    const y =
+      part.y instanceof Float64Array
+        ? Float64Array.from(list, (i) => part.y[i] as number)
+        : list.map((i) => part.y[i] as string);
+    return {
+      features: selectRows(part.features, list),
+      y,
+      ...(part.weights === undefined ? {} : { weights: Float64Array.from(list, (i) => part.weights?.[i] as number) }),
+      dropped: 0,
+    };
+  };
+  notices.push(
+    `test_data_size ${size}: ${split.validation.length} of ${n} training rows are held out as test data` +
+      `${stratify === undefined ? '' : ' (stratified by class)'}; only the best model is scored on them.`,
+  );
+  return { train: rows(split.train), test: rows(split.validation) };
+}
+
 /** Splits one table into features / target / weights, dropping rows without a target. */
 function splitTable(settings: AutomlSettings, task: TabularTask, table: Table, key: string, where: string): Part {
   const targetName = settings.targetColumn;
@@ -278,9 +331,14 @@ export function prepareDataset(
     });
   }
   const notices: string[] = [];
-  const trainPart = splitTable(settings, task, train, 'training_data', 'training_data');
-  if (trainPart.dropped > 0)
-    notices.push(`${trainPart.dropped} training rows have no value of '${settings.targetColumn}' and were dropped.`);
+  const given = splitTable(settings, task, train, 'training_data', 'training_data');
+  if (given.dropped > 0)
+    notices.push(`${given.dropped} training rows have no value of '${settings.targetColumn}' and were dropped.`);
+  if (settings.testDataSize !== undefined && test !== undefined) {
+    throw new ValidationError('test_data and test_data_size cannot both be set.', { target: 'test_data_size' });
+  }
+  const heldOut = settings.testDataSize === undefined ? undefined : holdOutTest(settings, given, notices);
+  const trainPart = heldOut?.train ?? given;
 
   if (settings.validation.kind === 'data' && validation === undefined) {
     throw new ValidationError('The settings score on validation_data, but no validation_data table was given.', {
@@ -413,18 +471,29 @@ export function prepareDataset(
   }
   prepared.folds = makeFolds(settings, features.rows, trainRows, stratify, notices);
 
-  if (test !== undefined) {
-    const part = splitTable(settings, task, test, 'test_data', 'test_data');
-    checkColumns(trainPart.features, part.features, 'test_data', 'test_data');
-    if (part.dropped > 0)
-      notices.push(`${part.dropped} test rows have no value of '${settings.targetColumn}' and were dropped.`);
+  const testPart = test === undefined ? heldOut?.test : splitTable(settings, task, test, 'test_data', 'test_data');
+  if (testPart !== undefined) {
+    const what = test === undefined ? 'The rows test_data_size held out have' : 'test_data has';
+    if (test !== undefined) checkColumns(trainPart.features, testPart.features, 'test_data', 'test_data');
+    if (testPart.dropped > 0)
+      notices.push(`${testPart.dropped} test rows have no value of '${settings.targetColumn}' and were dropped.`);
+    let { features: testFeatures, y: testY } = testPart;
     if (prepared.classes !== undefined) {
+      // A model cannot give a probability to a class it never saw: such rows cannot be scored.
       const known = new Set(prepared.classes);
-      const unseen = [...new Set(part.y as string[])].filter((c) => !known.has(c));
-      if (unseen.length > 0)
-        notices.push(`test_data has classes the training data lacks (${list(unseen)}); they count as errors.`);
+      const labels = testY as string[];
+      const unseen = [...new Set(labels)].filter((c) => !known.has(c));
+      if (unseen.length > 0) {
+        const keep = labels.flatMap((label, i) => (known.has(label) ? [i] : []));
+        notices.push(
+          `${what} classes the training data lacks (${list(unseen)}); their ${labels.length - keep.length} rows are left out of the test metrics.`,
+        );
+        testFeatures = selectRows(testFeatures, keep);
+        testY = keep.map((i) => labels[i] as string);
+      }
     }
-    prepared.test = { features: part.features, y: part.y };
+    if (testY.length > 0) prepared.test = { features: testFeatures, y: testY };
+    else notices.push('No test row is left to score: the best model is explained on its validation rows instead.');
   }
 
   prepared.featurization = featurizeDataset(prepared).plan;

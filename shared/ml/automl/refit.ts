@@ -134,7 +134,7 @@ export interface Holdout {
   y: Float64Array | string[];
   weights?: Float64Array;
   rows: number;
-  /** test_data, validation_data, the validation split, or the first CV fold. */
+  /** test_data (or test_data_size's rows), validation_data, the validation split, or the first CV fold. */
   source: string;
   /** The training rows of the model to explain; undefined: every row (the holdout is test_data). */
   trainRows?: Int32Array;
@@ -143,7 +143,11 @@ export interface Holdout {
 /** Rows the best model can be explained on without having seen them. */
 export function holdoutOf(data: PreparedDataset): Holdout {
   if (data.test !== undefined) {
-    return { table: data.test.features, y: data.test.y, rows: data.test.features.rows, source: 'test_data' };
+    const source =
+      data.settings.testDataSize === undefined
+        ? 'test_data'
+        : `the test_data_size ${data.settings.testDataSize} hold-out`;
+    return { table: data.test.features, y: data.test.y, rows: data.test.features.rows, source };
   }
   const fold = data.folds[0];
   if (fold === undefined) throw new RangeError('the prepared dataset has no fold to hold out');

@@ -113,8 +113,7 @@ export function resolveAutomlSettings(
   if (training.stack_ensemble_settings !== undefined)
     notices.push('training.stack_ensemble_settings has no effect: the stack meta-learner is Tessera’s own.');
 
-  if (spec.test_data_size !== undefined)
-    notices.push('test_data_size has no effect: give test_data to score the final model on held-out rows.');
+  const testDataSize = testSplit(spec);
   if (spec.cv_split_column_names !== undefined) {
     throw new ValidationError(
       'cv_split_column_names is not supported yet; use n_cross_validations (folds drawn by Tessera) or validation_data.',
@@ -161,6 +160,7 @@ export function resolveAutomlSettings(
   if (limits.exit_score !== undefined) settings.exitScore = limits.exit_score;
   if (timeoutMinutes !== undefined) settings.timeoutSeconds = timeoutMinutes * 60;
   if (trialTimeoutMinutes !== undefined) settings.trialTimeoutSeconds = trialTimeoutMinutes * 60;
+  if (testDataSize !== undefined) settings.testDataSize = testDataSize;
   if (spec.task === 'classification' && spec.positive_label !== undefined && spec.positive_label !== null) {
     settings.positiveLabel = String(spec.positive_label);
   }
@@ -181,6 +181,34 @@ function primaryMetric(task: Task, given: string | undefined): MetricName {
     });
   }
   return found;
+}
+
+/**
+ * test_data_size: the fraction of training_data held out as test data before anything else (Azure:
+ * stratified for classification, random for regression; not for forecasting, whose models are
+ * scored by backtests). Not with test_data, which is the other way to give test rows.
+ */
+function testSplit(spec: TabularSpec): number | undefined {
+  const size = spec.test_data_size;
+  if (size === undefined) return undefined;
+  if (spec.task === 'forecasting') {
+    throw new ValidationError(
+      'test_data_size is not supported for forecasting: forecasting models are scored by rolling-origin backtests on training_data. Remove test_data_size.',
+      { target: 'test_data_size' },
+    );
+  }
+  if (spec.test_data !== undefined) {
+    throw new ValidationError(
+      'test_data and test_data_size cannot both be set: test_data_size holds out part of training_data when there is no test_data.',
+      { target: 'test_data_size' },
+    );
+  }
+  if (!(size > 0 && size < 1)) {
+    throw new ValidationError(`test_data_size must be a fraction between 0 and 1 (e.g. 0.1); got ${size}.`, {
+      target: 'test_data_size',
+    });
+  }
+  return size;
 }
 
 function validationPlan(spec: TabularSpec): AutomlSettings['validation'] {

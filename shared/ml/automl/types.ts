@@ -71,6 +71,8 @@ export interface AutomlSettings {
   exitScore?: number;
   timeoutSeconds?: number;
   trialTimeoutSeconds?: number;
+  /** test_data_size: the fraction of the training rows held out as test data (dataset.ts). */
+  testDataSize?: number;
   /** Classification: the class whose metrics binary averages report. */
   positiveLabel?: string;
   forecasting?: ForecastSettings;
@@ -96,7 +98,7 @@ export interface PreparedDataset {
   classes?: string[];
   /** CV folds, or one train/validation split, over the rows of `features`. */
   folds: Split[];
-  /** The job's test_data, scored by the final model only. */
+  /** The job's test_data (or the rows test_data_size held out), scored by the final model only. */
   test?: { features: Table; y: Float64Array | string[] };
   /** Range of the training target, for Azure's normalized regression metrics. */
   yMin?: number;
