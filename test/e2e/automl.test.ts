@@ -71,6 +71,16 @@ describe('AutoML jobs through the tessera CLI', () => {
           extra,
         ].join('\n'),
       );
+    // Two blobs of classes over x1 + x2, and three folds of 40 consecutive rows as split columns.
+    table(
+      'user-folds',
+      'x1,x2,f1,f2,f3,y\n' +
+        rows(120, (i) => {
+          const [x1, x2] = [(i * 37) % 101, (i * 53) % 97];
+          const fold = Math.floor(i / 40);
+          return `${x1},${x2},${fold === 0 ? 0 : 1},${fold === 1 ? 0 : 1},${fold === 2 ? 0 : 1},${x1 + x2 > 100 ? 'hi' : 'lo'}`;
+        }),
+    );
     spec('constant.yml', 'constant');
     spec('all-missing.yml', 'all-missing');
     spec('few-rows.yml', 'few-rows', 'n_cross_validations: 3');
@@ -273,6 +283,59 @@ describe('AutoML jobs through the tessera CLI', () => {
     for (const child of mine)
       assert.ok(['Completed', 'Canceled'].includes(child.status), `${child.name} ${child.status}`);
     assert.equal(job.automl?.best_model, undefined, 'nothing is registered');
+  });
+
+  it('cv_split_column_names and stack_meta_learner_type: the trials score on the given folds, the stack uses the named meta-learner', async () => {
+    writeFileSync(
+      join(specs, 'user-folds.yml'),
+      [
+        'type: automl',
+        'task: classification',
+        'experiment_name: automl-user-folds',
+        'target_column_name: y',
+        'primary_metric: AUC_weighted',
+        'training_data:',
+        '  type: mltable',
+        '  path: ./user-folds',
+        'cv_split_column_names: [f1, f2, f3]',
+        'limits:',
+        '  max_trials: 4',
+        'training:',
+        '  allowed_training_algorithms: [LightGBM, LogisticRegression, DecisionTree, RandomForest]',
+        '  stack_ensemble_settings:',
+        '    stack_meta_learner_type: LightGBMClassifier',
+        '    stack_meta_learner_k_wargs: {n_estimators: 20, num_leaves: 4}',
+        '',
+      ].join('\n'),
+    );
+    const created = json<Job>(await tessera('job', 'create', '--file', 'user-folds.yml', '-o', 'json'));
+    const job = await ended(created.name);
+    assert.equal(job.status, 'Completed', JSON.stringify(job.error));
+    // The split columns are not features; the holdout is the first given fold's 40 validation rows.
+    const explanation = job.automl?.explanation;
+    assert.deepEqual(explanation?.columns.map((c) => c.column).sort(), ['x1', 'x2']);
+    assert.equal(explanation?.holdout, 'cross-validation fold 1 of 3');
+    assert.equal(explanation?.rows, 40);
+    assert.ok((explanation?.metrics?.AUC_weighted ?? 0) > 0.8, JSON.stringify(explanation?.metrics));
+    const stack = (job.trials?.leaderboard ?? []).find((e) => e.algorithm === 'StackEnsemble');
+    assert.ok(stack !== undefined, 'the stack is on the leaderboard');
+    const download = tempDir('automl-stack');
+    const got = await tessera(
+      'job',
+      'download',
+      '-n',
+      stack.name,
+      '--output-name',
+      'model',
+      '--download-path',
+      download,
+    );
+    assert.equal(got.code, 0, got.stderr);
+    const manifest = JSON.parse(
+      readFileSync(join(download, 'named-outputs', 'model', 'manifest.json'), 'utf8'),
+    ) as ModelManifest;
+    assert.equal(manifest.params['metaLearner'], 'LightGBM');
+    assert.equal(manifest.params['nEstimators'], 20);
   });
 
   it('specs Tessera cannot run are refused with a 400 naming the key', async () => {

@@ -204,31 +204,32 @@ for (const task of ['classification', 'regression'] as const) {
       );
     });
 
-    test('stack head', async () => {
-      const f = fixture(task);
-      const members = memberNames.map((name) => {
-        const { model, config } = fit(task, name);
-        return { config: config.config, model };
+    for (const metaName of [task === 'classification' ? 'LogisticRegression' : 'ElasticNet', 'LightGBM']) {
+      test(`stack head (${metaName} meta-learner)`, async () => {
+        const f = fixture(task);
+        const members = memberNames.map((name) => {
+          const { model, config } = fit(task, name);
+          return { config: config.config, model };
+        });
+        const classes = f.data.classes;
+        const Z = stackInputs(
+          members.map((m) =>
+            classes === undefined ? m.model.predict(f.X) : alignedProbabilities(m.model, f.X, classes),
+          ),
+          f.X.rows,
+        );
+        const meta = algorithmEntry(task, metaName).fit(Z, f.data.y, {}, { seed: 0 });
+        const pipeline: FittedPipeline = {
+          task,
+          featurizer: f.featurizer,
+          head: { kind: 'stack', members, meta, metaConfig: { algorithm: metaName, params: {} } },
+        };
+        if (classes !== undefined) pipeline.classes = classes;
+        const manifest = await assertPipelineAgrees(pipeline);
+        assert.equal(manifest.algorithm, 'StackEnsemble');
+        assert.equal(manifest.params['metaLearner'], metaName);
       });
-      const classes = f.data.classes;
-      const Z = stackInputs(
-        members.map((m) =>
-          classes === undefined ? m.model.predict(f.X) : alignedProbabilities(m.model, f.X, classes),
-        ),
-        f.X.rows,
-      );
-      const metaName = task === 'classification' ? 'LogisticRegression' : 'ElasticNet';
-      const meta = algorithmEntry(task, metaName).fit(Z, f.data.y, {}, { seed: 0 });
-      const pipeline: FittedPipeline = {
-        task,
-        featurizer: f.featurizer,
-        head: { kind: 'stack', members, meta, metaConfig: { algorithm: metaName, params: {} } },
-      };
-      if (classes !== undefined) pipeline.classes = classes;
-      const manifest = await assertPipelineAgrees(pipeline);
-      assert.equal(manifest.algorithm, 'StackEnsemble');
-      assert.equal(manifest.params['metaLearner'], metaName);
-    });
+    }
   });
 }
 

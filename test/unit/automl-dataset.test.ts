@@ -45,6 +45,12 @@ function clf(): Table {
     ),
   );
 }
+/** The x values (row numbers) of some rows of a prepared dataset. */
+function xOf2(d: { features: Table }, rows: Int32Array): number[] {
+  const x = d.features.columns.find((c) => c.name === 'x') as { values: Float64Array };
+  return Array.from(rows, (r) => x.values[r] as number);
+}
+
 function reg(): Table {
   return table(
     num('x', xs),
@@ -107,6 +113,61 @@ describe('prepareDataset', () => {
     assert.equal(d.folds[0]?.validation.length, 6);
     assert.equal(d.test?.features.rows, n);
     assert.equal((d.test?.y as string[])[0], '10');
+  });
+
+  test('cv_split_column_names: one fold per column, 1 training and 0 validation rows; the columns are not features', () => {
+    // Two folds over the 29 rows that have a target: f1 validates on x < 10, f2 on x >= 20.
+    const withSplits = table(
+      num('x', xs),
+      num(
+        'f1',
+        xs.map((i) => (i < 10 ? 0 : 1)),
+      ),
+      num(
+        'f2',
+        xs.map((i) => (i >= 20 ? 0 : 1)),
+      ),
+      num(
+        'y',
+        xs.map((i) => (i === 4 ? null : i * 2 + 1)),
+      ),
+    );
+    const columns = { kind: 'columns' as const, columns: ['f1', 'f2'] };
+    const d = prepareDataset(settings({ task: 'regression', validation: columns }), withSplits);
+    assert.deepEqual(
+      d.features.columns.map((c) => c.name),
+      ['x'],
+    );
+    assert.equal(d.folds.length, 2);
+    // Row 4 has no target, so it is dropped; the folds follow the remaining rows.
+    assert.deepEqual(
+      xOf2(d, d.folds[0]?.validation as Int32Array),
+      xs.filter((i) => i < 10 && i !== 4),
+    );
+    assert.deepEqual(
+      xOf2(d, d.folds[1]?.validation as Int32Array),
+      xs.filter((i) => i >= 20),
+    );
+    assert.equal((d.folds[0]?.train.length ?? 0) + (d.folds[0]?.validation.length ?? 0), 29);
+    // With test_data_size, the held-out rows leave the folds too.
+    const t = prepareDataset(settings({ task: 'regression', validation: columns, testDataSize: 0.2 }), withSplits);
+    const all = new Set(t.folds.flatMap((f) => [...xOf2(t, f.train), ...xOf2(t, f.validation)]));
+    assert.equal(all.size, t.features.rows);
+    for (const f of t.folds) for (const x of xOf2(t, f.validation)) assert.ok(x < 10 || x >= 20, `x=${x}`);
+
+    const bad = (values: (number | null)[]) =>
+      prepareDataset(
+        settings({ task: 'regression', validation: { kind: 'columns', columns: ['f'] } }),
+        table(num('x', xs), num('f', values), num('y', xs)),
+      );
+    assertInvalid(() => bad(xs.map((i) => (i === 7 ? 2 : i % 2))), 'cv_split_column_names');
+    assert.throws(() => bad(xs.map((i) => (i === 7 ? 2 : i % 2))), /'f' .* has 2 at row 8/);
+    assert.throws(() => bad(xs.map((i) => (i === 7 ? null : i % 2))), /'f' .* has no value at row 8/);
+    assert.throws(() => bad(xs.map(() => 1)), /'f' .* marks no row 0 \(validation\)/);
+    assertInvalid(
+      () => prepareDataset(settings({ task: 'regression', validation: { kind: 'columns', columns: ['fold'] } }), reg()),
+      'cv_split_column_names',
+    );
   });
 
   test('test_data rows of a class the training data lacks are left out of the test rows, with a notice', () => {

@@ -233,6 +233,77 @@ describe('fitStackEnsemble', () => {
     assert.notEqual(stack.score, scoreOof(input, stack.oof, 'r2_score'));
   });
 
+  it("stack_meta_learner_type: Azure's meta-learners, a CV type choosing its penalty by the inner folds", () => {
+    const classes = ['a', 'b', 'c'];
+    const clf = classificationFixture(7, 300, classes, [0.3, 0.3]);
+    const metric = 'accuracy';
+    const plain = fitStackEnsemble(clf.input, clf.oofs, { seed: 1, metric });
+    const explicit = fitStackEnsemble(clf.input, clf.oofs, {
+      seed: 1,
+      metric,
+      metaLearner: { type: 'LogisticRegression', params: {} },
+    });
+    assert.deepEqual(explicit.oof, plain.oof);
+    const strong = fitStackEnsemble(clf.input, clf.oofs, {
+      seed: 1,
+      metric,
+      metaLearner: { type: 'LogisticRegression', params: { C: 1e-4 } },
+    });
+    assert.equal(strong.metaConfig.params.C, 1e-4);
+    // The CV type tries C from 1e-4 to 1e4 on the same folds and keeps the best: at least as good
+    // as each of those, C = 1 and C = 1e-4 included.
+    const cv = fitStackEnsemble(clf.input, clf.oofs, {
+      seed: 1,
+      metric,
+      metaLearner: { type: 'LogisticRegressionCV', params: {} },
+    });
+    assert.ok(cv.score >= plain.score && cv.score >= strong.score, `${cv.score} vs ${plain.score}, ${strong.score}`);
+    assert.ok([1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4].includes(cv.metaConfig.params.C as number));
+    const boosted = fitStackEnsemble(clf.input, clf.oofs, {
+      seed: 1,
+      metric,
+      metaLearner: { type: 'LightGBMClassifier', params: { n_estimators: 20, num_leaves: 4 } },
+    });
+    assert.equal(boosted.metaConfig.algorithm, 'LightGBM');
+    assert.equal(boosted.metaConfig.params.nEstimators, 20);
+    assert.deepEqual(boosted.meta.classes, classes);
+    assert.equal(boosted.score, scoreOof(clf.input, boosted.oof, metric));
+
+    const reg = regressionFixture(9, 300, [{ noise: 1, scale: 2, shift: 3 }, { noise: 1.5 }]);
+    const r2 = 'r2_score';
+    const linear = fitStackEnsemble(reg.input, reg.oofs, {
+      seed: 3,
+      metric: r2,
+      metaLearner: { type: 'LinearRegression', params: {} },
+    });
+    assert.deepEqual(linear.metaConfig, {
+      algorithm: 'ElasticNet',
+      params: { alpha: 0, l1Ratio: 0, standardizeTarget: true },
+    });
+    const enetCv = fitStackEnsemble(reg.input, reg.oofs, {
+      seed: 3,
+      metric: r2,
+      metaLearner: { type: 'ElasticNetCV', params: { l1_ratio: 1 } },
+    });
+    assert.equal(enetCv.metaConfig.params.l1Ratio, 1);
+    assert.ok([1e-4, 1e-3, 1e-2, 0.1, 1].includes(enetCv.metaConfig.params.alpha as number));
+    const gbm = fitStackEnsemble(reg.input, reg.oofs, {
+      seed: 3,
+      metric: r2,
+      metaLearner: { type: 'LightGBMRegressor', params: {} },
+    });
+    assert.ok(gbm.score > 0.5, `boosted meta r2 ${gbm.score}`);
+    assert.throws(
+      () =>
+        fitStackEnsemble(reg.input, reg.oofs, {
+          seed: 3,
+          metric: r2,
+          metaLearner: { type: 'LightGBMClassifier', params: {} },
+        }),
+      /'LightGBMClassifier' is not a regression meta-learner/,
+    );
+  });
+
   it('is deterministic for a seed and uses the seed for its inner folds', () => {
     const { input, oofs } = regressionFixture(10, 120, [{ noise: 1 }, { noise: 1.2 }]);
     const options = { seed: 4, metric: 'normalized_mean_absolute_error' as const };

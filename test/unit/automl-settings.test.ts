@@ -104,6 +104,37 @@ describe('resolveAutomlSettings', () => {
     assert.deepEqual(resolve({ task: 'regression', n_cross_validations: 'auto' }).validation, { kind: 'auto' });
   });
 
+  test("cv_split_column_names: the user's folds, one per column", () => {
+    assert.deepEqual(resolve({ task: 'regression', cv_split_column_names: ['f1', 'f2'] }).validation, {
+      kind: 'columns',
+      columns: ['f1', 'f2'],
+    });
+    assert.deepEqual(
+      resolve({ task: 'classification', cv_split_column_names: ['f1'], n_cross_validations: 'auto' }).validation,
+      { kind: 'columns', columns: ['f1'] },
+    );
+  });
+
+  test('training.stack_ensemble_settings: the meta-learner by Azure name and its k_wargs', () => {
+    const stack = (settings: Record<string, unknown>, task = 'classification') =>
+      resolve({ task, training: { stack_ensemble_settings: settings } });
+    assert.deepEqual(stack({ stack_meta_learner_type: 'logisticregressioncv' }).stackMetaLearner, {
+      type: 'LogisticRegressionCV',
+      params: {},
+    });
+    assert.deepEqual(
+      stack(
+        { stack_meta_learner_type: 'LightGBMRegressor', stack_meta_learner_k_wargs: { n_estimators: 50 } },
+        'regression',
+      ).stackMetaLearner,
+      { type: 'LightGBMRegressor', params: { n_estimators: 50 } },
+    );
+    assert.equal(stack({ stack_meta_learner_type: 'None' }).stackMetaLearner, undefined);
+    const share = stack({ stack_meta_learner_train_percentage: 0.3 });
+    assert.equal(share.stackMetaLearner, undefined);
+    assert.ok(share.notices.some((n) => n.includes('stack_meta_learner_train_percentage has no effect')));
+  });
+
   test('test_data_size: the fraction of training_data held out as test data', () => {
     assert.equal(resolve({ task: 'classification', test_data_size: 0.1 }).testDataSize, 0.1);
     assert.equal(resolve({ task: 'classification' }).testDataSize, undefined);
@@ -225,6 +256,54 @@ describe('resolveAutomlSettings', () => {
       spec: { task: 'regression', validation_data_size: 1.5 },
       key: 'validation_data_size',
     },
+    {
+      name: 'a regression meta-learner for classification',
+      spec: {
+        task: 'classification',
+        training: { stack_ensemble_settings: { stack_meta_learner_type: 'ElasticNet' } },
+      },
+      key: 'training.stack_ensemble_settings.stack_meta_learner_type',
+    },
+    {
+      name: 'a k_warg the meta-learner does not take',
+      spec: {
+        task: 'classification',
+        training: {
+          stack_ensemble_settings: {
+            stack_meta_learner_type: 'LogisticRegression',
+            stack_meta_learner_k_wargs: { alpha: 1 },
+          },
+        },
+      },
+      key: 'training.stack_ensemble_settings.stack_meta_learner_k_wargs.alpha',
+    },
+    {
+      name: 'a k_warg out of range',
+      spec: {
+        task: 'regression',
+        training: {
+          stack_ensemble_settings: {
+            stack_meta_learner_type: 'ElasticNet',
+            stack_meta_learner_k_wargs: { l1_ratio: 2 },
+          },
+        },
+      },
+      key: 'training.stack_ensemble_settings.stack_meta_learner_k_wargs.l1_ratio',
+    },
+    {
+      name: 'k_wargs without a meta-learner',
+      spec: { task: 'regression', training: { stack_ensemble_settings: { stack_meta_learner_k_wargs: { alpha: 1 } } } },
+      key: 'training.stack_ensemble_settings.stack_meta_learner_type',
+    },
+    {
+      name: 'a stack meta-learner for forecasting',
+      spec: {
+        task: 'forecasting',
+        forecasting: { time_column_name: 't' },
+        training: { stack_ensemble_settings: { stack_meta_learner_type: 'ElasticNet' } },
+      },
+      key: 'training.stack_ensemble_settings',
+    },
     { name: 'test size 0', spec: { task: 'regression', test_data_size: 0 }, key: 'test_data_size' },
     { name: 'test size 1', spec: { task: 'classification', test_data_size: 1 }, key: 'test_data_size' },
     {
@@ -238,8 +317,38 @@ describe('resolveAutomlSettings', () => {
       key: 'test_data_size',
     },
     {
-      name: 'cv split columns',
-      spec: { task: 'regression', cv_split_column_names: ['fold'] },
+      name: 'cv split columns with n_cross_validations',
+      spec: { task: 'regression', cv_split_column_names: ['fold'], n_cross_validations: 3 },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'cv split columns with validation_data',
+      spec: { task: 'regression', cv_split_column_names: ['fold'], validation_data: { type: 'mltable', path: './v' } },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'cv split columns with validation_data_size',
+      spec: { task: 'regression', cv_split_column_names: ['fold'], validation_data_size: 0.2 },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'cv split columns for forecasting',
+      spec: { task: 'forecasting', cv_split_column_names: ['fold'], forecasting: { time_column_name: 't' } },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'no cv split column',
+      spec: { task: 'regression', cv_split_column_names: [] },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'a cv split column twice',
+      spec: { task: 'regression', cv_split_column_names: ['f', 'f'] },
+      key: 'cv_split_column_names',
+    },
+    {
+      name: 'the target as a cv split column',
+      spec: { task: 'regression', cv_split_column_names: ['y'] },
       key: 'cv_split_column_names',
     },
     {

@@ -208,6 +208,31 @@ describe('the model a trial keeps', () => {
     assert.equal(vote.members[0].model.members.length, 5);
   });
 
+  test("the user's folds (cv_split_column_names): the trial and an ensemble member bag over them", () => {
+    const folds = (i: number) => i % 3;
+    const withSplits = table(
+      ...t.columns,
+      num(
+        'f0',
+        xs.map((i) => (folds(i) === 0 ? 0 : 1)),
+      ),
+      num(
+        'f1',
+        xs.map((i) => (folds(i) === 1 ? 0 : 1)),
+      ),
+    );
+    const columns = { kind: 'columns' as const, columns: ['f0', 'f1'] };
+    const data = prepareDataset(settings('regression', { validation: columns }), withSplits);
+    const out = runTrial(data, config);
+    const model = out.pipeline.head.kind === 'single' ? out.pipeline.head.model : undefined;
+    assert.ok(model instanceof AveragedModel);
+    assert.equal(model.members.length, 2);
+    // The vote's member keeps the two given folds, not five drawn ones.
+    const vote = fitPipeline(data, { kind: 'vote', members: [{ config, weight: 1 }] }).head;
+    assert.ok(vote.kind === 'vote' && vote.members[0]?.model instanceof AveragedModel);
+    assert.equal(vote.members[0].model.members.length, 2);
+  });
+
   test('one validation split: the model fitted on every row', () => {
     const data = prepareDataset(settings('regression', { validation: { kind: 'split', size: 0.2 } }), t);
     const out = runTrial(data, config);

@@ -4,6 +4,7 @@ import type { FeatureImportance } from '../../shared/contracts/job.js';
 import { ValidationError } from '../../shared/errors.js';
 import { prepareDataset } from '../../shared/ml/automl/dataset.js';
 import { fitStackEnsemble, oofMetrics, selectVoteEnsemble } from '../../shared/ml/automl/ensemble.js';
+import type { StackOptions } from '../../shared/ml/automl/ensemble.js';
 import { decodeForecast, encodeForecast, prepareForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { PreparedForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { ForecastModel } from '../../shared/ml/automl/forecast-model.js';
@@ -268,6 +269,12 @@ function ensembleInput(data: PreparedDataset) {
   };
 }
 
+/** The stack's options from the job's settings: the explanation refits the meta-learner with the same ones. */
+function stackOptions(data: PreparedDataset): StackOptions {
+  const { seed, primaryMetric: metric, stackMetaLearner } = data.settings;
+  return { seed, metric, ...(stackMetaLearner === undefined ? {} : { metaLearner: stackMetaLearner }) };
+}
+
 async function readMember(dir: string): Promise<{ manifest: ModelManifest; oof: Float64Array }> {
   const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
   const bytes = await readFile(join(dir, OOF_FILE));
@@ -301,7 +308,7 @@ export async function runEnsemble(args: {
     score = selection.score;
     oof = selection.oof;
   } else {
-    const stack = fitStackEnsemble(input, oofs, { seed: data.settings.seed, metric });
+    const stack = fitStackEnsemble(input, oofs, stackOptions(data));
     out(`StackEnsemble: ${configs.map((c) => c.algorithm).join(', ')} → ${stack.metaConfig.algorithm}`);
     pipeline = fitPipeline(data, { kind: 'stack', members: configs, meta: stack.meta, metaConfig: stack.metaConfig });
     score = stack.score;
@@ -344,10 +351,7 @@ async function headOf(dir: string, manifest: ModelManifest, data: PreparedDatase
   const all = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const size = all.length / Math.max(1, members.length);
   const oofs = members.map((_, i) => all.subarray(i * size, (i + 1) * size));
-  const stack = fitStackEnsemble(ensembleInput(data), oofs, {
-    seed: data.settings.seed,
-    metric: data.settings.primaryMetric,
-  });
+  const stack = fitStackEnsemble(ensembleInput(data), oofs, stackOptions(data));
   return { kind: 'stack', members, meta: stack.meta, metaConfig: stack.metaConfig };
 }
 

@@ -86,7 +86,40 @@ interface Part {
   features: Table;
   y: Float64Array | string[];
   weights?: Float64Array;
+  /** training_data under cv_split_column_names: each split column's values (1 train, 0 validation). */
+  splits?: Uint8Array[];
   dropped: number;
+}
+
+/** The cv_split_column_names columns of `table` for the rows `keep`, checked to hold only 0s and 1s. */
+function splitValues(table: Table, names: readonly string[], keep: readonly number[], where: string): Uint8Array[] {
+  return names.map((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    if (column === undefined) {
+      throw new ValidationError(
+        `${where} has no column '${name}' (cv_split_column_names); its columns are ${list(
+          table.columns.map((c) => c.name),
+          30,
+        )}.`,
+        { target: 'cv_split_column_names' },
+      );
+    }
+    const out = new Uint8Array(keep.length);
+    keep.forEach((row, i) => {
+      const v = column.kind === 'numeric' ? column.values[row] : Number.NaN;
+      if (v !== 0 && v !== 1) {
+        const shown =
+          column.kind !== 'numeric' ? `'${String(column.values[row])}'` : Number.isNaN(v) ? 'no value' : String(v);
+        throw new ValidationError(
+          `The split column '${name}' (cv_split_column_names) has ${shown} at row ${row + 1} of ${where}; ` +
+            'each value must be 1 (a training row of that fold) or 0 (a validation row).',
+          { target: 'cv_split_column_names' },
+        );
+      }
+      out[i] = v;
+    });
+    return out;
+  });
 }
 
 /** Mixed into the job's seed for the test_data_size split, so that it is not the validation split's stream. */
@@ -132,6 +165,9 @@ function holdOutTest(settings: AutomlSettings, part: Part, notices: string[]): {
       features: selectRows(part.features, list),
       y,
       ...(part.weights === undefined ? {} : { weights: Float64Array.from(list, (i) => part.weights?.[i] as number) }),
+      ...(part.splits === undefined
+        ? {}
+        : { splits: part.splits.map((s) => Uint8Array.from(list, (i) => s[i] as number)) }),
       dropped: 0,
     };
   };
@@ -180,8 +216,14 @@ function splitTable(settings: AutomlSettings, task: TabularTask, table: Table, k
       },
     );
   }
+  const splitNames = settings.validation.kind === 'columns' ? settings.validation.columns : [];
   const featureTable = selectRows(
-    { rows: table.rows, columns: table.columns.filter((c) => c.name !== targetName && c.name !== weightName) },
+    {
+      rows: table.rows,
+      columns: table.columns.filter(
+        (c) => c.name !== targetName && c.name !== weightName && !splitNames.includes(c.name),
+      ),
+    },
     keep,
   );
   const y =
@@ -189,6 +231,7 @@ function splitTable(settings: AutomlSettings, task: TabularTask, table: Table, k
       ? Float64Array.from(keep, (i) => values[i] as number)
       : keep.map((i) => values[i] as string);
   const part: Part = { features: featureTable, y, dropped: table.rows - keep.length };
+  if (key === 'training_data' && splitNames.length > 0) part.splits = splitValues(table, splitNames, keep, where);
   if (weightColumn !== undefined) {
     if (weightColumn.kind !== 'numeric') {
       throw new ValidationError(
@@ -250,10 +293,29 @@ function makeFolds(
   trainRows: number,
   stratify: Int32Array | undefined,
   notices: string[],
+  splits: readonly Uint8Array[] = [],
 ): Split[] {
   const seed = settings.seed;
   const random = stratify === undefined ? { seed } : { seed, stratify };
   const v = settings.validation;
+  if (v.kind === 'columns') {
+    return v.columns.map((name, j) => {
+      const values = splits[j];
+      if (values === undefined || values.length !== rows)
+        throw new TypeError(`split column ${j} is missing its values`);
+      const train: number[] = [];
+      const validation: number[] = [];
+      values.forEach((value, row) => (value === 1 ? train : validation).push(row));
+      if (train.length === 0 || validation.length === 0) {
+        throw new ValidationError(
+          `The split column '${name}' (cv_split_column_names) marks ${train.length === 0 ? 'no row 1 (training)' : 'no row 0 (validation)'}; ` +
+            'each fold needs rows of both.',
+          { target: 'cv_split_column_names' },
+        );
+      }
+      return { train: Int32Array.from(train), validation: Int32Array.from(validation) };
+    });
+  }
   if (v.kind === 'data') {
     return [
       {
@@ -469,7 +531,7 @@ export function prepareDataset(
       target: 'training_data',
     });
   }
-  prepared.folds = makeFolds(settings, features.rows, trainRows, stratify, notices);
+  prepared.folds = makeFolds(settings, features.rows, trainRows, stratify, notices, trainPart.splits);
 
   const testPart = test === undefined ? heldOut?.test : splitTable(settings, task, test, 'test_data', 'test_data');
   if (testPart !== undefined) {

@@ -35,9 +35,10 @@ import {
   type ElasticNetParams,
   type LogisticRegressionParams,
 } from '../models/linear.js';
+import { histGradientBoostingTrainer, type GradientBoostingParams } from '../models/gbm.js';
 import type { FittedModel, Matrix } from '../types.js';
 import { kFoldSplits } from '../validation.js';
-import type { TabularTask, TrialConfig } from './types.js';
+import type { MetaLearnerSpec, TabularTask, TrialConfig } from './types.js';
 
 /** The target the OOF predictions are scored against (a PreparedDataset fits this shape). */
 export interface OofTarget {
@@ -75,6 +76,60 @@ export interface StackOptions {
   metric: MetricName;
   /** Inner CV folds over the OOF rows, for the stack's own score (default 5). */
   folds?: number;
+  /** training.stack_ensemble_settings: Azure's meta-learner type and k_wargs (default: Tessera's, below). */
+  metaLearner?: MetaLearnerSpec;
+}
+
+type MetaKind = 'logistic' | 'elasticnet' | 'linear' | 'boosting';
+
+/**
+ * The meta-learners Azure ML names for stack_meta_learner_type, by task, and what Tessera fits for
+ * each: its logistic regression, its elastic net on the standardized target (LinearRegression: no
+ * penalty), or its histogram gradient boosting (LightGBM). A CV type picks its penalty (C or
+ * alpha) from CV_GRIDS by the stack's inner cross-validation score, as scikit-learn's
+ * LogisticRegressionCV and ElasticNetCV do by theirs.
+ */
+export const META_LEARNER_TYPES: Readonly<
+  Record<TabularTask, Readonly<Record<string, { kind: MetaKind; cv: boolean }>>>
+> = {
+  classification: {
+    LogisticRegression: { kind: 'logistic', cv: false },
+    LogisticRegressionCV: { kind: 'logistic', cv: true },
+    LightGBMClassifier: { kind: 'boosting', cv: false },
+  },
+  regression: {
+    ElasticNet: { kind: 'elasticnet', cv: false },
+    ElasticNetCV: { kind: 'elasticnet', cv: true },
+    LinearRegression: { kind: 'linear', cv: false },
+    LightGBMRegressor: { kind: 'boosting', cv: false },
+  },
+};
+
+/** The k_wargs each meta-learner takes (scikit-learn's and LightGBM's names), with their ranges. */
+export const META_LEARNER_KWARGS: Readonly<
+  Record<MetaKind, Readonly<Record<string, { min: number; max: number; integer?: boolean }>>>
+> = {
+  logistic: { C: { min: Number.MIN_VALUE, max: Number.MAX_VALUE } },
+  elasticnet: { alpha: { min: 0, max: Number.MAX_VALUE }, l1_ratio: { min: 0, max: 1 } },
+  linear: {},
+  boosting: {
+    n_estimators: { min: 1, max: 10_000, integer: true },
+    learning_rate: { min: Number.MIN_VALUE, max: 1 },
+    num_leaves: { min: 2, max: 1_024, integer: true },
+    min_child_samples: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
+  },
+};
+
+/** The penalties a CV meta-learner chooses from (log-spaced, as scikit-learn's defaults are). */
+const CV_GRIDS: Readonly<Record<'logistic' | 'elasticnet', { key: string; values: readonly number[] }>> = {
+  logistic: { key: 'C', values: [1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4] },
+  elasticnet: { key: 'alpha', values: [1e-4, 1e-3, 1e-2, 0.1, 1] },
+};
+
+/** A meta-learner to fit: its kind and its parameters by Azure's (scikit-learn's, LightGBM's) names. */
+interface MetaChoice {
+  kind: MetaKind;
+  params: Record<string, number>;
 }
 
 export interface StackEnsemble {
@@ -100,10 +155,62 @@ const LOGISTIC_META = { C: 1, penalty: 'l2' } as const satisfies LogisticRegress
 /** On the standardized target: a light penalty, close to least squares but stable when members agree. */
 const ELASTIC_NET_META = { alpha: 0.01, l1Ratio: 0.5 } as const satisfies ElasticNetParams;
 
-function metaConfig(task: TabularTask): TrialConfig {
-  return task === 'classification'
-    ? { algorithm: 'LogisticRegression', params: { ...LOGISTIC_META } }
-    : { algorithm: 'ElasticNet', params: { ...ELASTIC_NET_META, standardizeTarget: true } };
+/** What the manifest records of the fitted meta-learner: its algorithm and its parameters. */
+function metaConfig(task: TabularTask, choice: MetaChoice | undefined): TrialConfig {
+  if (choice === undefined) {
+    return task === 'classification'
+      ? { algorithm: 'LogisticRegression', params: { ...LOGISTIC_META } }
+      : { algorithm: 'ElasticNet', params: { ...ELASTIC_NET_META, standardizeTarget: true } };
+  }
+  switch (choice.kind) {
+    case 'logistic':
+      return { algorithm: 'LogisticRegression', params: { ...logisticParams(choice.params) } };
+    case 'elasticnet':
+    case 'linear':
+      return { algorithm: 'ElasticNet', params: { ...elasticNetParams(choice), standardizeTarget: true } };
+    case 'boosting':
+      return { algorithm: 'LightGBM', params: { ...boostingParams(choice.params) } };
+  }
+}
+
+function logisticParams(p: Record<string, number>): LogisticRegressionParams {
+  return { ...LOGISTIC_META, ...(p.C === undefined ? {} : { C: p.C }) };
+}
+
+function elasticNetParams(choice: MetaChoice): ElasticNetParams {
+  if (choice.kind === 'linear') return { alpha: 0, l1Ratio: 0 };
+  const p = choice.params;
+  return {
+    ...ELASTIC_NET_META,
+    ...(p.alpha === undefined ? {} : { alpha: p.alpha }),
+    ...(p.l1_ratio === undefined ? {} : { l1Ratio: p.l1_ratio }),
+  };
+}
+
+/** LightGBM's defaults, without early stopping (the meta-learner sees few columns and must be deterministic). */
+function boostingParams(p: Record<string, number>): GradientBoostingParams {
+  return {
+    nEstimators: p.n_estimators ?? 100,
+    learningRate: p.learning_rate ?? 0.1,
+    numLeaves: p.num_leaves ?? 31,
+    minChildSamples: p.min_child_samples ?? 20,
+    earlyStopping: false,
+  };
+}
+
+/** The candidate meta-learners of a spec: one, or one per CV_GRIDS value for a CV type. */
+function metaCandidates(task: TabularTask, spec: MetaLearnerSpec | undefined): (MetaChoice | undefined)[] {
+  if (spec === undefined) return [undefined];
+  const entry = META_LEARNER_TYPES[task][spec.type];
+  if (entry === undefined) {
+    throw new RangeError(
+      `stack meta-learner '${spec.type}' is not a ${task} meta-learner; use one of ${Object.keys(META_LEARNER_TYPES[task]).join(', ')}`,
+    );
+  }
+  if (!entry.cv || (entry.kind !== 'logistic' && entry.kind !== 'elasticnet'))
+    return [{ kind: entry.kind, params: spec.params }];
+  const grid = CV_GRIDS[entry.kind];
+  return grid.values.map((v) => ({ kind: entry.kind, params: { ...spec.params, [grid.key]: v } }));
 }
 
 const DEFAULT_ITERATIONS = 15;
@@ -332,13 +439,24 @@ interface MetaTarget {
   weights?: Float64Array;
 }
 
-function fitMeta(task: TabularTask, X: Matrix, target: MetaTarget, seed: number): FittedModel {
+function fitMeta(
+  task: TabularTask,
+  choice: MetaChoice | undefined,
+  X: Matrix,
+  target: MetaTarget,
+  seed: number,
+): FittedModel {
   const options = target.weights === undefined ? { seed } : { seed, weights: target.weights };
-  if (task === 'classification') return logisticRegressionTrainer.fit(X, target.y, LOGISTIC_META, options);
+  if (choice?.kind === 'boosting')
+    return histGradientBoostingTrainer.fit(X, target.y, boostingParams(choice.params), options);
+  if (task === 'classification') {
+    return logisticRegressionTrainer.fit(X, target.y, logisticParams(choice?.params ?? {}), options);
+  }
   const y = target.y as Float64Array;
   const { mean, sd } = weightedMeanSd(y, target.weights);
   const standardized = y.map((v) => (v - mean) / sd);
-  const fitted = elasticNetTrainer.fit(X, standardized, ELASTIC_NET_META, options);
+  const params = choice === undefined ? ELASTIC_NET_META : elasticNetParams(choice);
+  const fitted = elasticNetTrainer.fit(X, standardized, params, options);
   if (!(fitted instanceof LinearRegressionModel)) throw new Error('elasticNetTrainer returned a non-linear model');
   // ŷ = mean + sd·(b + w·x̃) = (mean + sd·b) + (sd·w)·x̃: the same model in the target's units.
   return new LinearRegressionModel(
@@ -388,7 +506,8 @@ function metaPredict(meta: FittedModel, X: Matrix, k: number, classes?: readonly
 /**
  * Fits the stack's meta-learner on the members' OOF predictions, side by side in member order,
  * scores it by an inner k-fold CV over the rows every member predicted (stratified by class for
- * classification), then refits it on all of those rows.
+ * classification), then refits it on all of those rows. A CV meta-learner type scores each
+ * penalty of its grid by that inner CV and refits the best.
  */
 export function fitStackEnsemble(
   input: OofTarget,
@@ -418,23 +537,30 @@ export function fitStackEnsemble(
     seed: options.seed,
     ...(s.task === 'classification' ? { stratify: s.yTrue } : {}),
   });
-  const packedOof = new Float64Array(n * s.k);
-  for (const split of splits) {
-    const train: MetaTarget = { y: pick(y, split.train) };
-    if (s.weights !== undefined) train.weights = gatherRows(s.weights, split.train, 1);
-    const meta = fitMeta(s.task, subsetRows(X, split.train), train, options.seed);
-    const predicted = metaPredict(meta, subsetRows(X, split.validation), s.k, s.classes);
-    split.validation.forEach((row, r) => packedOof.set(predicted.subarray(r * s.k, (r + 1) * s.k), row * s.k));
+  // Each candidate meta-learner (one, or a CV type's grid) is scored by the same inner folds; the
+  // best (the first on ties) is refitted on every row.
+  let best: { choice: MetaChoice | undefined; packed: Float64Array; score: number } | undefined;
+  for (const choice of metaCandidates(s.task, options.metaLearner)) {
+    const packed = new Float64Array(n * s.k);
+    for (const split of splits) {
+      const train: MetaTarget = { y: pick(y, split.train) };
+      if (s.weights !== undefined) train.weights = gatherRows(s.weights, split.train, 1);
+      const meta = fitMeta(s.task, choice, subsetRows(X, split.train), train, options.seed);
+      const predicted = metaPredict(meta, subsetRows(X, split.validation), s.k, s.classes);
+      split.validation.forEach((row, r) => packed.set(predicted.subarray(r * s.k, (r + 1) * s.k), row * s.k));
+    }
+    const score = scoreOf(s, packed, options.metric);
+    if (best === undefined || isBetter(options.metric, score, best.score)) best = { choice, packed, score };
   }
-  const score = scoreOf(s, packedOof, options.metric);
+  const chosen = best as { choice: MetaChoice | undefined; packed: Float64Array; score: number };
 
   const all: MetaTarget = { y };
   if (s.weights !== undefined) all.weights = s.weights;
-  const meta = fitMeta(s.task, X, all, options.seed);
+  const meta = fitMeta(s.task, chosen.choice, X, all, options.seed);
 
   const oof = new Float64Array(target.n * s.k).fill(Number.NaN);
-  s.rows.forEach((row, r) => oof.set(packedOof.subarray(r * s.k, (r + 1) * s.k), row * s.k));
-  return { meta, metaConfig: metaConfig(s.task), score, oof };
+  s.rows.forEach((row, r) => oof.set(chosen.packed.subarray(r * s.k, (r + 1) * s.k), row * s.k));
+  return { meta, metaConfig: metaConfig(s.task, chosen.choice), score: chosen.score, oof };
 }
 
 function pick<T extends Float64Array | string[]>(values: T, rows: Int32Array): T {

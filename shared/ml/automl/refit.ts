@@ -62,9 +62,11 @@ function subsetDataset(data: PreparedDataset, rows: ArrayLike<number>): Prepared
  */
 const MEMBER_BAG_FOLDS = 5;
 
-/** The folds an ensemble's members are bagged over: the job's when cross-validated on enough of them, else MEMBER_BAG_FOLDS of its own. */
+/** The folds an ensemble's members are bagged over: the job's when the user gave them or there are enough, else MEMBER_BAG_FOLDS of its own. */
 function memberFolds(d: PreparedDataset): readonly Split[] {
   const rows = d.features.rows;
+  // The user's folds (cv_split_column_names) are kept: they may group rows that must not be split.
+  if (d.settings.validation.kind === 'columns') return d.folds;
   if (d.folds.length < 2 || d.folds.length >= MEMBER_BAG_FOLDS || rows < MEMBER_BAG_FOLDS) return d.folds;
   const stratify = d.task === 'classification' ? encodeLabels(d.y as string[], d.classes ?? []) : undefined;
   const seed = d.settings.seed;

@@ -17,7 +17,8 @@ import { PRIMARY_METRICS } from '../metrics.js';
 import type { MetricName } from '../metrics.js';
 import type { Task } from '../types.js';
 import { ALGORITHMS, FORECASTING_ALGORITHMS, UNIMPLEMENTED_ALGORITHMS, algorithmKey } from './algorithms.js';
-import type { AutomlSettings, ForecastSettings } from './types.js';
+import { META_LEARNER_KWARGS, META_LEARNER_TYPES } from './ensemble.js';
+import type { AutomlSettings, ForecastSettings, MetaLearnerSpec } from './types.js';
 
 /** Azure ML's default of `limits.max_trials`. */
 export const DEFAULT_MAX_TRIALS = 1000;
@@ -110,16 +111,9 @@ export function resolveAutomlSettings(
     notices.push('training.training_mode has no effect: trials are not distributed.');
   if (training.ensemble_model_download_timeout !== undefined)
     notices.push('training.ensemble_model_download_timeout has no effect.');
-  if (training.stack_ensemble_settings !== undefined)
-    notices.push('training.stack_ensemble_settings has no effect: the stack meta-learner is Tessera’s own.');
+  const stackMetaLearner = metaLearner(task, training.stack_ensemble_settings, notices);
 
   const testDataSize = testSplit(spec);
-  if (spec.cv_split_column_names !== undefined) {
-    throw new ValidationError(
-      'cv_split_column_names is not supported yet; use n_cross_validations (folds drawn by Tessera) or validation_data.',
-      { target: 'cv_split_column_names' },
-    );
-  }
 
   const featurization = spec.featurization;
   const settings: AutomlSettings = {
@@ -161,6 +155,7 @@ export function resolveAutomlSettings(
   if (timeoutMinutes !== undefined) settings.timeoutSeconds = timeoutMinutes * 60;
   if (trialTimeoutMinutes !== undefined) settings.trialTimeoutSeconds = trialTimeoutMinutes * 60;
   if (testDataSize !== undefined) settings.testDataSize = testDataSize;
+  if (stackMetaLearner !== undefined) settings.stackMetaLearner = stackMetaLearner;
   if (spec.task === 'classification' && spec.positive_label !== undefined && spec.positive_label !== null) {
     settings.positiveLabel = String(spec.positive_label);
   }
@@ -181,6 +176,82 @@ function primaryMetric(task: Task, given: string | undefined): MetricName {
     });
   }
   return found;
+}
+
+/**
+ * training.stack_ensemble_settings: the meta-learner by Azure's name (any case) and its k_wargs,
+ * checked against what that learner takes. Forecasting has no stack ensemble.
+ */
+function metaLearner(
+  task: Task,
+  given:
+    | {
+        stack_meta_learner_type?: string;
+        stack_meta_learner_train_percentage?: number;
+        stack_meta_learner_k_wargs?: Record<string, unknown>;
+      }
+    | undefined,
+  notices: string[],
+): MetaLearnerSpec | undefined {
+  if (given === undefined) return undefined;
+  const key = 'training.stack_ensemble_settings';
+  if (given.stack_meta_learner_train_percentage !== undefined) {
+    notices.push(
+      `${key}.stack_meta_learner_train_percentage has no effect: the meta-learner trains on the members' out-of-fold predictions, so no training rows are set aside for it.`,
+    );
+  }
+  const type = given.stack_meta_learner_type;
+  const kwargs = given.stack_meta_learner_k_wargs ?? {};
+  if (type === undefined || type.toLowerCase() === 'none') {
+    if (Object.keys(kwargs).length > 0) {
+      throw new ValidationError(`${key}.stack_meta_learner_k_wargs needs a stack_meta_learner_type to apply to.`, {
+        target: `${key}.stack_meta_learner_type`,
+      });
+    }
+    return undefined;
+  }
+  if (task === 'forecasting') {
+    throw new ValidationError(`${key}: forecasting jobs have no stack ensemble; remove stack_ensemble_settings.`, {
+      target: key,
+    });
+  }
+  const types = META_LEARNER_TYPES[task];
+  const name = Object.keys(types).find((t) => t.toLowerCase() === type.toLowerCase());
+  if (name === undefined) {
+    throw new ValidationError(
+      `${key}.stack_meta_learner_type '${type}' is not a ${task} meta-learner; use one of ${Object.keys(types).join(', ')}.`,
+      { target: `${key}.stack_meta_learner_type` },
+    );
+  }
+  const accepted = META_LEARNER_KWARGS[(types[name] as { kind: keyof typeof META_LEARNER_KWARGS }).kind];
+  const params: Record<string, number> = {};
+  for (const [k, v] of Object.entries(kwargs)) {
+    const range = accepted[k];
+    const target = `${key}.stack_meta_learner_k_wargs.${k}`;
+    if (range === undefined) {
+      const list = Object.keys(accepted);
+      throw new ValidationError(
+        `${target}: ${name} takes ${list.length === 0 ? 'no k_wargs' : `only ${list.join(', ')}`} in Tessera.`,
+        { target },
+      );
+    }
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      v < range.min ||
+      v > range.max ||
+      (range.integer === true && !Number.isInteger(v))
+    ) {
+      const low = range.min === Number.MIN_VALUE ? 'above 0' : `at least ${range.min}`;
+      const high = range.max === Number.MAX_VALUE ? '' : ` and at most ${range.max}`;
+      throw new ValidationError(
+        `${target} must be ${range.integer === true ? 'an integer' : 'a number'} ${low}${high}; got ${JSON.stringify(v)}.`,
+        { target },
+      );
+    }
+    params[k] = v;
+  }
+  return { type: name, params };
 }
 
 /**
@@ -215,6 +286,7 @@ function validationPlan(spec: TabularSpec): AutomlSettings['validation'] {
   const folds = spec.n_cross_validations;
   const size = spec.validation_data_size;
   const data = spec.validation_data !== undefined;
+  if (spec.cv_split_column_names !== undefined) return splitColumns(spec);
   if (data && folds !== undefined) {
     throw new ValidationError(
       'validation_data and n_cross_validations cannot both be set: give validation_data to score on it, or n_cross_validations to cross-validate the training data.',
@@ -249,6 +321,58 @@ function validationPlan(spec: TabularSpec): AutomlSettings['validation'] {
     });
   }
   return { kind: 'cv', folds };
+}
+
+/**
+ * cv_split_column_names: the user's folds, one per column of training_data (1: a training row of
+ * that fold, 0: a validation row), instead of the folds Tessera draws; dataset.ts checks the values.
+ */
+function splitColumns(spec: TabularSpec): AutomlSettings['validation'] {
+  const columns = spec.cv_split_column_names ?? [];
+  const target = 'cv_split_column_names';
+  if (spec.task === 'forecasting') {
+    throw new ValidationError(
+      'cv_split_column_names is not supported for forecasting: trials are scored by rolling-origin backtests (n_cross_validations, cv_step_size).',
+      { target },
+    );
+  }
+  const other =
+    spec.validation_data !== undefined
+      ? 'validation_data'
+      : spec.validation_data_size !== undefined
+        ? 'validation_data_size'
+        : spec.n_cross_validations !== undefined && spec.n_cross_validations !== 'auto'
+          ? 'n_cross_validations'
+          : undefined;
+  if (other !== undefined) {
+    throw new ValidationError(
+      `cv_split_column_names and ${other} cannot both be set: the split columns are the folds. Remove one of them.`,
+      { target },
+    );
+  }
+  if (columns.length === 0) {
+    throw new ValidationError('cv_split_column_names is empty: name one column of training_data per fold.', {
+      target,
+    });
+  }
+  const seen = new Set<string>();
+  for (const [i, name] of columns.entries()) {
+    if (name.trim() === '') throw new ValidationError(`cv_split_column_names[${i}] is empty.`, { target });
+    if (seen.has(name)) throw new ValidationError(`cv_split_column_names names '${name}' twice.`, { target });
+    seen.add(name);
+    const role =
+      name === spec.target_column_name
+        ? 'target_column_name'
+        : name === spec.weight_column_name
+          ? 'weight_column_name'
+          : '';
+    if (role !== '') {
+      throw new ValidationError(`cv_split_column_names[${i}] '${name}' is the ${role}; name a column of 0s and 1s.`, {
+        target,
+      });
+    }
+  }
+  return { kind: 'columns', columns: [...columns] };
 }
 
 /** allowed/blocked by Azure name → the names trials may use, in registry (cheap-first) order. */

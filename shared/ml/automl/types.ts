@@ -53,9 +53,16 @@ export interface AutomlSettings {
   featurization?: FeaturizationSpec;
   /**
    * How trials are scored: k-fold CV, a train/validation split of the training data, the job's
-   * validation_data, or Azure's default by row count (validation.ts defaultValidationPlan).
+   * validation_data, the user's folds (cv_split_column_names), or Azure's default by row count
+   * (validation.ts defaultValidationPlan).
    */
-  validation: { kind: 'auto' } | { kind: 'cv'; folds: number } | { kind: 'split'; size: number } | { kind: 'data' };
+  validation:
+    | { kind: 'auto' }
+    | { kind: 'cv'; folds: number }
+    | { kind: 'split'; size: number }
+    | { kind: 'data' }
+    /** cv_split_column_names: one fold per column of the training data, 1 = train, 0 = validation. */
+    | { kind: 'columns'; columns: string[] };
   /** The Azure ML algorithm names trials may use, after allowed/blocked, in the order to try them. */
   algorithms: string[];
   /**
@@ -71,6 +78,8 @@ export interface AutomlSettings {
   exitScore?: number;
   timeoutSeconds?: number;
   trialTimeoutSeconds?: number;
+  /** training.stack_ensemble_settings: the stack's meta-learner (ensemble.ts META_LEARNER_TYPES). */
+  stackMetaLearner?: MetaLearnerSpec;
   /** test_data_size: the fraction of the training rows held out as test data (dataset.ts). */
   testDataSize?: number;
   /** Classification: the class whose metrics binary averages report. */
@@ -79,6 +88,12 @@ export interface AutomlSettings {
   seed: number;
   /** What was accepted but has no effect here, for the job's notices. */
   notices: string[];
+}
+
+/** Azure's stack_meta_learner_type (one of ensemble.ts META_LEARNER_TYPES) and its k_wargs by Azure's names. */
+export interface MetaLearnerSpec {
+  type: string;
+  params: Record<string, number>;
 }
 
 /**
