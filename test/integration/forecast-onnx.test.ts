@@ -26,6 +26,7 @@ import type { AutomlSettings, TrialConfig } from '../../shared/ml/automl/types.j
 import { parseFrequency } from '../../shared/ml/forecast/forecaster.js';
 import type { Frequency } from '../../shared/ml/forecast/frequency.js';
 import { addPeriods } from '../../shared/ml/forecast/frequency.js';
+import { allHolidays, HOLIDAY_COUNTRIES } from '../../shared/ml/forecast/holidays.js';
 import type { CalendarFeature } from '../../shared/ml/forecast/lag-features.js';
 import { createLagFeatureBuilder } from '../../shared/ml/forecast/lag-features.js';
 import type { Column, Table } from '../../shared/ml/types.js';
@@ -233,6 +234,59 @@ describe('forecasting models as ONNX graphs', () => {
       assert.equal(months[i], d.getUTCFullYear() * 12 + d.getUTCMonth(), `month index of ${d.toISOString()}`);
       features.forEach((f, k) => assert.equal(got[i * features.length + k], row[k], `${f} of ${d.toISOString()}`));
     });
+  });
+
+  test('the holiday feature: the graph marks the same days as holidays.ts, for every country, 1900 to 2200', async () => {
+    for (const country of HOLIDAY_COUNTRIES) {
+      const session = await load(calendarFeaturesOnnx(['holiday', 'day_of_week'], country));
+      // Every holiday, the day before and after it, and noon of each, over the years with rules,
+      // and days outside them (none is a holiday there).
+      const times: number[] = [];
+      for (const day of allHolidays(country)) {
+        for (const d of [day - 1, day, day + 1]) times.push(d * 86_400_000, d * 86_400_000 + 43_200_000);
+      }
+      times.push(Date.UTC(1899, 11, 25), Date.UTC(2201, 0, 1), Date.UTC(2201, 6, 4));
+      const result = await session.run({
+        time: { type: 'double', dims: [times.length], data: Float64Array.from(times) },
+      });
+      const got = result.features?.data as Float64Array;
+      const builder = createLagFeatureBuilder(
+        { lags: [], calendar: ['holiday', 'day_of_week'], holidays: country },
+        parseFrequency('h') as Frequency,
+      );
+      const row = new Float64Array(2);
+      let marked = 0;
+      times.forEach((t, i) => {
+        builder.writeRow([], 0, t, '', row, 0);
+        assert.equal(got[i * 2], row[0], `${country} ${new Date(t).toISOString()}`);
+        marked += row[0] as number;
+      });
+      // Each holiday is marked at both its times (and a neighbour is marked when it is a holiday too).
+      assert.ok(marked >= 2 * allHolidays(country).length, country);
+    }
+  });
+
+  test('a daily boosting model with US holidays agrees with TypeScript, and the holiday is one of its features', async () => {
+    const settings = forecastSettings({ seriesIdColumns: [], horizon: 14, holidays: 'US' });
+    // Daily from 2003-05-01 over the 2003 holidays season: July 4th, Labor Day, Thanksgiving, Christmas.
+    const data = prepareForecast(settings, table('D', 240, 7));
+    assert.ok(data.notices.some((n) => n.includes('US public holidays')));
+    const model = fitOne(data, {
+      algorithm: 'LightGBM',
+      params: { transform: 'diff', lags: 7, n_estimators: 40, learning_rate: 0.1, num_leaves: 8 },
+    });
+    assert.ok(model.regression?.calendar.includes('holiday'));
+    assert.equal(model.regression?.holidays, 'US');
+    const worst = await disagreement(model, data, 30);
+    assert.ok(worst <= 1e-9, `${worst}`);
+    // Monthly data: holidays mark days, so they do not apply, and a notice says so.
+    const monthly = prepareForecast(
+      forecastSettings({ seriesIdColumns: [], horizon: 4, holidays: 'US' }),
+      table('MS', 60, 12),
+    );
+    assert.ok(monthly.notices.some((n) => n.includes('has no effect at frequency MS')));
+    const linear = fitOne(monthly, { algorithm: 'ElasticNet', params: { transform: 'level', lags: 2 } });
+    assert.ok(!linear.regression?.calendar.includes('holiday'));
   });
 
   test('a forecasting model folder is served by the no-code ONNX deployment', async () => {

@@ -135,6 +135,15 @@ describe('resolveAutomlSettings', () => {
     assert.ok(share.notices.some((n) => n.includes('stack_meta_learner_train_percentage has no effect')));
   });
 
+  test('forecasting.country_or_region_for_holidays: a country with rules here, by its code in any case', () => {
+    const s = resolve({
+      task: 'forecasting',
+      forecasting: { time_column_name: 't', country_or_region_for_holidays: 'us' },
+    });
+    assert.equal(s.forecasting?.holidays, 'US');
+    assert.ok(!s.notices.some((n) => n.includes('country_or_region_for_holidays')));
+  });
+
   test('test_data_size: the fraction of training_data held out as test data', () => {
     assert.equal(resolve({ task: 'classification', test_data_size: 0.1 }).testDataSize, 0.1);
     assert.equal(resolve({ task: 'classification' }).testDataSize, undefined);
@@ -303,6 +312,11 @@ describe('resolveAutomlSettings', () => {
         training: { stack_ensemble_settings: { stack_meta_learner_type: 'ElasticNet' } },
       },
       key: 'training.stack_ensemble_settings',
+    },
+    {
+      name: 'holidays of a country without rules',
+      spec: { task: 'forecasting', forecasting: { time_column_name: 't', country_or_region_for_holidays: 'XX' } },
+      key: 'forecasting.country_or_region_for_holidays',
     },
     { name: 'test size 0', spec: { task: 'regression', test_data_size: 0 }, key: 'test_data_size' },
     { name: 'test size 1', spec: { task: 'classification', test_data_size: 1 }, key: 'test_data_size' },

@@ -5,6 +5,7 @@
  * a ValidationError naming the YAML key, raised here, before any trial runs.
  */
 import { ValidationError } from '../../errors.js';
+import { holidaysApply } from '../forecast/holidays.js';
 import { parseFrequency } from '../forecast/forecaster.js';
 import type { Frequency } from '../forecast/frequency.js';
 import { inferCommonFrequency, periodLabel } from '../forecast/frequency.js';
@@ -357,6 +358,14 @@ export function prepareForecast(settings: AutomlSettings, train: Table): Prepare
     withTarget('forecasting.frequency', () =>
       inferCommonFrequency(raw.map((s) => s.rows.map((r) => rows.times[r] as number))),
     );
+
+  if (fc.holidays !== undefined) {
+    notices.push(
+      !holidaysApply(frequency)
+        ? `forecasting.country_or_region_for_holidays has no effect at frequency ${frequency.alias}: holidays mark days, and these periods are longer.`
+        : `holidays: the regression learners get a feature marking ${fc.holidays} public holidays (by rule; one-off and regional holidays are not included).`,
+    );
+  }
 
   let horizon: number;
   if (fc.horizon === 'auto') {

@@ -26,6 +26,7 @@ import { forecastAlgorithm, predictRegressor } from './forecast-algorithms.js';
 import type { PreparedSeries } from './forecast-data.js';
 import type { SmoothingState } from './forecast-smoothing.js';
 import { fitSmoothing, forecastSmoothing } from './forecast-smoothing.js';
+import { holidaysApply, type HolidayCountry } from '../forecast/holidays.js';
 import type { ForecastSettings, ParamValue, TrialConfig } from './types.js';
 
 export type TargetTransform = 'level' | 'diff';
@@ -50,6 +51,8 @@ export interface ForecastRegression {
   lags: number[];
   windows: number[];
   calendar: CalendarFeature[];
+  /** The country the 'holiday' calendar feature marks (country_or_region_for_holidays). */
+  holidays?: HolidayCountry;
   seriesKeys: string[];
   regressor: RegressorData;
 }
@@ -181,9 +184,18 @@ function fitRegression(
   const limit = Math.max(1, Math.floor(shortest / 2));
   const lags = lagSet(config.params, ctx.forecasting, seasons).filter((l) => l <= limit);
   const windows = windowSet(config.params, ctx.forecasting).filter((w) => w <= limit);
-  const calendar = config.params.calendar === false ? [] : calendarFeaturesFor(ctx.frequency);
+  // country_or_region_for_holidays where it applies: periods of a day or shorter (forecast-data.ts
+  // says so in a notice otherwise).
+  const holidays = holidaysApply(ctx.frequency) ? ctx.forecasting.holidays : undefined;
+  const calendar: CalendarFeature[] =
+    config.params.calendar === false
+      ? []
+      : [...calendarFeaturesFor(ctx.frequency), ...(holidays === undefined ? [] : (['holiday'] as const))];
   const seriesKeys = series.map((s) => s.key);
-  const builder = createLagFeatureBuilder({ lags, rollingWindows: windows, calendar, seriesKeys }, ctx.frequency);
+  const builder = createLagFeatureBuilder(
+    { lags, rollingWindows: windows, calendar, seriesKeys, ...(holidays === undefined ? {} : { holidays }) },
+    ctx.frequency,
+  );
   const inputs = models.map((m, i) => transformed(m, transform, (series[i] as PreparedSeries).times));
   const set = buildLagTrainingSet(inputs, builder);
   if (set.X.rows < 2) {
@@ -194,7 +206,9 @@ function fitRegression(
   const fit = algorithm.fitRegressor;
   if (fit === undefined) throw new RangeError(`algorithm '${config.algorithm}' is not a regression learner`);
   const regressor = fit(set.X, set.y, config.params, ctx.seed);
-  return { series: models, regression: { transform, lags, windows, calendar, seriesKeys, regressor } };
+  const regression: ForecastRegression = { transform, lags, windows, calendar, seriesKeys, regressor };
+  if (holidays !== undefined && calendar.includes('holiday')) regression.holidays = holidays;
+  return { series: models, regression };
 }
 
 /** Fits `config` to `series` (each regular and filled, as prepareForecast leaves them). */
@@ -314,6 +328,7 @@ function regressionInputs(
       rollingWindows: regression.windows,
       calendar: regression.calendar,
       seriesKeys: regression.seriesKeys,
+      ...(regression.holidays === undefined ? {} : { holidays: regression.holidays }),
     },
     model.frequency,
   );

@@ -29,6 +29,7 @@ import { createOnnxGraph } from '../onnx/graph-builder.js';
 import { exportTreeRegressor } from '../models/tree-ensemble-onnx.js';
 import type { TreeNodes } from '../models/tree.js';
 import type { Frequency } from '../forecast/frequency.js';
+import { allHolidays, type HolidayCountry } from '../forecast/holidays.js';
 import type { CalendarFeature } from '../forecast/lag-features.js';
 import {
   averageForecast,
@@ -179,7 +180,7 @@ class CalendarMath {
    * Calendar features of epoch-ms times, as lag-features.ts calendarValue computes them, each
    * [N, 1]. The date and the weekday are computed once, and only when a feature needs them.
    */
-  features(features: readonly CalendarFeature[], time: string): string[] {
+  features(features: readonly CalendarFeature[], time: string, holidays?: HolidayCountry): string[] {
     const o = this.o;
     const once = <T>(make: () => T): (() => T) => {
       let value: T | undefined;
@@ -212,6 +213,14 @@ class CalendarMath {
           return o.floorDiv(timeOfDay(), 3_600_000);
         case 'minute':
           return o.floorDiv(o.mod(timeOfDay(), 3_600_000), 60_000);
+        case 'holiday': {
+          // 1 where the day is one of the country's holidays (a constant of every holiday of
+          // holidays.ts HOLIDAY_YEARS): Equal against all of them, the row's max.
+          if (holidays === undefined) throw new RangeError("the 'holiday' calendar feature needs a holidays country");
+          const all = o.vec('holidays', allHolidays(holidays));
+          const hit = o.cast(o.equal(o.unsqueeze(days(), 1), all), DOUBLE);
+          return o.op('ReduceMax', [hit], { axes: { ints: [1] }, keepdims: { i: 0 } });
+        }
         default: {
           const unknown: never = feature;
           throw new RangeError(`unknown calendar feature '${String(unknown)}'`);
@@ -394,7 +403,7 @@ function regressionTable(
     const slice = b.op('Slice', [window, int64s('starts', [L - w]), int64s('ends', [L]), int64s('axes', [1])]);
     columns.push(b.op('ReduceMean', [slice], { axes: { ints: [1] }, keepdims: { i: 1 } }));
   }
-  columns.push(...cal.features(regression.calendar, time));
+  columns.push(...cal.features(regression.calendar, time, regression.holidays));
   if (regression.seriesKeys.length > 1) {
     columns.push(
       body.constant('series_index', {
@@ -675,12 +684,12 @@ export function forecastFeeds(
  * calendar features come from the same code; test/integration/forecast-onnx.test.ts holds it to
  * lag-features.ts's calendar values, on dates from 1900 to 2100.
  */
-export function calendarFeaturesOnnx(features: readonly CalendarFeature[]): Uint8Array {
+export function calendarFeaturesOnnx(features: readonly CalendarFeature[], holidays?: HolidayCountry): Uint8Array {
   const g = createOnnxGraph('tessera_calendar');
   const o = new Ops(g);
   const cal = new CalendarMath(o);
   const time = g.input('time', 'double', ['N']);
-  const columns = cal.features(features, time);
+  const columns = cal.features(features, time, holidays);
   g.node('Concat', columns, ['features'], { axis: { i: 1 } });
   g.output('features', 'double', ['N', features.length]);
   g.node('Identity', [cal.monthIndex(time)], ['month_index']);

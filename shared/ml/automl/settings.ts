@@ -17,6 +17,7 @@ import { PRIMARY_METRICS } from '../metrics.js';
 import type { MetricName } from '../metrics.js';
 import type { Task } from '../types.js';
 import { ALGORITHMS, FORECASTING_ALGORITHMS, UNIMPLEMENTED_ALGORITHMS, algorithmKey } from './algorithms.js';
+import { HOLIDAY_COUNTRIES, holidayCountry } from '../forecast/holidays.js';
 import { META_LEARNER_KWARGS, META_LEARNER_TYPES } from './ensemble.js';
 import type { AutomlSettings, ForecastSettings, MetaLearnerSpec } from './types.js';
 
@@ -498,12 +499,20 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
       { target: 'forecasting.target_aggregate_function' },
     );
   }
-  const ignored = [
-    'feature_lags',
-    'country_or_region_for_holidays',
-    'use_stl',
-    'features_unknown_at_forecast_time',
-  ] as const;
+  const country = f.country_or_region_for_holidays;
+  let holidays: ForecastSettings['holidays'];
+  if (country !== undefined && country !== null) {
+    const code = holidayCountry(String(country));
+    if (code === undefined) {
+      throw new ValidationError(
+        `forecasting.country_or_region_for_holidays: Tessera has no holiday calendar for '${String(country)}'; ` +
+          `it has ${HOLIDAY_COUNTRIES.join(', ')} (ISO 3166 codes). Remove the setting to forecast without holidays.`,
+        { target: 'forecasting.country_or_region_for_holidays' },
+      );
+    }
+    holidays = code;
+  }
+  const ignored = ['feature_lags', 'use_stl', 'features_unknown_at_forecast_time'] as const;
   for (const key of ignored) {
     if (f[key] !== undefined) notices.push(`forecasting.${key} has no effect yet.`);
   }
@@ -519,5 +528,6 @@ function forecastSettings(spec: Extract<TabularSpec, { task: 'forecasting' }>, n
   if (step !== undefined && step !== 'auto') out.cvStepSize = step;
   if (f.short_series_handling_config !== undefined) out.shortSeries = f.short_series_handling_config;
   if (aggregate !== undefined && aggregate !== 'none') out.targetAggregate = aggregate;
+  if (holidays !== undefined) out.holidays = holidays;
   return out;
 }

@@ -4,6 +4,7 @@
  * pipelines (one featurizer in front of one model or an ensemble) and the manifest that travels
  * with a pipeline's ONNX file.
  */
+import type { HolidayCountry } from '../forecast/holidays.js';
 import type { Featurizer, FeaturizationPlan } from '../featurize/featurizer.js';
 import type { FeaturizationSpec } from '../featurize/settings.js';
 import type { MetricName } from '../metrics.js';
@@ -42,6 +43,11 @@ export interface ForecastSettings {
    * and the target of each period is this function of its rows; unset ('none'): one row per period.
    */
   targetAggregate?: 'sum' | 'max' | 'min' | 'mean';
+  /**
+   * country_or_region_for_holidays: the regression learners get a feature marking that country's
+   * public holidays (shared/ml/forecast/holidays.ts), at frequencies of a day or shorter.
+   */
+  holidays?: HolidayCountry;
 }
 
 /** A `type: automl` tabular spec, checked and resolved (shared/ml/automl/settings.ts). */

@@ -10,10 +10,21 @@
  */
 import type { Matrix } from '../types.js';
 import type { Frequency } from './frequency.js';
+import { holidayValue, type HolidayCountry } from './holidays.js';
 import type { TimeSeries } from './series.js';
 
 export type CalendarFeature =
-  'year' | 'quarter' | 'month' | 'week_of_year' | 'day_of_month' | 'day_of_week' | 'day_of_year' | 'hour' | 'minute';
+  | 'year'
+  | 'quarter'
+  | 'month'
+  | 'week_of_year'
+  | 'day_of_month'
+  | 'day_of_week'
+  | 'day_of_year'
+  | 'hour'
+  | 'minute'
+  /** 1 on a public holiday of LagFeatureSpec.holidays (holidays.ts), else 0. */
+  | 'holiday';
 
 export type RollingStat = 'mean' | 'min' | 'max';
 
@@ -28,6 +39,8 @@ export interface LagFeatureSpec {
   calendar?: readonly CalendarFeature[];
   /** The series keys in a fixed order; with more than one, the key's index is a feature. */
   seriesKeys?: readonly string[];
+  /** The country whose holidays the 'holiday' calendar feature marks (required with it). */
+  holidays?: HolidayCountry;
 }
 
 export interface LagFeatureBuilder {
@@ -63,9 +76,12 @@ export function calendarFeaturesFor(frequency: Frequency): CalendarFeature[] {
   return ['year', 'month', 'day_of_month', 'day_of_week', 'hour', 'minute'];
 }
 
-function calendarValue(feature: CalendarFeature, time: number): number {
+function calendarValue(feature: CalendarFeature, time: number, holidays: HolidayCountry | undefined): number {
   const d = new Date(time);
   switch (feature) {
+    case 'holiday':
+      if (holidays === undefined) throw new RangeError("the 'holiday' calendar feature needs a holidays country");
+      return holidayValue(holidays, time);
     case 'year':
       return d.getUTCFullYear();
     case 'quarter':
@@ -108,6 +124,9 @@ export function createLagFeatureBuilder(spec: LagFeatureSpec, frequency: Frequen
   const windows = [...(spec.rollingWindows ?? [])];
   const stats = [...(spec.rollingStats ?? ['mean'])];
   const calendar = [...(spec.calendar ?? calendarFeaturesFor(frequency))];
+  if (calendar.includes('holiday') && spec.holidays === undefined) {
+    throw new RangeError("the 'holiday' calendar feature needs spec.holidays, the country whose holidays it marks");
+  }
   checkPositiveIntegers(lags, 'lags');
   checkPositiveIntegers(windows, 'rollingWindows');
   const keys = spec.seriesKeys ?? [];
@@ -139,7 +158,7 @@ export function createLagFeatureBuilder(spec: LagFeatureSpec, frequency: Frequen
         }
         for (const s of stats) out[o++] = s === 'mean' ? sum / w : s === 'min' ? min : max;
       }
-      for (const feature of calendar) out[o++] = calendarValue(feature, time);
+      for (const feature of calendar) out[o++] = calendarValue(feature, time, spec.holidays);
       // A series unseen in training has no index: NaN, which tree models route as missing.
       if (withSeries) out[o++] = codes.get(seriesKey) ?? Number.NaN;
     },
