@@ -91,19 +91,20 @@ interface Part {
   dropped: number;
 }
 
+/** The error for a column `name` (given by the YAML key `setting`) that `table` lacks: it lists the columns there are. */
+function noColumn(table: Table, where: string, name: string, setting: string, target: string): ValidationError {
+  const columns = list(
+    table.columns.map((c) => c.name),
+    30,
+  );
+  return new ValidationError(`${where} has no column '${name}' (${setting}); its columns are ${columns}.`, { target });
+}
+
 /** The cv_split_column_names columns of `table` for the rows `keep`, checked to hold only 0s and 1s. */
 function splitValues(table: Table, names: readonly string[], keep: readonly number[], where: string): Uint8Array[] {
   return names.map((name) => {
     const column = table.columns.find((c) => c.name === name);
-    if (column === undefined) {
-      throw new ValidationError(
-        `${where} has no column '${name}' (cv_split_column_names); its columns are ${list(
-          table.columns.map((c) => c.name),
-          30,
-        )}.`,
-        { target: 'cv_split_column_names' },
-      );
-    }
+    if (column === undefined) throw noColumn(table, where, name, 'cv_split_column_names', 'cv_split_column_names');
     const out = new Uint8Array(keep.length);
     keep.forEach((row, i) => {
       const v = column.kind === 'numeric' ? column.values[row] : Number.NaN;
@@ -183,24 +184,18 @@ function splitTable(settings: AutomlSettings, task: TabularTask, table: Table, k
   const targetName = settings.targetColumn;
   const target = table.columns.find((c) => c.name === targetName);
   if (target === undefined) {
-    throw new ValidationError(
-      `${where} has no column '${targetName}' (target_column_name); its columns are ${list(
-        table.columns.map((c) => c.name),
-        30,
-      )}.`,
-      { target: key === 'training_data' ? 'target_column_name' : key },
+    throw noColumn(
+      table,
+      where,
+      targetName,
+      'target_column_name',
+      key === 'training_data' ? 'target_column_name' : key,
     );
   }
   const weightName = settings.weightColumn;
   const weightColumn = weightName === undefined ? undefined : table.columns.find((c) => c.name === weightName);
   if (weightName !== undefined && weightColumn === undefined) {
-    throw new ValidationError(
-      `${where} has no column '${weightName}' (weight_column_name); its columns are ${list(
-        table.columns.map((c) => c.name),
-        30,
-      )}.`,
-      { target: 'weight_column_name' },
-    );
+    throw noColumn(table, where, weightName, 'weight_column_name', 'weight_column_name');
   }
   const values = targetValues(target, task, key === 'training_data' ? 'target_column_name' : key, where);
   const keep: number[] = [];
