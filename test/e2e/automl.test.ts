@@ -285,7 +285,7 @@ describe('AutoML jobs through the tessera CLI', () => {
     assert.equal(job.automl?.best_model, undefined, 'nothing is registered');
   });
 
-  it('cv_split_column_names and stack_meta_learner_type: the trials score on the given folds, the stack uses the named meta-learner', async () => {
+  it('cv_split_column_names, stack_meta_learner_type and max_cores_per_trial: the trials score on the given folds (boosting on two threads), the stack uses the named meta-learner', async () => {
     writeFileSync(
       join(specs, 'user-folds.yml'),
       [
@@ -300,6 +300,7 @@ describe('AutoML jobs through the tessera CLI', () => {
         'cv_split_column_names: [f1, f2, f3]',
         'limits:',
         '  max_trials: 4',
+        '  max_cores_per_trial: 2',
         'training:',
         '  allowed_training_algorithms: [LightGBM, LogisticRegression, DecisionTree, RandomForest]',
         '  stack_ensemble_settings:',

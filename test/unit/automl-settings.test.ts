@@ -69,6 +69,7 @@ describe('resolveAutomlSettings', () => {
           exit_score: 0.99,
           enable_early_termination: false,
           max_nodes: 3,
+          max_cores_per_trial: 2,
         },
         training: { enable_stack_ensemble: false, random_seed: 42 },
         featurization: { mode: 'custom', column_name_and_types: { a: 'Ignore' } },
@@ -90,6 +91,9 @@ describe('resolveAutomlSettings', () => {
     assert.deepEqual(s.validation, { kind: 'cv', folds: 5 });
     assert.deepEqual(s.featurization?.column_name_and_types, { a: 'Ignore' });
     assert.ok(s.notices.some((n) => n.includes('max_nodes')));
+    assert.equal(s.coresPerTrial, 2);
+    assert.ok(!s.notices.some((n) => n.includes('max_cores_per_trial')));
+    assert.equal(resolve({ task: 'regression', limits: { max_cores_per_trial: -1 } }).coresPerTrial, -1);
     assert.equal(resolve({ task: 'regression' }, { defaultConcurrency: 7 }).maxConcurrentTrials, 7);
   });
 
@@ -317,6 +321,11 @@ describe('resolveAutomlSettings', () => {
       name: 'holidays of a country without rules',
       spec: { task: 'forecasting', forecasting: { time_column_name: 't', country_or_region_for_holidays: 'XX' } },
       key: 'forecasting.country_or_region_for_holidays',
+    },
+    {
+      name: 'zero cores per trial',
+      spec: { task: 'regression', limits: { max_cores_per_trial: 0 } },
+      key: 'limits.max_cores_per_trial',
     },
     { name: 'test size 0', spec: { task: 'regression', test_data_size: 0 }, key: 'test_data_size' },
     { name: 'test size 1', spec: { task: 'classification', test_data_size: 1 }, key: 'test_data_size' },

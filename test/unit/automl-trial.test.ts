@@ -233,6 +233,16 @@ describe('the model a trial keeps', () => {
     assert.equal(vote.members[0].model.members.length, 2);
   });
 
+  test('limits.max_cores_per_trial: boosting builds its histograms on more threads and fits the same model', () => {
+    const one = runTrial(prepareDataset(settings('regression'), t), config);
+    for (const cores of [2, -1]) {
+      const many = runTrial(prepareDataset(settings('regression', { coresPerTrial: cores }), t), config);
+      assert.deepEqual(many.metrics, one.metrics, `cores ${cores}`);
+      assert.deepEqual(many.oof, one.oof, `cores ${cores}`);
+      assert.deepEqual(many.config, one.config, 'the threads are not a hyperparameter of the trial');
+    }
+  });
+
   test('one validation split: the model fitted on every row', () => {
     const data = prepareDataset(settings('regression', { validation: { kind: 'split', size: 0.2 } }), t);
     const out = runTrial(data, config);

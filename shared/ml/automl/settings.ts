@@ -94,8 +94,13 @@ export function resolveAutomlSettings(
       target: 'limits.trial_timeout_minutes',
     });
   }
-  if (limits.max_cores_per_trial !== undefined)
-    notices.push('limits.max_cores_per_trial has no effect: each trial is one single-threaded process.');
+  const cores = limits.max_cores_per_trial;
+  if (cores !== undefined && cores !== -1 && cores < 1) {
+    throw new ValidationError(
+      `limits.max_cores_per_trial must be -1 (every core) or a number of threads of at least 1; got ${cores}.`,
+      { target: 'limits.max_cores_per_trial' },
+    );
+  }
   if (limits.max_nodes !== undefined) notices.push('limits.max_nodes has no effect: trials are not distributed.');
 
   const seed = training.random_seed ?? DEFAULT_SEED;
@@ -156,6 +161,7 @@ export function resolveAutomlSettings(
   if (timeoutMinutes !== undefined) settings.timeoutSeconds = timeoutMinutes * 60;
   if (trialTimeoutMinutes !== undefined) settings.trialTimeoutSeconds = trialTimeoutMinutes * 60;
   if (testDataSize !== undefined) settings.testDataSize = testDataSize;
+  if (cores !== undefined) settings.coresPerTrial = cores;
   if (stackMetaLearner !== undefined) settings.stackMetaLearner = stackMetaLearner;
   if (spec.task === 'classification' && spec.positive_label !== undefined && spec.positive_label !== null) {
     settings.positiveLabel = String(spec.positive_label);

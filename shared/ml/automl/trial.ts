@@ -6,8 +6,10 @@
  * algorithm gains from it (bagsFolds): the average of the folds' models; otherwise the model refit
  * on every row.
  */
+import { availableParallelism } from 'node:os';
 import { classificationMetrics, encodeLabels, regressionMetrics } from '../metrics.js';
 import { AveragedModel } from '../models/averaged.js';
+import { histGradientBoostingTrainer } from '../models/gbm.js';
 import type { FittedModel, Matrix } from '../types.js';
 import { algorithmEntry, keepsFoldBag } from './algorithms.js';
 import { featurizeDataset } from './dataset.js';
@@ -126,16 +128,18 @@ export function foldMeanMetrics(data: PreparedDataset, pred: PipelinePrediction)
 export function fitOnRows(data: PreparedDataset, X: Matrix, config: TrialConfig, rows?: Int32Array): FittedModel {
   const entry = algorithmEntry(data.task, config.algorithm);
   const seed = data.settings.seed;
+  // limits.max_cores_per_trial: boosting builds its histograms on that many threads; the model is
+  // the same for any count, so it is not a hyperparameter of the trial.
+  const cores = data.settings.coresPerTrial;
+  const params =
+    cores === undefined || entry.trainer !== histGradientBoostingTrainer.name
+      ? config.params
+      : { ...config.params, threads: cores === -1 ? availableParallelism() : cores };
   if (rows === undefined) {
-    return entry.fit(X, data.y, config.params, data.weights === undefined ? { seed } : { seed, weights: data.weights });
+    return entry.fit(X, data.y, params, data.weights === undefined ? { seed } : { seed, weights: data.weights });
   }
   const weights = data.weights === undefined ? undefined : take(data.weights, rows);
-  return entry.fit(
-    takeRows(X, rows),
-    take(data.y, rows),
-    config.params,
-    weights === undefined ? { seed } : { seed, weights },
-  );
+  return entry.fit(takeRows(X, rows), take(data.y, rows), params, weights === undefined ? { seed } : { seed, weights });
 }
 
 /** Whether a trial of `config` on `data` keeps its fold bag (algorithms.ts keepsFoldBag). */

@@ -86,6 +86,11 @@ export interface AutomlSettings {
   trialTimeoutSeconds?: number;
   /** training.stack_ensemble_settings: the stack's meta-learner (ensemble.ts META_LEARNER_TYPES). */
   stackMetaLearner?: MetaLearnerSpec;
+  /**
+   * limits.max_cores_per_trial: threads a boosting trial builds its histograms with (-1: every core
+   * of the machine; unset: one). The model is the same for any count (models/gbm.ts `threads`).
+   */
+  coresPerTrial?: number;
   /** test_data_size: the fraction of the training rows held out as test data (dataset.ts). */
   testDataSize?: number;
   /** Classification: the class whose metrics binary averages report. */
