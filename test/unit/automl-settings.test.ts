@@ -134,6 +134,14 @@ describe('resolveAutomlSettings', () => {
       { type: 'LightGBMRegressor', params: { n_estimators: 50 } },
     );
     assert.equal(stack({ stack_meta_learner_type: 'None' }).stackMetaLearner, undefined);
+    const off = resolve({
+      task: 'classification',
+      training: {
+        enable_stack_ensemble: false,
+        stack_ensemble_settings: { stack_meta_learner_type: 'LogisticRegression' },
+      },
+    });
+    assert.ok(off.notices.some((n) => n.includes('enable_stack_ensemble is false')));
     const share = stack({ stack_meta_learner_train_percentage: 0.3 });
     assert.equal(share.stackMetaLearner, undefined);
     assert.ok(share.notices.some((n) => n.includes('stack_meta_learner_train_percentage has no effect')));

@@ -162,7 +162,12 @@ export function resolveAutomlSettings(
   if (trialTimeoutMinutes !== undefined) settings.trialTimeoutSeconds = trialTimeoutMinutes * 60;
   if (testDataSize !== undefined) settings.testDataSize = testDataSize;
   if (cores !== undefined) settings.coresPerTrial = cores;
-  if (stackMetaLearner !== undefined) settings.stackMetaLearner = stackMetaLearner;
+  if (stackMetaLearner !== undefined) {
+    settings.stackMetaLearner = stackMetaLearner;
+    if (!settings.enableStackEnsemble) {
+      notices.push('training.stack_ensemble_settings has no effect: training.enable_stack_ensemble is false.');
+    }
+  }
   if (spec.task === 'classification' && spec.positive_label !== undefined && spec.positive_label !== null) {
     settings.positiveLabel = String(spec.positive_label);
   }
