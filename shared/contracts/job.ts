@@ -158,7 +158,7 @@ export interface FeatureImportance {
   metric: string;
   /** The metric on the holdout rows before any column is shuffled. */
   baseline: number;
-  /** Where the holdout rows came from: test_data, validation_data, or the first CV fold. */
+  /** Where the holdout rows came from: test_data, test_data_size's hold-out, validation_data, the validation split, or the first CV fold. */
   holdout: string;
   rows: number;
   /**

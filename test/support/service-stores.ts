@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Job } from '../../shared/contracts/job.js';
+import { NotFoundError } from '../../shared/errors.js';
 import { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
 import { SqliteTrackingStore } from '../../shared/adapters/sqlite-tracking-store.js';
 import { createTrackingService } from '../../shared/services/tracking-service.js';
@@ -42,5 +44,25 @@ export async function openServiceStores(prefix: string): Promise<ServiceStores> 
       await trackingStore.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The `get` of a scripted job service: a parent (a name without '_') reads back as a job of
+ * `parentType`, as after its create; a child is counted in `reads` and shown by `show`, and one not
+ * in `jobs` is a NotFoundError.
+ */
+export function scriptedGet<T>(
+  jobs: ReadonlyMap<string, T>,
+  reads: Map<string, number>,
+  parentType: Job['type'],
+  show: (name: string, job: T) => Record<string, unknown>,
+): (ws: string, name: string) => Promise<Job> {
+  return (_ws, name) => {
+    if (!name.includes('_')) return Promise.resolve({ name, type: parentType } as Job);
+    reads.set(name, (reads.get(name) ?? 0) + 1);
+    const job = jobs.get(name);
+    if (job === undefined) return Promise.reject(new NotFoundError(`no job ${name}`));
+    return Promise.resolve({ name, outputs: {}, ...show(name, job) } as unknown as Job);
   };
 }

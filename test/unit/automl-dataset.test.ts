@@ -46,7 +46,7 @@ function clf(): Table {
   );
 }
 /** The x values (row numbers) of some rows of a prepared dataset. */
-function xOf2(d: { features: Table }, rows: Int32Array): number[] {
+function xOfRows(d: { features: Table }, rows: Int32Array): number[] {
   const x = d.features.columns.find((c) => c.name === 'x') as { values: Float64Array };
   return Array.from(rows, (r) => x.values[r] as number);
 }
@@ -141,19 +141,19 @@ describe('prepareDataset', () => {
     assert.equal(d.folds.length, 2);
     // Row 4 has no target, so it is dropped; the folds follow the remaining rows.
     assert.deepEqual(
-      xOf2(d, d.folds[0]?.validation as Int32Array),
+      xOfRows(d, d.folds[0]?.validation as Int32Array),
       xs.filter((i) => i < 10 && i !== 4),
     );
     assert.deepEqual(
-      xOf2(d, d.folds[1]?.validation as Int32Array),
+      xOfRows(d, d.folds[1]?.validation as Int32Array),
       xs.filter((i) => i >= 20),
     );
     assert.equal((d.folds[0]?.train.length ?? 0) + (d.folds[0]?.validation.length ?? 0), 29);
     // With test_data_size, the held-out rows leave the folds too.
     const t = prepareDataset(settings({ task: 'regression', validation: columns, testDataSize: 0.2 }), withSplits);
-    const all = new Set(t.folds.flatMap((f) => [...xOf2(t, f.train), ...xOf2(t, f.validation)]));
+    const all = new Set(t.folds.flatMap((f) => [...xOfRows(t, f.train), ...xOfRows(t, f.validation)]));
     assert.equal(all.size, t.features.rows);
-    for (const f of t.folds) for (const x of xOf2(t, f.validation)) assert.ok(x < 10 || x >= 20, `x=${x}`);
+    for (const f of t.folds) for (const x of xOfRows(t, f.validation)) assert.ok(x < 10 || x >= 20, `x=${x}`);
 
     const bad = (values: (number | null)[]) =>
       prepareDataset(

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import type { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
 import { JOBS_CONTAINER } from '../../shared/contracts/job.js';
 import type { Job, JobStatus, TrialSummary } from '../../shared/contracts/job.js';
-import { NotFoundError } from '../../shared/errors.js';
 import { createAutomlService } from '../../shared/services/automl-service.js';
 import type { AutomlService } from '../../shared/services/automl-service.js';
 import type { JobService } from '../../shared/services/job-service.js';
 import type { SweepService } from '../../shared/services/sweep-service.js';
 import type { TrackingService } from '../../shared/services/tracking-service.js';
-import { openServiceStores } from '../support/service-stores.js';
+import { openServiceStores, scriptedGet } from '../support/service-stores.js';
 import type { ServiceStores } from '../support/service-stores.js';
 
 const WS = 'ws';
@@ -41,19 +40,11 @@ describe('AutoML service (trial-engine activities)', () => {
         await stores.startRun(ws, name, 'automl');
         return { name } as Job;
       },
-      get(_ws: string, name: string) {
-        if (!name.includes('_')) return Promise.resolve({ name, type: 'automl' } as Job);
-        reads.set(name, (reads.get(name) ?? 0) + 1);
-        const job = jobs.get(name);
-        if (job === undefined) return Promise.reject(new NotFoundError(`no job ${name}`));
-        return Promise.resolve({
-          name,
-          status: job.status,
-          notices: [],
-          outputs: {},
-          ...(job.error === undefined ? {} : { error: { code: 'UserError', message: job.error } }),
-        } as unknown as Job);
-      },
+      get: scriptedGet(jobs, reads, 'automl', (_name, job) => ({
+        status: job.status,
+        notices: [],
+        ...(job.error === undefined ? {} : { error: { code: 'UserError', message: job.error } }),
+      })),
       appendLog(_ws: string, name: string, text: string) {
         if (name === PARENT) log.push(text.slice(text.indexOf(' ') + 1).trim());
         return Promise.resolve();

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import type { SqliteMetadataStore } from '../../shared/adapters/sqlite-metadata-store.js';
 import { JOBS_CONTAINER } from '../../shared/contracts/job.js';
 import type { Job, JobStatus, TrialSummary } from '../../shared/contracts/job.js';
-import { NotFoundError, TransientError } from '../../shared/errors.js';
+import { TransientError } from '../../shared/errors.js';
 import type { OutgoingMessage } from '../../shared/ports/message-queue.js';
 import type { JobService } from '../../shared/services/job-service.js';
 import { POLICY_EVALUATION_SECONDS, createSweepService } from '../../shared/services/sweep-service.js';
 import type { SweepService } from '../../shared/services/sweep-service.js';
 import type { TrackingService } from '../../shared/services/tracking-service.js';
-import { openServiceStores } from '../support/service-stores.js';
+import { openServiceStores, scriptedGet } from '../support/service-stores.js';
 import type { ServiceStores } from '../support/service-stores.js';
 
 const WS = 'ws';
@@ -55,13 +55,7 @@ describe('sweep service (trial-engine activities)', () => {
         await stores.startRun(ws, name, 'sweeps');
         return { name } as Job;
       },
-      get(_ws: string, name: string) {
-        if (!name.includes('_')) return Promise.resolve({ name, type: 'sweep' } as Job); // a parent, read back after create
-        reads.set(name, (reads.get(name) ?? 0) + 1);
-        const job = jobs.get(name);
-        if (job === undefined) return Promise.reject(new NotFoundError(`no job ${name}`));
-        return Promise.resolve({ name, status: job.status, notices: job.notices, outputs: {} } as unknown as Job);
-      },
+      get: scriptedGet(jobs, reads, 'sweep', (_name, job) => ({ status: job.status, notices: job.notices })),
       requestCancel(_ws: string, name: string, notice?: string) {
         const job = jobs.get(name) as FakeJob;
         if (notice !== undefined && !job.notices.includes(notice)) job.notices.push(notice);

@@ -8,6 +8,7 @@ import { ValidationError } from '../../errors.js';
 import { fitFeaturizer } from '../featurize/featurizer.js';
 import type { FittedFeaturization } from '../featurize/featurizer.js';
 import type { TargetValues } from '../featurize/target-encoding.js';
+import { encodeLabels } from '../metrics.js';
 import { compareLabels } from '../models/class-labels.js';
 import type { Column, Table } from '../types.js';
 import { defaultValidationPlan, kFoldSplits, trainValidationSplit } from '../validation.js';
@@ -142,15 +143,7 @@ function holdOutTest(settings: AutomlSettings, part: Part, notices: string[]): {
       { target: 'test_data_size' },
     );
   }
-  let stratify: Int32Array | undefined;
-  if (!(part.y instanceof Float64Array)) {
-    const codes = new Map<string, number>();
-    const labels = part.y;
-    stratify = Int32Array.from(labels, (l) => {
-      if (!codes.has(l)) codes.set(l, codes.size);
-      return codes.get(l) as number;
-    });
-  }
+  const stratify = part.y instanceof Float64Array ? undefined : encodeLabels(part.y, [...new Set(part.y)]);
   const seed = (settings.seed ^ TEST_SPLIT_SEED) >>> 0;
   const split = trainValidationSplit(n, {
     ...(stratify === undefined ? { seed } : { seed, stratify }),
@@ -495,8 +488,7 @@ export function prepareDataset(
       );
     }
     prepared.classes = classes;
-    const at = new Map(classes.map((c, i) => [c, i]));
-    stratify = Int32Array.from(labels, (l) => at.get(l) as number);
+    stratify = encodeLabels(labels, classes);
   } else {
     const values = y as Float64Array;
     let min = Infinity;

@@ -196,13 +196,7 @@ function primaryMetric(task: Task, given: string | undefined): MetricName {
  */
 function metaLearner(
   task: Task,
-  given:
-    | {
-        stack_meta_learner_type?: string;
-        stack_meta_learner_train_percentage?: number;
-        stack_meta_learner_k_wargs?: Record<string, unknown>;
-      }
-    | undefined,
+  given: NonNullable<TabularSpec['training']>['stack_ensemble_settings'],
   notices: string[],
 ): MetaLearnerSpec | undefined {
   if (given === undefined) return undefined;
