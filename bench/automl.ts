@@ -12,10 +12,9 @@
 // machine (../shared/peers/results: scikit-learn and XGBoost defaults, Optuna-tuned XGBoost with
 // 60 s, statsmodels) with the comparisons issue 5 asks for.
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { OnnxModelRuntime } from '../shared/adapters/onnx-runtime.js';
 import type { Job } from '../shared/contracts/job.js';
@@ -35,25 +34,11 @@ import { inputSpec, toOnnxFeeds } from '../shared/ml/featurize/onnx-io.js';
 import { classificationMetrics, encodeLabels, regressionMetrics } from '../shared/ml/metrics.js';
 import { startHostProcess } from '../test/support/host-process.js';
 import { readLocalTable } from '../trainer/automl/local-table.js';
+import { DATASETS, SHARED, datasets, materialize } from './support/datasets.js';
 
 const run = promisify(execFile);
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
-const DATASETS = join(SHARED, 'datasets');
 const PEERS = join(SHARED, 'peers', 'results');
 const CLI = resolve('dist/cli/tessera.js');
-
-interface DatasetInfo {
-  name: string;
-  task: 'classification' | 'regression' | 'forecasting';
-  target: string;
-  path: string;
-  time_column?: string;
-  frequency?: string;
-  horizon?: number;
-  series_id_columns?: string[];
-  season_length?: number;
-  split: { train_rows?: number; test_points_per_series?: number };
-}
 
 interface Args {
   dataset?: string;
@@ -102,63 +87,6 @@ function parseArgs(argv: readonly string[]): Args {
     );
   }
   return args;
-}
-
-function datasets(): DatasetInfo[] {
-  return (JSON.parse(readFileSync(join(DATASETS, 'datasets.json'), 'utf8')) as { datasets: DatasetInfo[] }).datasets;
-}
-
-const MLTABLE = (file: string, extra = ''): string =>
-  [
-    'type: mltable',
-    'paths:',
-    `  - file: ./${file}`,
-    'transformations:',
-    '  - read_delimited:',
-    "      delimiter: ','",
-    '      header: all_files_same_headers',
-    '      encoding: utf8',
-    extra,
-  ].join('\n');
-
-/** train/ and test/ MLTable folders for a dataset of ../shared/datasets, split by its fixed rule. */
-function materialize(info: DatasetInfo, dir: string): { train: string; test: string } {
-  const train = join(dir, 'train');
-  const test = join(dir, 'test');
-  mkdirSync(train, { recursive: true });
-  mkdirSync(test, { recursive: true });
-  const source = join(DATASETS, info.path);
-  if (info.task !== 'forecasting') {
-    const rows = info.split.train_rows ?? 0;
-    copyFileSync(source, join(train, 'data.csv'));
-    copyFileSync(source, join(test, 'data.csv'));
-    writeFileSync(join(train, 'MLTable'), MLTABLE('data.csv', `  - take: ${rows}\n`));
-    writeFileSync(join(test, 'MLTable'), MLTABLE('data.csv', `  - skip: ${rows}\n`));
-    return { train, test };
-  }
-  // Forecasting: the last `horizon` points of every series are the holdout.
-  const text = readFileSync(source, 'utf8');
-  const [header, ...lines] = text.trimEnd().split('\n');
-  const columns = (header ?? '').split(',');
-  const ids = (info.series_id_columns ?? []).map((c) => columns.indexOf(c));
-  const bySeries = new Map<string, string[]>();
-  for (const line of lines) {
-    const cells = line.split(',');
-    const key = ids.map((i) => cells[i]).join('|');
-    bySeries.set(key, [...(bySeries.get(key) ?? []), line]);
-  }
-  const h = info.split.test_points_per_series ?? info.horizon ?? 1;
-  const trainLines: string[] = [];
-  const testLines: string[] = [];
-  for (const series of bySeries.values()) {
-    trainLines.push(...series.slice(0, series.length - h));
-    testLines.push(...series.slice(series.length - h));
-  }
-  writeFileSync(join(train, 'data.csv'), [header, ...trainLines].join('\n') + '\n');
-  writeFileSync(join(test, 'data.csv'), [header, ...testLines].join('\n') + '\n');
-  writeFileSync(join(train, 'MLTable'), MLTABLE('data.csv'));
-  writeFileSync(join(test, 'MLTable'), MLTABLE('data.csv'));
-  return { train, test };
 }
 
 interface Target {
