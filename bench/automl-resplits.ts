@@ -12,8 +12,6 @@
 // default" target compares with. Ensembles are left out: on small data the rule picks the
 // simplest model within one standard error of the best trial, and a trial always qualifies, so
 // the job's choice is a trial. Datasets with fewer than 1,000 training rows only; default all.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSpec } from '../shared/contracts/azureml/index.js';
 import type { AutomlJobSpec } from '../shared/contracts/azureml/index.js';
@@ -31,6 +29,7 @@ import { Rng } from '../shared/ml/rng.js';
 import type { Table } from '../shared/ml/types.js';
 import { readLocalTable } from '../trainer/automl/local-table.js';
 import { datasets, materialize } from './support/datasets.js';
+import { runBench } from './support/run.js';
 import type { DatasetInfo } from './support/datasets.js';
 
 const CONCURRENCY = 2;
@@ -169,7 +168,7 @@ function resplit(table: Table, seed: number): { train: Table; test: Table } {
   return { train: tableRows(table, order.slice(0, cut)), test: tableRows(table, order.slice(cut)) };
 }
 
-async function main(): Promise<void> {
+runBench('automl-resplits', async (work) => {
   const args = parseArgs(process.argv.slice(2));
   const small = datasets().filter((d) => d.task !== 'forecasting' && (d.split.train_rows ?? 0) < SMALL_DATA_ROWS);
   const chosen = args.dataset === 'all' ? small : small.filter((d) => d.name === args.dataset);
@@ -178,47 +177,35 @@ async function main(): Promise<void> {
       `--dataset: ${args.dataset} is not a tabular dataset under ${SMALL_DATA_ROWS} training rows; there are ${small.map((d) => d.name).join(', ')}`,
     );
   }
-  const work = mkdtempSync(join(tmpdir(), 'tessera-bench-resplits-'));
   const results: unknown[] = [];
-  try {
-    for (const info of chosen) {
-      const started = performance.now();
-      const { train, test } = materialize(info, join(work, info.name));
-      const trainTable = await readLocalTable(train, 'training_data', 0);
-      const splits = [
-        {
-          split: 'fixed',
-          ...searchAndTest(info, trainTable, await readLocalTable(test, 'test_data', 0), args.maxTrials),
-        },
-      ];
-      for (let seed = 1; seed <= args.resplits; seed++) {
-        const parts = resplit(trainTable, seed);
-        splits.push({ split: `resplit ${seed}`, ...searchAndTest(info, parts.train, parts.test, args.maxTrials) });
-      }
-      const resplits = splits.slice(1);
-      const mean = (pick: (s: (typeof splits)[number]) => number): number =>
-        round(resplits.reduce((sum, s) => sum + pick(s), 0) / Math.max(resplits.length, 1));
-      results.push({
-        dataset: info.name,
-        splits,
-        resplit_means: {
-          chosen: mean((s) => s.chosen.test),
-          top_of_leaderboard: mean((s) => s.top_of_leaderboard.test),
-          best_default: mean((s) => s.best_default.test),
-        },
-        chosen_at_least_best_default: `${resplits.filter((s) => s.chosen_at_least_best_default).length} of ${resplits.length} resplits`,
-        wall_seconds: round((performance.now() - started) / 1000, 4),
-      });
+  for (const info of chosen) {
+    const started = performance.now();
+    const { train, test } = materialize(info, join(work, info.name));
+    const trainTable = await readLocalTable(train, 'training_data', 0);
+    const splits = [
+      {
+        split: 'fixed',
+        ...searchAndTest(info, trainTable, await readLocalTable(test, 'test_data', 0), args.maxTrials),
+      },
+    ];
+    for (let seed = 1; seed <= args.resplits; seed++) {
+      const parts = resplit(trainTable, seed);
+      splits.push({ split: `resplit ${seed}`, ...searchAndTest(info, parts.train, parts.test, args.maxTrials) });
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    const resplits = splits.slice(1);
+    const mean = (pick: (s: (typeof splits)[number]) => number): number =>
+      round(resplits.reduce((sum, s) => sum + pick(s), 0) / Math.max(resplits.length, 1));
+    results.push({
+      dataset: info.name,
+      splits,
+      resplit_means: {
+        chosen: mean((s) => s.chosen.test),
+        top_of_leaderboard: mean((s) => s.top_of_leaderboard.test),
+        best_default: mean((s) => s.best_default.test),
+      },
+      chosen_at_least_best_default: `${resplits.filter((s) => s.chosen_at_least_best_default).length} of ${resplits.length} resplits`,
+      wall_seconds: round((performance.now() - started) / 1000, 4),
+    });
   }
-  process.stdout.write(
-    `${JSON.stringify({ benchmark: 'automl-resplits', machine: { cpus: cpus().length }, results }, null, 2)}\n`,
-  );
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  return results;
 });

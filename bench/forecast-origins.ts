@@ -10,8 +10,6 @@
 // on co2_monthly's fixed split the additive one scores MASE 0.1667, statsmodels' 0.1671). One holdout of 12 points decides the
 // issue's forecasting target; this shows how often the choice beats each baseline, and by how
 // much on average. Forecasting datasets only; the default is all of them, 4 origins each.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSpec } from '../shared/contracts/azureml/index.js';
 import type { AutomlJobSpec } from '../shared/contracts/azureml/index.js';
@@ -26,6 +24,7 @@ import { isBetter } from '../shared/ml/metrics.js';
 import type { Table } from '../shared/ml/types.js';
 import { readLocalTable } from '../trainer/automl/local-table.js';
 import { datasets, materialize } from './support/datasets.js';
+import { runBench } from './support/run.js';
 import type { DatasetInfo } from './support/datasets.js';
 
 const CONCURRENCY = 2;
@@ -146,7 +145,7 @@ function summary(rows: readonly Origin[]) {
   };
 }
 
-async function main(): Promise<void> {
+runBench('forecast-origins', async (work) => {
   const args = parseArgs(process.argv.slice(2));
   const all = datasets().filter((d) => d.task === 'forecasting');
   const chosen = args.dataset === 'all' ? all : all.filter((d) => d.name === args.dataset);
@@ -155,30 +154,18 @@ async function main(): Promise<void> {
       `--dataset: ${args.dataset} is not a forecasting dataset; there are ${all.map((d) => d.name).join(', ')}`,
     );
   }
-  const work = mkdtempSync(join(tmpdir(), 'tessera-bench-origins-'));
   const results: unknown[] = [];
-  try {
-    for (const info of chosen) {
-      const started = performance.now();
-      const rows: Origin[] = [];
-      for (let origin = 0; origin < args.origins; origin++) rows.push(await atOrigin(info, origin, work));
-      results.push({
-        dataset: info.name,
-        horizon: info.horizon,
-        origins: rows,
-        ...summary(rows),
-        wall_seconds: round((performance.now() - started) / 1000, 4),
-      });
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  for (const info of chosen) {
+    const started = performance.now();
+    const rows: Origin[] = [];
+    for (let origin = 0; origin < args.origins; origin++) rows.push(await atOrigin(info, origin, work));
+    results.push({
+      dataset: info.name,
+      horizon: info.horizon,
+      origins: rows,
+      ...summary(rows),
+      wall_seconds: round((performance.now() - started) / 1000, 4),
+    });
   }
-  process.stdout.write(
-    `${JSON.stringify({ benchmark: 'forecast-origins', machine: { cpus: cpus().length }, results }, null, 2)}\n`,
-  );
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  return results;
 });
