@@ -82,6 +82,11 @@ interface AutomlState {
    * children still running (else a job of 1,000 trials reads every child in each of its rounds).
    */
   ended?: Record<string, ChildOutcome>;
+  /**
+   * How many rounds the job's log has listed the children of. Each round is listed once: by the
+   * next proposal, or by the end when no proposal followed it (a timeout, a cancel).
+   */
+  reported?: number;
 }
 
 type AutomlDocument = JobDocument & { automlState: AutomlState; automl: AutomlSummary };
@@ -370,6 +375,8 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     summary: TrialSummary,
     outcomes: ReadonlyMap<string, ChildOutcome | undefined>,
   ): Promise<void> => {
+    // The last round, unless a proposal listed it already (the job then ended without another).
+    if ((doc.automlState.reported ?? 0) >= doc.automlState.rounds.length) return;
     const previous = doc.automlState.rounds.at(-1) ?? [];
     const best = summary.leaderboard[0];
     for (const name of previous) {
@@ -513,6 +520,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
       await update(ws, name, (d) => {
         d.trials = summary;
         d.automlState.ended = { ...d.automlState.ended, ...ended };
+        d.automlState.reported = d.automlState.rounds.length;
         d.notices = [...d.notices, ...setupNotices.filter((n) => !d.notices.includes(n))];
         return d;
       });
@@ -740,7 +748,7 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     return { trials: names, done: false, closing: true, ...timeout };
   }
 
-  /** The explanation of the best model (tabular tasks), then nothing. */
+  /** The explanation of the best model (tabular tasks, unless enable_model_explainability is false), then nothing. */
   async function explain(
     ws: string,
     doc: AutomlDocument,
@@ -749,7 +757,10 @@ export function createAutomlService(deps: AutomlServiceDeps) {
     timeout: { timeoutSeconds?: number },
   ): Promise<TrialsProposeResult> {
     const best = summary.leaderboard.find((e) => e.name === summary.best);
-    if (best === undefined || doc.automlState.settings.task === 'forecasting') {
+    const { settings } = doc.automlState;
+    if (best === undefined || settings.task === 'forecasting') return { trials: [], done: true, ...timeout };
+    if (settings.explainBestModel === false) {
+      await say(ws, doc.name, `${best.name} is not explained: training.enable_model_explainability is false`);
       return { trials: [], done: true, ...timeout };
     }
     await say(ws, doc.name, `explaining ${best.name} (permutation importance on holdout rows)`);

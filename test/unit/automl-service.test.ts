@@ -27,6 +27,8 @@ describe('AutoML service (trial-engine activities)', () => {
   /** Reads of each child job, by name. */
   const reads = new Map<string, number>();
   const log: string[] = [];
+  /** Every job's log lines, by job name (without their timestamps). */
+  const logs = new Map<string, string[]>();
 
   before(async () => {
     stores = await openServiceStores('tessera-automl-service-');
@@ -46,7 +48,9 @@ describe('AutoML service (trial-engine activities)', () => {
         ...(job.error === undefined ? {} : { error: { code: 'UserError', message: job.error } }),
       })),
       appendLog(_ws: string, name: string, text: string) {
-        if (name === PARENT) log.push(text.slice(text.indexOf(' ') + 1).trim());
+        const line = text.slice(text.indexOf(' ') + 1).trim();
+        logs.set(name, [...(logs.get(name) ?? []), line]);
+        if (name === PARENT) log.push(line);
         return Promise.resolve();
       },
       readOutputFile: () => Promise.resolve(undefined),
@@ -123,5 +127,45 @@ describe('AutoML service (trial-engine activities)', () => {
       log.some((l) => l.startsWith(`${PARENT}_1 `) && l.endsWith('Failed: out of memory')),
       log.join('\n'),
     );
+  });
+
+  // A search of two trials without ensembles: once they end, the next round is the explanation.
+  const closeSearch = async (parent: string, training: Record<string, unknown>) => {
+    await automl.create(WS, {
+      type: 'automl',
+      name: parent,
+      task: 'classification',
+      target_column_name: 'y',
+      primary_metric: 'accuracy',
+      training_data: { type: 'mltable', path: 'azureml:train:1' },
+      limits: { max_trials: 2, max_concurrent_trials: 2 },
+      training: { enable_vote_ensemble: false, enable_stack_ensemble: false, ...training },
+    });
+    await automl.propose(WS, parent, 0);
+    await end(`${parent}_setup`, 'Completed', { rows: 500, features: 4, classes: 2, folds: 3 });
+    assert.deepEqual((await automl.propose(WS, parent, 1)).trials, [`${parent}_0`, `${parent}_1`]);
+    await end(`${parent}_0`, 'Completed', { accuracy: 0.8, fit_seconds: 1 });
+    await end(`${parent}_1`, 'Completed', { accuracy: 0.9, fit_seconds: 1 });
+    return automl.propose(WS, parent, 2);
+  };
+
+  it('explains the best model unless training.enable_model_explainability is false', async () => {
+    const explained = await closeSearch('aml2', {});
+    assert.deepEqual(explained.trials, ['aml2_explain']);
+    assert.equal(explained.done, false);
+
+    const unexplained = await closeSearch('aml3', { enable_model_explainability: false });
+    assert.deepEqual(unexplained.trials, []);
+    assert.equal(unexplained.done, true);
+    assert.equal(jobs.has('aml3_explain'), false, 'no explanation job was created');
+    assert.ok(
+      (logs.get('aml3') ?? []).includes('aml3_1 is not explained: training.enable_model_explainability is false'),
+    );
+    // The job ends on that proposal: its end does not list the last round's trials a second time.
+    await automl.finalize(WS, 'aml3', 'completed');
+    const lines = logs.get('aml3') ?? [];
+    for (const trial of ['aml3_0', 'aml3_1']) {
+      assert.equal(lines.filter((l) => l.startsWith(`${trial}  `)).length, 1, lines.join('\n'));
+    }
   });
 });

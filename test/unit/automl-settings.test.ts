@@ -162,6 +162,27 @@ describe('resolveAutomlSettings', () => {
     assert.ok(!resolve({ task: 'regression', test_data_size: 0.25 }).notices.some((n) => n.includes('test_data_size')));
   });
 
+  test('training.enable_model_explainability: false leaves the explanation out; forecasting has none to give', () => {
+    assert.equal(resolve({ task: 'classification' }).explainBestModel, undefined);
+    assert.equal(
+      resolve({ task: 'classification', training: { enable_model_explainability: false } }).explainBestModel,
+      false,
+    );
+    assert.equal(
+      resolve({ task: 'regression', training: { enable_model_explainability: true } }).explainBestModel,
+      true,
+    );
+    const forecast = (explain: boolean) =>
+      resolve({
+        task: 'forecasting',
+        forecasting: { time_column_name: 'date' },
+        training: { enable_model_explainability: explain },
+      }).notices.filter((n) => n.includes('enable_model_explainability'));
+    assert.equal(forecast(true).length, 1);
+    assert.match(forecast(true)[0] ?? '', /no effect for forecasting/);
+    assert.deepEqual(forecast(false), []);
+  });
+
   test('allowed and blocked algorithms by Azure name, any case or underscores', () => {
     const s = resolve({
       task: 'classification',

@@ -117,6 +117,12 @@ export function resolveAutomlSettings(
     notices.push('training.training_mode has no effect: trials are not distributed.');
   if (training.ensemble_model_download_timeout !== undefined)
     notices.push('training.ensemble_model_download_timeout has no effect.');
+  const explain = training.enable_model_explainability;
+  if (task === 'forecasting' && explain === true) {
+    notices.push(
+      'training.enable_model_explainability has no effect for forecasting: Tessera explains tabular models only (permutation importance of their columns).',
+    );
+  }
   const stackMetaLearner = metaLearner(task, training.stack_ensemble_settings, notices);
 
   const testDataSize = testSplit(spec);
@@ -162,6 +168,7 @@ export function resolveAutomlSettings(
   if (trialTimeoutMinutes !== undefined) settings.trialTimeoutSeconds = trialTimeoutMinutes * 60;
   if (testDataSize !== undefined) settings.testDataSize = testDataSize;
   if (cores !== undefined) settings.coresPerTrial = cores;
+  if (explain !== undefined) settings.explainBestModel = explain;
   if (stackMetaLearner !== undefined) {
     settings.stackMetaLearner = stackMetaLearner;
     if (!settings.enableStackEnsemble) {

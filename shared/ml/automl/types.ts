@@ -84,6 +84,11 @@ export interface AutomlSettings {
   exitScore?: number;
   timeoutSeconds?: number;
   trialTimeoutSeconds?: number;
+  /**
+   * training.enable_model_explainability: false leaves out the best model's explanation (and its
+   * holdout metrics). Absent or true: the job explains it, as before the setting was read.
+   */
+  explainBestModel?: boolean;
   /** training.stack_ensemble_settings: the stack's meta-learner (ensemble.ts META_LEARNER_TYPES). */
   stackMetaLearner?: MetaLearnerSpec;
   /**
