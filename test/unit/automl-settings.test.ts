@@ -91,6 +91,19 @@ describe('resolveAutomlSettings', () => {
     assert.deepEqual(s.validation, { kind: 'cv', folds: 5 });
     assert.deepEqual(s.featurization?.column_name_and_types, { a: 'Ignore' });
     assert.ok(s.notices.some((n) => n.includes('max_nodes')));
+    const quiet = resolve({
+      task: 'classification',
+      resources: { instance_type: 'Standard_E4s_v3', instance_count: 5 },
+      queue_settings: { job_tier: 'spot' },
+      log_verbosity: 'debug',
+    }).notices;
+    for (const key of ['resources', 'queue_settings', 'log_verbosity']) {
+      assert.ok(
+        quiet.some((n) => n.startsWith(`${key} has no effect`)),
+        `${key}: ${quiet.join(' | ')}`,
+      );
+    }
+    assert.deepEqual(resolve({ task: 'classification' }).notices, []);
     assert.equal(s.coresPerTrial, 2);
     assert.ok(!s.notices.some((n) => n.includes('max_cores_per_trial')));
     assert.equal(resolve({ task: 'regression', limits: { max_cores_per_trial: -1 } }).coresPerTrial, -1);

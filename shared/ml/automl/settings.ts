@@ -102,6 +102,16 @@ export function resolveAutomlSettings(
     );
   }
   if (limits.max_nodes !== undefined) notices.push('limits.max_nodes has no effect: trials are not distributed.');
+  if (spec.resources !== undefined) {
+    notices.push(
+      "resources has no effect: the trials run on the job's compute, limits.max_concurrent_trials at a time.",
+    );
+  }
+  if (spec.queue_settings !== undefined)
+    notices.push('queue_settings has no effect: Tessera has no job tiers or priorities.');
+  if (spec.log_verbosity !== undefined) {
+    notices.push("log_verbosity has no effect: the job's log lists every trial as it ends, at any verbosity.");
+  }
 
   const seed = training.random_seed ?? DEFAULT_SEED;
   if (seed < 0 || seed > 0xffffffff) {
