@@ -76,17 +76,21 @@ describe('AutoML service (trial-engine activities)', () => {
     jobs.set(name, { status, ...(error === undefined ? {} : { error }) });
   };
 
-  it('reads a child until it ends, then keeps its outcome instead of reading it again', async () => {
-    await automl.create(WS, {
+  /** A classification job of `maxTrials` trials, two at a time, without ensembles. */
+  const createJob = (parent: string, maxTrials: number, training: Record<string, unknown> = {}) =>
+    automl.create(WS, {
       type: 'automl',
-      name: PARENT,
+      name: parent,
       task: 'classification',
       target_column_name: 'y',
       primary_metric: 'accuracy',
       training_data: { type: 'mltable', path: 'azureml:train:1' },
-      limits: { max_trials: 6, max_concurrent_trials: 2 },
-      training: { enable_vote_ensemble: false, enable_stack_ensemble: false },
+      limits: { max_trials: maxTrials, max_concurrent_trials: 2 },
+      training: { enable_vote_ensemble: false, enable_stack_ensemble: false, ...training },
     });
+
+  it('reads a child until it ends, then keeps its outcome instead of reading it again', async () => {
+    await createJob(PARENT, 6);
     assert.deepEqual((await automl.propose(WS, PARENT, 0)).trials, [`${PARENT}_setup`]);
     await end(`${PARENT}_setup`, 'Completed', { rows: 500, features: 4, classes: 2, folds: 3 });
 
@@ -131,16 +135,7 @@ describe('AutoML service (trial-engine activities)', () => {
 
   // A search of two trials without ensembles: once they end, the next round is the explanation.
   const closeSearch = async (parent: string, training: Record<string, unknown>) => {
-    await automl.create(WS, {
-      type: 'automl',
-      name: parent,
-      task: 'classification',
-      target_column_name: 'y',
-      primary_metric: 'accuracy',
-      training_data: { type: 'mltable', path: 'azureml:train:1' },
-      limits: { max_trials: 2, max_concurrent_trials: 2 },
-      training: { enable_vote_ensemble: false, enable_stack_ensemble: false, ...training },
-    });
+    await createJob(parent, 2, training);
     await automl.propose(WS, parent, 0);
     await end(`${parent}_setup`, 'Completed', { rows: 500, features: 4, classes: 2, folds: 3 });
     assert.deepEqual((await automl.propose(WS, parent, 1)).trials, [`${parent}_0`, `${parent}_1`]);
