@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Asset } from '../contracts/assets.js';
 import { parseSpec } from '../contracts/azureml/index.js';
 import type { CommandJobSpec } from '../contracts/azureml/job-command.js';
+import { QUEUE_SETTINGS_NOTICE } from '../contracts/azureml/common.js';
 import type { JobInput, JobOutput } from '../contracts/azureml/common.js';
 import {
   JOBS_CONTAINER,
@@ -513,6 +514,7 @@ export function createJobService(deps: JobServiceDeps) {
     const perInstance = distribution?.process_count_per_instance ?? 1;
     const processCount = instanceCount * perInstance;
     const notices = [...computeNotices, ...envNotices];
+    if (spec.queue_settings !== undefined) notices.push(QUEUE_SETTINGS_NOTICE);
     if (processCount > 1 && !deps.runsImages) {
       notices.push(
         `resources.instance_count ${instanceCount} × process_count_per_instance ${perInstance}: ${processCount} processes run on this host, with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set.`,

@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { CosmosMetadataStore } from '../../shared/adapters/cosmos-metadata-store.js';
 import { CosmosTrackingStore } from '../../shared/adapters/cosmos-tracking-store.js';
 import { FilesystemArtifactStore } from '../../shared/adapters/filesystem-artifact-store.js';
+import { QUEUE_SETTINGS_NOTICE } from '../../shared/contracts/azureml/common.js';
 import { JOBS_CONTAINER, JOB_EVENTS_QUEUE } from '../../shared/contracts/job.js';
 import type { Job, JobProgressMessage, JobStatus } from '../../shared/contracts/job.js';
 import { TransientError, ValidationError } from '../../shared/errors.js';
@@ -109,7 +110,7 @@ describe('job service on the Cosmos DB adapter', () => {
   const compute = new FakeCompute();
   const queue = new RecordingQueue();
   const secrets = new MemorySecretStore();
-  const workspaceNames = ['lists', 'cancel', 'progress', 'watch', 'final'];
+  const workspaceNames = ['lists', 'cancel', 'progress', 'watch', 'final', 'tiers'];
   /** Makes the next MLflow run status update fail, as a throttled tracking store would. */
   let failNextRunStatus = false;
 
@@ -238,6 +239,14 @@ describe('job service on the Cosmos DB adapter', () => {
     assert.equal((await rawDoc(ws, 'arch'))._etag, etag, 'a no-op archive does not write');
     assert.equal((await jobs.setArchived(ws, 'arch', false)).archived, false);
     assert.notEqual((await rawDoc(ws, 'arch'))._etag, etag);
+  });
+
+  it('a job with queue_settings gets a notice that nothing here reads them', async () => {
+    const ws = 'tiers';
+    const tiered = await createJob(ws, 'tiered', { queue_settings: { job_tier: 'spot', priority: 'high' } });
+    assert.ok(tiered.notices?.includes(QUEUE_SETTINGS_NOTICE), JSON.stringify(tiered.notices));
+    const plain = await createJob(ws, 'untiered');
+    assert.ok(!plain.notices?.includes(QUEUE_SETTINGS_NOTICE));
   });
 
   it('records a cancel request once; the next start then finalizes the job as Canceled', async () => {

@@ -325,6 +325,9 @@ export const queueSettings = z.strictObject({
   priority: ciEnum(['low', 'medium', 'high']).optional(),
 });
 
+/** The notice a job with `queue_settings` gets: they are accepted, and nothing here reads them. */
+export const QUEUE_SETTINGS_NOTICE = 'queue_settings has no effect: Tessera has no job tiers or priorities.';
+
 // ---------------------------------------------------------------------------------------------
 // Inputs and outputs.
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import type {
   forecastingJob,
   regressionJob,
 } from '../../contracts/azureml/job-automl.js';
+import { QUEUE_SETTINGS_NOTICE } from '../../contracts/azureml/common.js';
 import { ValidationError } from '../../errors.js';
 import { PRIMARY_METRICS } from '../metrics.js';
 import type { MetricName } from '../metrics.js';
@@ -107,8 +108,7 @@ export function resolveAutomlSettings(
       "resources has no effect: the trials run on the job's compute, limits.max_concurrent_trials at a time.",
     );
   }
-  if (spec.queue_settings !== undefined)
-    notices.push('queue_settings has no effect: Tessera has no job tiers or priorities.');
+  if (spec.queue_settings !== undefined) notices.push(QUEUE_SETTINGS_NOTICE);
   if (spec.log_verbosity !== undefined) {
     notices.push("log_verbosity has no effect: the job's log lists every trial as it ends, at any verbosity.");
   }
