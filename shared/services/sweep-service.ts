@@ -24,6 +24,7 @@ import type { MetadataStore, WithMeta } from '../ports/metadata-store.js';
 import { changeDocument, lazyContainer } from './change-document.js';
 import type { JobDocument, JobService } from './job-service.js';
 import type { TrackingService } from './tracking-service.js';
+import { QUEUE_SETTINGS_NOTICE } from '../contracts/azureml/common.js';
 
 /**
  * Sweep jobs, on the trial engine: the parent job holds the search space, the objective and the
@@ -319,7 +320,7 @@ export function createSweepService(deps: SweepServiceDeps) {
         spec: { ...spec, name } as Record<string, unknown>,
         statusHistory: [{ status: 'Queued', at: now }],
         createdAt: now,
-        notices: [],
+        notices: spec.queue_settings === undefined ? [] : [QUEUE_SETTINGS_NOTICE],
         outputs: {},
         artifacts_uri: runArtifactsUri(experimentId, name),
         mlflow: { run_id: name, experiment_id: experimentId, tracking_uri: trackingUri },

@@ -16,6 +16,7 @@ import type { SweepService } from '../../shared/services/sweep-service.js';
 import type { TrackingService } from '../../shared/services/tracking-service.js';
 import { openServiceStores, scriptedGet } from '../support/service-stores.js';
 import type { ServiceStores } from '../support/service-stores.js';
+import { QUEUE_SETTINGS_NOTICE } from '../../shared/contracts/azureml/common.js';
 
 const WS = 'ws';
 
@@ -104,10 +105,19 @@ describe('sweep service (trial-engine activities)', () => {
       pk: string;
       sweep: { points: unknown[]; units?: number[][]; stopped?: unknown[] };
       trials: TrialSummary;
+      notices: string[];
     }>(WS, name);
     assert.ok(doc);
     return doc;
   };
+
+  it('a sweep with queue_settings gets a notice that nothing here reads them', async () => {
+    const random = { sampling_algorithm: 'random', limits: { max_total_trials: 2 } };
+    await sweeps.create(WS, spec('tiered', { ...random, queue_settings: { job_tier: 'spot' } }));
+    assert.deepEqual((await parent('tiered')).notices, [QUEUE_SETTINGS_NOTICE]);
+    await sweeps.create(WS, spec('untiered', random));
+    assert.deepEqual((await parent('untiered')).notices, []);
+  });
 
   it('bayesian: a retried round returns the same trials, with the points stored before the failure', async () => {
     const name = 'bayes';
