@@ -3,7 +3,7 @@
 // On fewer than 1,000 training rows the job picks a trial by the one-standard-error rule
 // (shared/ml/automl/selection.ts), and one holdout of about a hundred rows decides the issue's
 // target. Here the dataset's training rows are split again N times (80% to train, 20% to test, by
-// seeds 1 to N), plus the fixed split itself; on each, the search runs in-process as a job with
+// seeds 1 to N, stratified by class as validation_data_size splits), plus the fixed split itself; on each, the search runs in-process as a job with
 // `max_trials` T (default 60, about what a 60 s job reaches on breast_cancer) and no timeout
 // runs it: the proposer's rounds (2 at a time), each trial's cross-validation, and the choice
 // `chooseBest` makes. Printed for each split, on its test rows: the choice, the top of the
@@ -13,22 +13,19 @@
 // simplest model within one standard error of the best trial, and a trial always qualifies, so
 // the job's choice is a trial. Datasets with fewer than 1,000 training rows only; default all.
 import { join } from 'node:path';
-import { parseSpec } from '../shared/contracts/azureml/index.js';
-import type { AutomlJobSpec } from '../shared/contracts/azureml/index.js';
 import { prepareDataset } from '../shared/ml/automl/dataset.js';
-import { oofMetrics } from '../shared/ml/automl/ensemble.js';
+import { oofMetrics, oofTarget } from '../shared/ml/automl/ensemble.js';
 import { predictPipeline } from '../shared/ml/automl/pipeline.js';
 import { proposeTrials } from '../shared/ml/automl/proposer.js';
 import { tableRows } from '../shared/ml/automl/refit.js';
 import { SMALL_DATA_ROWS, chooseBest } from '../shared/ml/automl/selection.js';
-import { resolveAutomlSettings } from '../shared/ml/automl/settings.js';
 import { runTrial } from '../shared/ml/automl/trial.js';
 import type { PreparedDataset, TrialRecord } from '../shared/ml/automl/types.js';
-import { isBetter } from '../shared/ml/metrics.js';
-import { Rng } from '../shared/ml/rng.js';
+import { encodeLabels, isBetter } from '../shared/ml/metrics.js';
 import type { Table } from '../shared/ml/types.js';
+import { trainValidationSplit } from '../shared/ml/validation.js';
 import { readLocalTable } from '../trainer/automl/local-table.js';
-import { datasets, materialize } from './support/datasets.js';
+import { automlSettingsFor, datasets, materialize } from './support/datasets.js';
 import { runBench } from './support/run.js';
 import type { DatasetInfo } from './support/datasets.js';
 
@@ -70,26 +67,12 @@ interface Scored {
 
 /** One split: the search, then every trial's score on the test rows. */
 function searchAndTest(info: DatasetInfo, train: Table, test: Table, maxTrials: number) {
-  const metric = info.task === 'classification' ? 'AUC_weighted' : 'normalized_root_mean_squared_error';
-  const spec = {
-    type: 'automl',
-    task: info.task,
-    target_column_name: info.target,
-    primary_metric: metric,
-    training_data: { type: 'mltable', path: './train' },
-    limits: { max_trials: maxTrials, max_concurrent_trials: CONCURRENCY },
-  };
-  const settings = resolveAutomlSettings(parseSpec('job', spec) as AutomlJobSpec);
+  const settings = automlSettingsFor(info, { max_trials: maxTrials, max_concurrent_trials: CONCURRENCY });
+  const metric = settings.primaryMetric;
   const data: PreparedDataset = prepareDataset(settings, train, undefined, test);
   const heldOut = data.test;
   if (heldOut === undefined) throw new Error('prepareDataset kept no test rows');
-  const target = {
-    task: data.task,
-    y: heldOut.y,
-    ...(data.classes === undefined ? {} : { classes: data.classes }),
-    ...(data.yMin === undefined ? {} : { yMin: data.yMin }),
-    ...(data.yMax === undefined ? {} : { yMax: data.yMax }),
-  };
+  const target = oofTarget(data, { y: heldOut.y });
   // Classification: the test AUC; regression: the test RMSE (the issue's measures).
   const testMeasure = data.task === 'classification' ? 'AUC_weighted' : 'root_mean_squared_error';
   const history: TrialRecord[] = [];
@@ -156,16 +139,22 @@ function searchAndTest(info: DatasetInfo, train: Table, test: Table, maxTrials: 
   };
 }
 
-/** Rows of `table` in an order shuffled by `seed`: the first 80% train, the rest test. */
-function resplit(table: Table, seed: number): { train: Table; test: Table } {
-  const order = Array.from({ length: table.rows }, (_, i) => i);
-  const rng = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  const cut = Math.round(table.rows * (1 - TEST_SHARE));
-  return { train: tableRows(table, order.slice(0, cut)), test: tableRows(table, order.slice(cut)) };
+/**
+ * `table` split by `seed` as a job's validation_data_size splits its rows (validation.ts
+ * trainValidationSplit, stratified by class for classification): 80% to train, 20% to test.
+ */
+function resplit(info: DatasetInfo, table: Table, seed: number): { train: Table; test: Table } {
+  const target = table.columns.find((c) => c.name === info.target);
+  const labels =
+    info.task === 'classification' && target !== undefined
+      ? Array.from(target.values as ArrayLike<unknown>, (v) => String(v))
+      : undefined;
+  const split = trainValidationSplit(table.rows, {
+    seed,
+    validationSize: TEST_SHARE,
+    ...(labels === undefined ? {} : { stratify: encodeLabels(labels, [...new Set(labels)]) }),
+  });
+  return { train: tableRows(table, split.train), test: tableRows(table, split.validation) };
 }
 
 runBench('automl-resplits', async (work) => {
@@ -189,7 +178,7 @@ runBench('automl-resplits', async (work) => {
       },
     ];
     for (let seed = 1; seed <= args.resplits; seed++) {
-      const parts = resplit(trainTable, seed);
+      const parts = resplit(info, trainTable, seed);
       splits.push({ split: `resplit ${seed}`, ...searchAndTest(info, parts.train, parts.test, args.maxTrials) });
     }
     const resplits = splits.slice(1);

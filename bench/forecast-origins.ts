@@ -11,19 +11,16 @@
 // issue's forecasting target; this shows how often the choice beats each baseline, and by how
 // much on average. Forecasting datasets only; the default is all of them, 4 origins each.
 import { join } from 'node:path';
-import { parseSpec } from '../shared/contracts/azureml/index.js';
-import type { AutomlJobSpec } from '../shared/contracts/azureml/index.js';
 import { prepareForecast } from '../shared/ml/automl/forecast-data.js';
 import { proposeForecastTrials } from '../shared/ml/automl/forecast-proposer.js';
 import { evaluateHoldout, runForecastTrial } from '../shared/ml/automl/forecast-trial.js';
 import type { ForecastTrialOutcome } from '../shared/ml/automl/forecast-trial.js';
 import { chooseBest } from '../shared/ml/automl/selection.js';
-import { resolveAutomlSettings } from '../shared/ml/automl/settings.js';
-import type { AutomlSettings, TrialConfig, TrialRecord } from '../shared/ml/automl/types.js';
+import type { TrialConfig, TrialRecord } from '../shared/ml/automl/types.js';
 import { isBetter } from '../shared/ml/metrics.js';
 import type { Table } from '../shared/ml/types.js';
 import { readLocalTable } from '../trainer/automl/local-table.js';
-import { datasets, materialize } from './support/datasets.js';
+import { automlSettingsFor, datasets, materialize } from './support/datasets.js';
 import { runBench } from './support/run.js';
 import type { DatasetInfo } from './support/datasets.js';
 
@@ -47,24 +44,6 @@ function parseArgs(argv: readonly string[]): { dataset: string; origins: number 
   return { dataset: get('--dataset') ?? 'all', origins };
 }
 
-function settingsFor(info: DatasetInfo): AutomlSettings {
-  const spec = {
-    type: 'automl',
-    task: 'forecasting',
-    target_column_name: info.target,
-    primary_metric: 'normalized_root_mean_squared_error',
-    training_data: { type: 'mltable', path: './train' },
-    limits: { max_concurrent_trials: CONCURRENCY },
-    forecasting: {
-      time_column_name: info.time_column ?? 'date',
-      ...(info.horizon === undefined ? {} : { forecast_horizon: info.horizon }),
-      ...(info.frequency === undefined ? {} : { frequency: info.frequency }),
-      ...((info.series_id_columns ?? []).length === 0 ? {} : { time_series_id_column_names: info.series_id_columns }),
-    },
-  };
-  return resolveAutomlSettings(parseSpec('job', spec) as AutomlJobSpec);
-}
-
 function tryTrial(data: ReturnType<typeof prepareForecast>, config: TrialConfig): ForecastTrialOutcome | undefined {
   try {
     return runForecastTrial(data, config);
@@ -76,7 +55,7 @@ function tryTrial(data: ReturnType<typeof prepareForecast>, config: TrialConfig)
 async function atOrigin(info: DatasetInfo, origin: number, work: string) {
   const dir = join(work, `${info.name}-${origin}`);
   const { train, test } = materialize(info, dir, origin);
-  const settings = settingsFor(info);
+  const settings = automlSettingsFor(info, { max_concurrent_trials: CONCURRENCY });
   const data = prepareForecast(settings, await readLocalTable(train, 'training_data', 0));
   const holdout: Table = await readLocalTable(test, 'test_data', 0);
   const seasonal = data.series.some((s) => s.seasonLength > 1);

@@ -5,6 +5,10 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSpec } from '../../shared/contracts/azureml/index.js';
+import type { AutomlJobSpec } from '../../shared/contracts/azureml/index.js';
+import { resolveAutomlSettings } from '../../shared/ml/automl/settings.js';
+import type { AutomlSettings } from '../../shared/ml/automl/types.js';
 
 export const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
 export const DATASETS = join(SHARED, 'datasets');
@@ -83,4 +87,33 @@ export function materialize(info: DatasetInfo, dir: string, origin = 0): { train
   writeFileSync(join(train, 'MLTable'), MLTABLE('data.csv'));
   writeFileSync(join(test, 'MLTable'), MLTABLE('data.csv'));
   return { train, test };
+}
+
+/**
+ * The settings of an AutoML job on `info` with `limits`, as its YAML resolves them: the issue's
+ * primary metrics (AUC_weighted for classification, normalized RMSE otherwise), the dataset's
+ * forecasting columns, horizon and frequency.
+ */
+export function automlSettingsFor(info: DatasetInfo, limits: Record<string, number>): AutomlSettings {
+  const spec = {
+    type: 'automl',
+    task: info.task,
+    target_column_name: info.target,
+    primary_metric: info.task === 'classification' ? 'AUC_weighted' : 'normalized_root_mean_squared_error',
+    training_data: { type: 'mltable', path: './train' },
+    limits,
+    ...(info.task !== 'forecasting'
+      ? {}
+      : {
+          forecasting: {
+            time_column_name: info.time_column ?? 'date',
+            ...(info.horizon === undefined ? {} : { forecast_horizon: info.horizon }),
+            ...(info.frequency === undefined ? {} : { frequency: info.frequency }),
+            ...((info.series_id_columns ?? []).length === 0
+              ? {}
+              : { time_series_id_column_names: info.series_id_columns }),
+          },
+        }),
+  };
+  return resolveAutomlSettings(parseSpec('job', spec) as AutomlJobSpec);
 }

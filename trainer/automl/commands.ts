@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FeatureImportance } from '../../shared/contracts/job.js';
 import { ValidationError } from '../../shared/errors.js';
 import { prepareDataset } from '../../shared/ml/automl/dataset.js';
-import { fitStackEnsemble, oofMetrics, selectVoteEnsemble } from '../../shared/ml/automl/ensemble.js';
+import { fitStackEnsemble, oofMetrics, oofTarget, selectVoteEnsemble } from '../../shared/ml/automl/ensemble.js';
 import type { StackOptions } from '../../shared/ml/automl/ensemble.js';
 import { decodeForecast, encodeForecast, prepareForecast } from '../../shared/ml/automl/forecast-data.js';
 import type { PreparedForecast } from '../../shared/ml/automl/forecast-data.js';
@@ -258,17 +258,6 @@ export async function runTrialCommand(args: { prepared: string; config: unknown;
 // ---------------------------------------------------------------------------------------------
 // ensembles
 
-function ensembleInput(data: PreparedDataset) {
-  return {
-    task: data.task,
-    y: data.y,
-    ...(data.classes === undefined ? {} : { classes: data.classes }),
-    ...(data.weights === undefined ? {} : { weights: data.weights }),
-    ...(data.yMin === undefined ? {} : { yMin: data.yMin }),
-    ...(data.yMax === undefined ? {} : { yMax: data.yMax }),
-  };
-}
-
 /** The stack's options from the job's settings: the explanation refits the meta-learner with the same ones. */
 function stackOptions(data: PreparedDataset): StackOptions {
   const { seed, primaryMetric: metric, stackMetaLearner } = data.settings;
@@ -293,7 +282,7 @@ export async function runEnsemble(args: {
   const members = await Promise.all(args.members.map(readMember));
   const configs: TrialConfig[] = members.map((m) => ({ algorithm: m.manifest.algorithm, params: m.manifest.params }));
   const metric = data.settings.primaryMetric;
-  const input = ensembleInput(data);
+  const input = oofTarget(data);
   const oofs = members.map((m) => m.oof);
   let pipeline: FittedPipeline;
   let score: number;
@@ -351,7 +340,7 @@ async function headOf(dir: string, manifest: ModelManifest, data: PreparedDatase
   const all = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const size = all.length / Math.max(1, members.length);
   const oofs = members.map((_, i) => all.subarray(i * size, (i + 1) * size));
-  const stack = fitStackEnsemble(ensembleInput(data), oofs, stackOptions(data));
+  const stack = fitStackEnsemble(oofTarget(data), oofs, stackOptions(data));
   return { kind: 'stack', members, meta: stack.meta, metaConfig: stack.metaConfig };
 }
 
@@ -363,8 +352,10 @@ export async function runExplain(args: { prepared: string; model: string; output
   out(`explaining ${manifest.algorithm} on ${holdout.rows} holdout rows (${holdout.source})`);
   const pipeline = fitPipeline(data, await headOf(args.model, manifest, data), holdout.trainRows);
   // Every metric on every holdout row: with test_data (or test_data_size), the test run's metrics.
-  const { weights: _training, ...input } = ensembleInput(data);
-  const target = { ...input, y: holdout.y, ...(holdout.weights === undefined ? {} : { weights: holdout.weights }) };
+  const target = oofTarget(data, {
+    y: holdout.y,
+    ...(holdout.weights === undefined ? {} : { weights: holdout.weights }),
+  });
   const predicted = predictPipeline(pipeline, holdout.table);
   const values = data.task === 'regression' ? predicted.prediction : predicted.probabilities;
   const metrics: Record<string, number> = {};

@@ -38,7 +38,7 @@ import {
 import { histGradientBoostingTrainer, type GradientBoostingParams } from '../models/gbm.js';
 import type { FittedModel, Matrix } from '../types.js';
 import { kFoldSplits } from '../validation.js';
-import type { MetaLearnerSpec, TabularTask, TrialConfig } from './types.js';
+import type { MetaLearnerSpec, PreparedDataset, TabularTask, TrialConfig } from './types.js';
 
 /** The target the OOF predictions are scored against (a PreparedDataset fits this shape). */
 export interface OofTarget {
@@ -54,6 +54,25 @@ export interface OofTarget {
 }
 
 export type OofMetrics = Readonly<Partial<Record<MetricName, number>>>;
+
+/**
+ * The target of `data`'s OOF predictions; with `rows`, the target of predictions on other rows
+ * (a holdout's labels and weights), scored with `data`'s classes and target range.
+ */
+export function oofTarget(
+  data: PreparedDataset,
+  rows?: { y: Float64Array | readonly string[]; weights?: Float64Array },
+): OofTarget {
+  const weights = rows === undefined ? data.weights : rows.weights;
+  return {
+    task: data.task,
+    y: rows === undefined ? data.y : rows.y,
+    ...(data.classes === undefined ? {} : { classes: data.classes }),
+    ...(weights === undefined ? {} : { weights }),
+    ...(data.yMin === undefined ? {} : { yMin: data.yMin }),
+    ...(data.yMax === undefined ? {} : { yMax: data.yMax }),
+  };
+}
 
 export interface VoteOptions {
   /** Picks, the initial best model included (default 15, Azure's ensemble_iterations). */
